@@ -1,0 +1,50 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "messages/protocols.hpp"
+
+namespace leasehold {
+
+class handler_registry;
+class handler_pool;
+
+/// How failed attempts are retried.
+struct retry_policy {
+  /// Delay after the first failure (1s); doubles per attempt.
+  std::chrono::milliseconds base{1000};
+  /// Longest delay (1h).
+  std::chrono::milliseconds cap{3600 * 1000};
+  /// Delay before retrying attempt `attempt` (1-based), with up to 10%
+  /// random jitter so that failures of a batch do not retry in lockstep.
+  std::chrono::milliseconds delay_after(int32_t attempt) const;
+};
+
+/// What every executor of a node shares.
+struct executor_config {
+  std::string worker_id;
+  retry_policy retry;
+  std::shared_ptr<const handler_registry> handlers;
+  std::shared_ptr<handler_pool> pool;
+};
+
+/// Runs one attempt of one job, then writes its outcome under the lease.
+//
+//   running --handler done--> writing --written--> quits normally
+//                                     --fenced out--> quits ownership_lost
+//   running/writing --exit from supervisor--> quits with that reason
+//   (ownership_lost, stopping_timeout); the cancel flag tells the handler.
+struct executor_state {
+  static inline const char* name = "executor";
+  std::shared_ptr<std::atomic<bool>> cancel_flag;
+};
+
+executor_actor::behavior_type
+executor_actor_impl(executor_actor::stateful_pointer<executor_state> self,
+                    claimed_job job, executor_config cfg,
+                    persistence_actor store, supervisor_actor supervisor);
+
+} // namespace leasehold

@@ -1,0 +1,60 @@
+#include "actors/heartbeat_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "runtime/log.hpp"
+
+namespace leasehold {
+
+namespace {
+
+using self_ptr = heartbeat_actor::stateful_pointer<heartbeat_state>;
+
+void renew(self_ptr self, const heartbeat_config& cfg, persistence_actor store,
+           supervisor_actor supervisor) {
+  self->state.renewing = true;
+  auto on_error = [=](caf::error& err) {
+    self->state.renewing = false;
+    // Not a loss: the store is unreachable. Each guarded write still decides.
+    log::warn("lease renewal failed", {{"error", self->system().render(err)}});
+  };
+  self->request(supervisor, cfg.interval, leases_atom::value)
+    .then(
+      [=](std::vector<lease_ref>& leases) {
+        if (leases.empty()) {
+          self->state.renewing = false;
+          return;
+        }
+        auto count = static_cast<int64_t>(leases.size());
+        self->request(store, cfg.interval, renew_atom::value, std::move(leases))
+          .then(
+            [=](std::vector<int64_t>& lost) {
+              self->state.renewing = false;
+              self->state.renewals += count - static_cast<int64_t>(lost.size());
+              if (lost.empty())
+                return;
+              log::warn("leases lost", {{"job_ids", lost}});
+              self->send(supervisor, lost_atom::value, std::move(lost));
+            },
+            on_error);
+      },
+      on_error);
+}
+
+} // namespace
+
+heartbeat_actor::behavior_type
+heartbeat_actor_impl(self_ptr self, heartbeat_config cfg,
+                     persistence_actor store, supervisor_actor supervisor) {
+  self->delayed_send(self, cfg.interval, tick_atom::value);
+  return {
+    [=](tick_atom) {
+      // Re-arm first so the period does not stretch by the renewal's time.
+      self->delayed_send(self, cfg.interval, tick_atom::value);
+      if (!self->state.renewing)
+        renew(self, cfg, store, supervisor);
+    },
+  };
+}
+
+} // namespace leasehold

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <chrono>
+
+#include "messages/protocols.hpp"
+
+namespace leasehold {
+
+/// Settings of the heartbeat actor.
+struct heartbeat_config {
+  /// Time between renewals (10s).
+  std::chrono::milliseconds interval{10000};
+};
+
+/// Renews all of this node's in-flight leases in ONE statement per tick.
+/// Every lease that does not come back renewed is reported lost to the
+/// supervisor, which ends that attempt's executor with ownership_lost.
+struct heartbeat_state {
+  static inline const char* name = "heartbeat";
+  bool renewing = false; // skip a tick rather than pile up renewals
+  int64_t renewals = 0;  // leases renewed so far
+};
+
+heartbeat_actor::behavior_type
+heartbeat_actor_impl(heartbeat_actor::stateful_pointer<heartbeat_state> self,
+                     heartbeat_config cfg, persistence_actor store,
+                     supervisor_actor supervisor);
+
+} // namespace leasehold

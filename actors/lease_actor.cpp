@@ -1,0 +1,91 @@
+#include "actors/lease_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "messages/errors.hpp"
+#include "runtime/log.hpp"
+
+namespace leasehold {
+
+namespace {
+
+using self_ptr = lease_actor::stateful_pointer<lease_state>;
+
+// A claim waits at most this long for the store.
+constexpr auto claim_timeout = std::chrono::seconds{30};
+
+void try_claim(self_ptr self, persistence_actor store,
+               supervisor_actor supervisor, const std::string& queue) {
+  auto& st = self->state;
+  if (st.stopped || st.free[queue] <= 0)
+    return;
+  if (st.claiming.count(queue) != 0) {
+    st.recheck.insert(queue);
+    return;
+  }
+  st.claiming.insert(queue);
+  st.recheck.erase(queue);
+  auto limit = st.free[queue];
+  self->request(store, claim_timeout, claim_atom::value, claim_request{queue, limit})
+    .then(
+      [=](std::vector<claimed_job>& jobs) {
+        auto& st = self->state;
+        st.claiming.erase(queue);
+        if (st.store_down)
+          log::info("claiming again", {{"queue", queue}});
+        st.store_down = false;
+        st.free[queue] -= static_cast<int32_t>(jobs.size());
+        auto full = static_cast<int32_t>(jobs.size()) == limit;
+        if (!jobs.empty())
+          self->send(supervisor, spawn_atom::value, std::move(jobs));
+        // A full batch suggests more are due; a wake during the claim may
+        // have been missed by its snapshot.
+        if (full || st.recheck.count(queue) != 0)
+          try_claim(self, store, supervisor, queue);
+      },
+      [=](caf::error& err) {
+        auto& st = self->state;
+        st.claiming.erase(queue);
+        if (!st.store_down)
+          log::warn("claim failed; retrying on the next tick",
+                    {{"queue", queue}, {"error", self->system().render(err)}});
+        st.store_down = true;
+      });
+}
+
+} // namespace
+
+lease_actor::behavior_type
+lease_actor_impl(self_ptr self, lease_config cfg, persistence_actor store,
+                 supervisor_actor supervisor) {
+  for (const auto& [queue, capacity] : cfg.queues) {
+    auto running = cfg.in_flight.count(queue) ? cfg.in_flight.at(queue) : 0;
+    self->state.free[queue] = capacity - running;
+  }
+  self->send(store, listen_atom::value, caf::actor_cast<caf::actor>(self));
+  self->send(self, tick_atom::value);
+  auto claim_all = [=] {
+    for (const auto& kv : cfg.queues)
+      try_claim(self, store, supervisor, kv.first);
+  };
+  return {
+    [=](tick_atom) {
+      claim_all();
+      if (!self->state.stopped)
+        self->delayed_send(self, cfg.poll_interval, tick_atom::value);
+    },
+    [=](wake_atom, const std::string& queue) {
+      if (queue.empty())
+        claim_all();
+      else if (cfg.queues.count(queue) != 0)
+        try_claim(self, store, supervisor, queue);
+    },
+    [=](slot_atom, const std::string& queue) {
+      ++self->state.free[queue];
+      try_claim(self, store, supervisor, queue);
+    },
+    [=](stop_atom) { self->state.stopped = true; },
+  };
+}
+
+} // namespace leasehold

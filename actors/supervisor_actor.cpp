@@ -1,0 +1,200 @@
+#include "actors/supervisor_actor.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+#include "messages/errors.hpp"
+#include "runtime/log.hpp"
+
+namespace leasehold {
+
+namespace {
+
+using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
+
+void spawn_core(self_ptr self, const supervisor_config& cfg) {
+  auto& st = self->state;
+  auto me = caf::actor_cast<supervisor_actor>(self);
+  // libpqxx blocks, so the persistence actor gets its own thread.
+  st.store = self->spawn<caf::detached + caf::monitored>(persistence_actor_impl,
+                                                         cfg.persistence);
+  auto lease_cfg = cfg.lease;
+  for (const auto& kv : st.jobs)
+    ++lease_cfg.in_flight[kv.second.queue];
+  st.lease = self->spawn<caf::monitored>(lease_actor_impl, lease_cfg, st.store,
+                                         me);
+  st.heartbeat = self->spawn<caf::monitored>(heartbeat_actor_impl,
+                                             cfg.heartbeat, st.store, me);
+}
+
+// Ends the core actors without counting their exits as failures.
+void stop_core(self_ptr self, const caf::error& reason) {
+  auto& st = self->state;
+  for (auto addr : {st.lease.address(), st.heartbeat.address(),
+                    st.store.address()}) {
+    if (!addr)
+      continue;
+    self->demonitor(addr);
+    self->send_exit(addr, reason);
+  }
+  st.lease = nullptr;
+  st.heartbeat = nullptr;
+  st.store = nullptr;
+}
+
+bool is_core(self_ptr self, const caf::actor_addr& addr) {
+  auto& st = self->state;
+  return addr == st.store.address() || addr == st.lease.address()
+         || addr == st.heartbeat.address();
+}
+
+void finish_stop_if_idle(self_ptr self) {
+  auto& st = self->state;
+  if (!st.stopping || !st.jobs.empty())
+    return;
+  log::info("node stopped", {{"supervised_failures",
+                              st.stats.supervised_failures}});
+  if (st.stopped.pending())
+    st.stopped.deliver(true);
+  stop_core(self, caf::exit_reason::user_shutdown);
+  self->quit();
+}
+
+void on_executor_down(self_ptr self, int64_t job_id, const caf::error& reason) {
+  auto& st = self->state;
+  auto i = st.jobs.find(job_id);
+  if (i == st.jobs.end())
+    return;
+  auto queue = i->second.queue;
+  if (reason) {
+    auto label = reason_label(reason);
+    ++st.stats.supervised_failures[label];
+    log::error("supervised failure",
+               {{"reason", label},
+                {"job_id", job_id},
+                {"attempt", i->second.lease.attempt}});
+  }
+  st.jobs.erase(i);
+  if (st.lease)
+    self->send(st.lease, slot_atom::value, queue);
+  finish_stop_if_idle(self);
+}
+
+void on_core_down(self_ptr self, const supervisor_config& cfg,
+                  const caf::error& reason) {
+  auto& st = self->state;
+  if (st.stopping || st.restart_pending)
+    return;
+  auto label = reason ? reason_label(reason) : std::string{"exited"};
+  ++st.stats.supervised_failures[label];
+  // One restart for the whole core: lease and heartbeat hold the store's
+  // handle, so they are restarted with it.
+  stop_core(self, caf::exit_reason::kill);
+  st.restart_pending = true;
+  auto delay = std::min(cfg.restart_backoff * (1 << std::min(st.restart_streak, 7)),
+                        std::chrono::milliseconds{10000});
+  ++st.restart_streak;
+  log::error("core actor failed; restarting",
+             {{"reason", label}, {"delay_ms", delay.count()}});
+  self->delayed_send(self, delay, restart_atom::value, "core");
+}
+
+void on_down(self_ptr self, const supervisor_config& cfg, caf::down_msg& dm) {
+  auto& st = self->state;
+  auto i = st.job_by_executor.find(dm.source);
+  if (i != st.job_by_executor.end()) {
+    auto job_id = i->second;
+    st.job_by_executor.erase(i);
+    on_executor_down(self, job_id, dm.reason);
+  } else if (is_core(self, dm.source)) {
+    on_core_down(self, cfg, dm.reason);
+  }
+}
+
+void spawn_executors(self_ptr self, const supervisor_config& cfg,
+                     std::vector<claimed_job>& batch) {
+  auto& st = self->state;
+  auto me = caf::actor_cast<supervisor_actor>(self);
+  st.stats.claimed += static_cast<int64_t>(batch.size());
+  for (auto& job : batch) {
+    auto id = job.id;
+    auto lease = lease_ref{job.id, job.attempt};
+    auto queue = job.queue;
+    auto exec = self->spawn<caf::monitored>(executor_actor_impl, std::move(job),
+                                            cfg.executor, st.store, me);
+    st.job_by_executor[exec.address()] = id;
+    st.jobs[id] = {exec, lease, queue};
+  }
+}
+
+} // namespace
+
+supervisor_actor::behavior_type
+supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
+  spawn_core(self, cfg);
+  self->set_down_handler([=](caf::down_msg& dm) { on_down(self, cfg, dm); });
+  // Shut down from outside (node teardown): take every child along.
+  self->set_exit_handler([=](caf::exit_msg& em) {
+    for (auto& kv : self->state.jobs)
+      self->send_exit(kv.second.executor, em.reason);
+    stop_core(self, em.reason);
+    self->quit(em.reason);
+  });
+  return {
+    [=](spawn_atom, std::vector<claimed_job>& batch) {
+      spawn_executors(self, cfg, batch);
+    },
+    [=](leases_atom) {
+      std::vector<lease_ref> leases;
+      leases.reserve(self->state.jobs.size());
+      for (const auto& kv : self->state.jobs)
+        leases.push_back(kv.second.lease);
+      return leases;
+    },
+    [=](lost_atom, const std::vector<int64_t>& job_ids) {
+      for (auto id : job_ids) {
+        auto i = self->state.jobs.find(id);
+        if (i != self->state.jobs.end())
+          self->send_exit(i->second.executor,
+                          make_error(exit_code::ownership_lost));
+      }
+    },
+    [=](outcome_atom, const std::string& kind) {
+      ++self->state.stats.outcomes[kind];
+      if (kind == "policy_violation")
+        ++self->state.stats.policy_violations;
+      self->state.restart_streak = 0; // work flows again
+    },
+    [=](stats_atom) {
+      auto s = self->state.stats;
+      s.in_flight = static_cast<int64_t>(self->state.jobs.size());
+      return s;
+    },
+    [=](stop_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      st.stopping = true;
+      st.stopped = self->make_response_promise<bool>();
+      if (st.lease)
+        self->send(st.lease, stop_atom::value);
+      log::info("stopping", {{"in_flight", st.jobs.size()},
+                             {"grace_ms", cfg.stop_timeout.count()}});
+      self->delayed_send(self, cfg.stop_timeout, deadline_atom::value);
+      auto promise = st.stopped;
+      finish_stop_if_idle(self);
+      return promise;
+    },
+    [=](deadline_atom) {
+      for (auto& kv : self->state.jobs)
+        self->send_exit(kv.second.executor,
+                        make_error(exit_code::stopping_timeout));
+    },
+    [=](restart_atom, const std::string&) {
+      self->state.restart_pending = false;
+      ++self->state.stats.restarts;
+      spawn_core(self, cfg);
+    },
+  };
+}
+
+} // namespace leasehold

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <caf/actor_addr.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/executor_actor.hpp"
+#include "actors/heartbeat_actor.hpp"
+#include "actors/lease_actor.hpp"
+#include "messages/protocols.hpp"
+#include "persistence/persistence_actor.hpp"
+
+namespace leasehold {
+
+/// Everything a node's supervisor needs to build its children.
+struct supervisor_config {
+  persistence_config persistence;
+  lease_config lease;
+  heartbeat_config heartbeat;
+  executor_config executor;
+  /// Grace period for in-flight attempts on a graceful stop (60s).
+  std::chrono::milliseconds stop_timeout{60000};
+  /// First restart delay of a crashed actor (100ms); doubles, up to 10s.
+  std::chrono::milliseconds restart_backoff{100};
+};
+
+/// Spawns and monitors the persistence, lease and heartbeat actors and one
+/// executor per claimed job. Counts every abnormal exit by reason
+/// (ownership_lost, stopping_timeout, ...) and restarts crashed core actors
+/// with backoff.
+//
+//   running --stop--> stopping (no claims; waits for executors; at the
+//   deadline ends them with stopping_timeout) --last executor gone--> quits
+struct supervisor_state {
+  static inline const char* name = "supervisor";
+  struct running_job {
+    executor_actor executor;
+    lease_ref lease;
+    std::string queue;
+  };
+  std::map<int64_t, running_job> jobs;
+  std::map<caf::actor_addr, int64_t> job_by_executor;
+  persistence_actor store;
+  lease_actor lease;
+  heartbeat_actor heartbeat;
+  node_stats stats;
+  int restart_streak = 0;
+  bool restart_pending = false;
+  bool stopping = false;
+  caf::typed_response_promise<bool> stopped;
+};
+
+supervisor_actor::behavior_type
+supervisor_actor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
+                      supervisor_config cfg);
+
+} // namespace leasehold

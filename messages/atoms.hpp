@@ -1,0 +1,27 @@
+#pragma once
+
+#include <caf/atom.hpp>
+
+/// Message tags shared by leasehold's actors. Atom text is at most 10 chars.
+namespace leasehold {
+
+using claim_atom = caf::atom_constant<caf::atom("claim")>;
+using renew_atom = caf::atom_constant<caf::atom("renew")>;
+using complete_atom = caf::atom_constant<caf::atom("complete")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using connect_atom = caf::atom_constant<caf::atom("lh_connect")>;
+using listen_atom = caf::atom_constant<caf::atom("lh_listen")>;
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using slot_atom = caf::atom_constant<caf::atom("slot")>;
+using spawn_atom = caf::atom_constant<caf::atom("lh_spawn")>;
+using leases_atom = caf::atom_constant<caf::atom("leases")>;
+using lost_atom = caf::atom_constant<caf::atom("lost")>;
+using done_atom = caf::atom_constant<caf::atom("lh_done")>;
+using outcome_atom = caf::atom_constant<caf::atom("outcome")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using stop_atom = caf::atom_constant<caf::atom("lh_stop")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+
+} // namespace leasehold

@@ -1,0 +1,112 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+/// Plain data exchanged between leasehold's actors about jobs.
+namespace leasehold {
+
+/// A job this node has just claimed: the lease is (id, attempt) under our
+/// worker id. Payload stays JSON text until the executor parses it.
+struct claimed_job {
+  int64_t id = 0;
+  std::string type;
+  std::string queue;
+  std::string payload;
+  int32_t attempt = 0;
+  int32_t max_attempts = 0;
+  std::string correlation_id;
+  std::string trace_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, claimed_job& x) {
+  return f(caf::meta::type_name("claimed_job"), x.id, x.type, x.queue,
+           x.payload, x.attempt, x.max_attempts, x.correlation_id,
+           x.trace_id);
+}
+
+/// Identifies one lease: a job and the attempt that holds it.
+struct lease_ref {
+  int64_t job_id = 0;
+  int32_t attempt = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_ref& x) {
+  return f(caf::meta::type_name("lease_ref"), x.job_id, x.attempt);
+}
+
+/// Asks for up to `limit` due jobs of one queue.
+struct claim_request {
+  std::string queue;
+  int32_t limit = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, claim_request& x) {
+  return f(caf::meta::type_name("claim_request"), x.queue, x.limit);
+}
+
+/// A job a handler asked to enqueue; written only if its parent succeeds.
+struct child_job {
+  std::string type;
+  std::string payload; // JSON text
+  std::string queue;
+  int32_t priority = 0;
+  int32_t max_attempts = 0; // 0: the table's default
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, child_job& x) {
+  return f(caf::meta::type_name("child_job"), x.type, x.payload, x.queue,
+           x.priority, x.max_attempts);
+}
+
+/// What an attempt ended with, to be written under its lease.
+struct job_outcome {
+  enum kind_t : int32_t { succeeded = 0, retry = 1, failed = 2 };
+  lease_ref lease;
+  int32_t kind = succeeded;
+  std::string error;      // handler message; empty on success
+  std::string error_code; // handler_error, precondition_failed, ...
+  int64_t retry_delay_ms = 0;
+  std::vector<child_job> children;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
+  return f(caf::meta::type_name("job_outcome"), x.lease, x.kind, x.error,
+           x.error_code, x.retry_delay_ms, x.children);
+}
+
+/// How the persistence actor answered a completion.
+enum class write_result : int32_t {
+  written = 0,
+  fenced_out = 1,          // zero rows matched the ownership guard
+  policy_violation = 2,    // written, but the trace-id policy was violated
+  rejected_by_policy = 3,  // strict trace policy turned success into failure
+};
+
+/// Live counters of one node, as seen by its supervisor.
+struct node_stats {
+  int64_t in_flight = 0;
+  int64_t claimed = 0;
+  std::map<std::string, int64_t> outcomes;           // succeeded, retry, ...
+  std::map<std::string, int64_t> supervised_failures; // exit reason -> count
+  int64_t policy_violations = 0;
+  int64_t restarts = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
+  return f(caf::meta::type_name("node_stats"), x.in_flight, x.claimed,
+           x.outcomes, x.supervised_failures, x.policy_violations,
+           x.restarts);
+}
+
+} // namespace leasehold

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "messages/atoms.hpp"
+#include "messages/job_types.hpp"
+
+/// The typed interfaces of leasehold's actors: who may say what to whom.
+namespace leasehold {
+
+/// The only actor that talks to Postgres.
+using persistence_actor = caf::typed_actor<
+  // Claim up to `limit` due jobs of a queue for this node.
+  caf::replies_to<claim_atom, claim_request>::with<std::vector<claimed_job>>,
+  // Renew leases in one statement; replies with the ones NOT renewed (lost).
+  caf::replies_to<renew_atom, std::vector<lease_ref>>::with<
+    std::vector<int64_t>>,
+  // Write an attempt's outcome under its lease (batched with others);
+  // replies with a write_result value.
+  caf::replies_to<complete_atom, job_outcome>::with<int32_t>,
+  // Internal: flush batched completions; retry the connection.
+  caf::reacts_to<flush_atom>, caf::reacts_to<connect_atom>,
+  // Send NOTIFY wakeups (queue name) to this actor from now on.
+  caf::reacts_to<listen_atom, caf::actor>>;
+
+/// Claims jobs up to the node's free capacity, per queue.
+using lease_actor = caf::typed_actor<
+  caf::reacts_to<tick_atom>,                    // poll fallback
+  caf::reacts_to<wake_atom, std::string>,       // NOTIFY for a queue
+  caf::reacts_to<slot_atom, std::string>,       // an executor of a queue ended
+  caf::reacts_to<stop_atom>>;                   // claim nothing more
+
+/// Renews every in-flight lease once per tick.
+using heartbeat_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
+
+/// Runs one attempt of one job and writes its outcome under the lease.
+using executor_actor = caf::typed_actor<
+  // The handler finished: kind, error text, error code, children (as outcome)
+  caf::reacts_to<done_atom, job_outcome>>;
+
+/// Spawns and watches every other actor; counts failures by exit reason.
+using supervisor_actor = caf::typed_actor<
+  caf::reacts_to<spawn_atom, std::vector<claimed_job>>,
+  caf::replies_to<leases_atom>::with<std::vector<lease_ref>>,
+  caf::reacts_to<lost_atom, std::vector<int64_t>>,
+  caf::reacts_to<outcome_atom, std::string>,
+  caf::replies_to<stats_atom>::with<node_stats>,
+  // Graceful stop: no more claims, wait for in-flight attempts; replies when
+  // every executor has ended.
+  caf::replies_to<stop_atom>::with<bool>,
+  caf::reacts_to<deadline_atom>, caf::reacts_to<restart_atom, std::string>>;
+
+} // namespace leasehold

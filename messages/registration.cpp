@@ -1,0 +1,63 @@
+#include "messages/registration.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+#include "messages/errors.hpp"
+#include "messages/job_types.hpp"
+
+namespace leasehold {
+
+std::string to_string(exit_code code) {
+  switch (code) {
+    case exit_code::ownership_lost:
+      return "ownership_lost";
+    case exit_code::stopping_timeout:
+      return "stopping_timeout";
+    case exit_code::outcome_unwritten:
+      return "outcome_unwritten";
+  }
+  return "exit_code_" + std::to_string(static_cast<int>(code));
+}
+
+std::string to_string(store_code code) {
+  switch (code) {
+    case store_code::unavailable:
+      return "unavailable";
+    case store_code::statement_failed:
+      return "statement_failed";
+  }
+  return "store_code_" + std::to_string(static_cast<int>(code));
+}
+
+std::string reason_label(const caf::error& reason) {
+  if (reason.category() == exit_category)
+    return to_string(static_cast<exit_code>(reason.code()));
+  if (reason.category() == store_category)
+    return "store_" + to_string(static_cast<store_code>(reason.code()));
+  if (reason.category() == caf::atom("system"))
+    return caf::to_string(static_cast<caf::sec>(reason.code()));
+  if (reason.category() == caf::atom("exit"))
+    return caf::to_string(static_cast<caf::exit_reason>(reason.code()));
+  return caf::to_string(reason);
+}
+
+void register_messages(caf::actor_system_config& cfg) {
+  cfg.add_message_type<claimed_job>("leasehold::claimed_job");
+  cfg.add_message_type<lease_ref>("leasehold::lease_ref");
+  cfg.add_message_type<claim_request>("leasehold::claim_request");
+  cfg.add_message_type<child_job>("leasehold::child_job");
+  cfg.add_message_type<job_outcome>("leasehold::job_outcome");
+  cfg.add_message_type<node_stats>("leasehold::node_stats");
+  cfg.add_message_type<std::vector<int64_t>>("std::vector<int64_t>");
+  cfg.add_error_category(
+    exit_category, [](uint8_t code, caf::atom_value, const caf::message&) {
+      return to_string(static_cast<exit_code>(code));
+    });
+  cfg.add_error_category(
+    store_category, [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+      return "store_" + to_string(static_cast<store_code>(code))
+             + (ctx.empty() ? "" : caf::to_string(ctx));
+    });
+}
+
+} // namespace leasehold

@@ -1,0 +1,14 @@
+#include "persistence/migrations.hpp"
+
+#include "persistence/migration_texts.hpp"
+
+namespace leasehold {
+
+const std::vector<migration>& all_migrations() {
+  static const std::vector<migration> list = {
+    {1, "initial", migration_sql::m001_initial},
+  };
+  return list;
+}
+
+} // namespace leasehold

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+
+/// Listens on the `leasehold_jobs` channel on its own connection and thread,
+/// calling `on_wake(queue)` for each notification. After every (re)connect
+/// it calls `on_wake("")` because notifications sent while disconnected are
+/// lost and the caller must look for work itself.
+namespace leasehold {
+
+class notify_listener {
+public:
+  using callback = std::function<void(const std::string& queue)>;
+
+  notify_listener(std::string database_url, callback on_wake);
+  ~notify_listener(); // stops and joins the thread
+  notify_listener(const notify_listener&) = delete;
+  notify_listener& operator=(const notify_listener&) = delete;
+
+private:
+  void run();
+  bool wait_readable(int fd, int timeout_ms); // false when asked to stop
+
+  std::string url_;
+  callback on_wake_;
+  int stop_fd_ = -1; // eventfd: writing to it wakes and stops the thread
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+} // namespace leasehold

@@ -1,0 +1,151 @@
+#include "persistence/persistence_actor.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+#include "messages/errors.hpp"
+#include "persistence/notify_listener.hpp"
+#include "runtime/log.hpp"
+
+namespace leasehold {
+
+namespace {
+
+using self_ptr = persistence_actor::stateful_pointer<persistence_state>;
+
+void schedule_reconnect(self_ptr self, const persistence_config& cfg) {
+  auto& st = self->state;
+  if (st.reconnect_scheduled)
+    return;
+  st.reconnect_scheduled = true;
+  self->delayed_send(self, st.backoff, connect_atom::value);
+  st.backoff = std::min(st.backoff * 2, cfg.max_reconnect_backoff);
+}
+
+void lose_connection(self_ptr self, const persistence_config& cfg,
+                     const std::string& why) {
+  if (self->state.db)
+    log::warn("database connection lost", {{"error", why}});
+  self->state.db.reset();
+  schedule_reconnect(self, cfg);
+}
+
+// Returns true when a connection is available, connecting if needed.
+bool ensure_connected(self_ptr self, const persistence_config& cfg) {
+  if (self->state.db)
+    return true;
+  try {
+    self->state.db = std::make_unique<store>(cfg.database_url);
+    self->state.backoff = std::chrono::milliseconds{100};
+    log::info("database connected",
+              {{"database", redact_database_url(cfg.database_url)}});
+    return true;
+  } catch (const std::exception& e) {
+    schedule_reconnect(self, cfg);
+    return false;
+  }
+}
+
+// Runs a blocking store call, turning failures into request errors.
+template <class T, class F>
+caf::result<T> with_store(self_ptr self, const persistence_config& cfg,
+                          const char* what, F&& fn) {
+  if (!ensure_connected(self, cfg))
+    return make_error(store_code::unavailable, what);
+  try {
+    return fn(*self->state.db);
+  } catch (const store_unavailable& e) {
+    lose_connection(self, cfg, e.what());
+    return make_error(store_code::unavailable, e.what());
+  } catch (const std::exception& e) {
+    log::error("statement failed", {{"error", e.what()}});
+    return make_error(store_code::statement_failed, e.what());
+  }
+}
+
+// Writes every waiting completion in one transaction. On a broken
+// connection they stay waiting and are written after the reconnect, still
+// under their leases' guards.
+void flush(self_ptr self, const persistence_config& cfg) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.pending.empty() || !ensure_connected(self, cfg))
+    return;
+  auto count = std::min(st.pending.size(), cfg.max_batch);
+  std::vector<job_outcome> batch;
+  batch.reserve(count);
+  for (size_t i = 0; i < count; ++i)
+    batch.push_back(st.pending[i].outcome);
+  try {
+    auto results = st.db->complete(cfg.worker_id, batch, cfg.trace);
+    for (size_t i = 0; i < count; ++i) {
+      auto r = write_result::written;
+      if (!results[i].written)
+        r = write_result::fenced_out;
+      else if (results[i].policy_violation)
+        r = cfg.trace.strict ? write_result::rejected_by_policy
+                             : write_result::policy_violation;
+      st.pending[i].promise.deliver(static_cast<int32_t>(r));
+    }
+  } catch (const store_unavailable& e) {
+    lose_connection(self, cfg, e.what());
+    return;
+  } catch (const std::exception& e) {
+    log::error("completion batch failed", {{"error", e.what()}});
+    for (size_t i = 0; i < count; ++i)
+      st.pending[i].promise.deliver(
+        make_error(store_code::statement_failed, e.what()));
+  }
+  st.pending.erase(st.pending.begin(), st.pending.begin() + count);
+  if (!st.pending.empty())
+    flush(self, cfg);
+}
+
+} // namespace
+
+persistence_actor::behavior_type
+persistence_actor_impl(self_ptr self, persistence_config cfg) {
+  ensure_connected(self, cfg);
+  return {
+    [=](claim_atom, const claim_request& req)
+      -> caf::result<std::vector<claimed_job>> {
+      return with_store<std::vector<claimed_job>>(
+        self, cfg, "job_claim",
+        [&](store& db) { return db.claim(cfg.worker_id, req.queue, req.limit); });
+    },
+    [=](renew_atom, const std::vector<lease_ref>& leases)
+      -> caf::result<std::vector<int64_t>> {
+      return with_store<std::vector<int64_t>>(
+        self, cfg, "lease_renew",
+        [&](store& db) { return db.renew(cfg.worker_id, leases); });
+    },
+    [=](complete_atom, job_outcome& outcome) -> caf::result<int32_t> {
+      auto& st = self->state;
+      auto promise = self->make_response_promise<int32_t>();
+      st.pending.push_back({std::move(outcome), promise});
+      if (st.pending.size() >= cfg.max_batch) {
+        flush(self, cfg);
+      } else if (!st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->delayed_send(self, cfg.completion_window, flush_atom::value);
+      }
+      return promise;
+    },
+    [=](flush_atom) { flush(self, cfg); },
+    [=](connect_atom) {
+      self->state.reconnect_scheduled = false;
+      if (ensure_connected(self, cfg))
+        flush(self, cfg);
+    },
+    [=](listen_atom, const caf::actor& subscriber) {
+      self->state.listener = std::make_shared<notify_listener>(
+        cfg.database_url,
+        [subscriber](const std::string& queue) {
+          caf::anon_send(subscriber, wake_atom::value, queue);
+        });
+    },
+  };
+}
+
+} // namespace leasehold

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/typed_response_promise.hpp>
+
+#include "messages/protocols.hpp"
+#include "persistence/store.hpp"
+
+namespace leasehold {
+
+class notify_listener;
+
+/// Settings of the persistence actor.
+struct persistence_config {
+  std::string database_url;
+  std::string worker_id;
+  trace_policy trace;
+  /// How long completions wait for company before one batched write (2ms).
+  std::chrono::milliseconds completion_window{2};
+  /// Completions per write, at most (500).
+  size_t max_batch = 500;
+  /// Longest wait between reconnect attempts (5s); starts at 100ms.
+  std::chrono::milliseconds max_reconnect_backoff{5000};
+};
+
+/// The only actor that touches Postgres. It runs detached (its own thread)
+/// because libpqxx blocks.
+//
+//   connected --broken connection--> disconnected (requests fail fast with
+//   store_code::unavailable; completions wait) --reconnect--> connected
+//   (waiting completions are written, still fenced)
+struct persistence_state {
+  static inline const char* name = "persistence";
+  std::unique_ptr<store> db;
+  std::shared_ptr<notify_listener> listener; // shared_ptr: no complete type needed here
+  struct pending_completion {
+    job_outcome outcome;
+    caf::typed_response_promise<int32_t> promise;
+  };
+  std::vector<pending_completion> pending;
+  bool flush_scheduled = false;
+  bool reconnect_scheduled = false;
+  std::chrono::milliseconds backoff{100};
+};
+
+persistence_actor::behavior_type
+persistence_actor_impl(persistence_actor::stateful_pointer<persistence_state> self,
+                       persistence_config cfg);
+
+} // namespace leasehold

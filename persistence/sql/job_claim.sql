@@ -1,0 +1,29 @@
+-- Claims up to $3 due jobs of queue $2 for worker $1, in priority, run_at,
+-- id order, and opens an attempt row for each, in ONE statement.
+-- SKIP LOCKED lets concurrent nodes take disjoint rows without waiting.
+-- attempts is incremented here, so (locked_by, attempts) is the lease token
+-- every later write is fenced by.
+WITH picked AS (
+  SELECT id FROM leasehold.jobs
+  WHERE status = 'queued' AND queue = $2 AND run_at <= now()
+  ORDER BY priority, run_at, id
+  LIMIT $3
+  FOR UPDATE SKIP LOCKED
+), claimed AS (
+  UPDATE leasehold.jobs AS j
+  SET status = 'running', locked_by = $1, locked_at = now(),
+      heartbeat_at = now(), attempts = j.attempts + 1,
+      trace_id = $1 || '-' || j.id || '-' || (j.attempts + 1),
+      updated_at = now()
+  FROM picked
+  WHERE j.id = picked.id
+  RETURNING j.id, j.type, j.queue, j.payload::text AS payload, j.attempts,
+            j.max_attempts, j.correlation_id, j.trace_id, j.priority, j.run_at
+), runs AS (
+  INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id)
+  SELECT id, attempts, $1, trace_id FROM claimed
+)
+SELECT id, type, queue, payload, attempts, max_attempts, correlation_id,
+       trace_id
+FROM claimed
+ORDER BY priority, run_at, id

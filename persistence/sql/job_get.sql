@@ -1,0 +1,21 @@
+-- One job and all of its attempts, as a JSON document (NULL if no such job).
+SELECT jsonb_build_object(
+  'id', j.id, 'type', j.type, 'queue', j.queue, 'priority', j.priority,
+  'payload', j.payload, 'status', j.status, 'attempts', j.attempts,
+  'max_attempts', j.max_attempts, 'run_at', j.run_at,
+  'locked_by', j.locked_by, 'locked_at', j.locked_at,
+  'heartbeat_at', j.heartbeat_at, 'correlation_id', j.correlation_id,
+  'trace_id', j.trace_id, 'parent_id', j.parent_id,
+  'last_error', j.last_error, 'last_error_code', j.last_error_code,
+  'dead', j.status = 'failed',
+  'created_at', j.created_at, 'updated_at', j.updated_at,
+  'finished_at', j.finished_at,
+  'runs', coalesce((
+    SELECT jsonb_agg(jsonb_build_object(
+      'attempt', r.attempt, 'worker_id', r.worker_id, 'trace_id', r.trace_id,
+      'started_at', r.started_at, 'finished_at', r.finished_at,
+      'outcome', r.outcome, 'error', r.error) ORDER BY r.attempt)
+    FROM leasehold.job_runs AS r WHERE r.job_id = j.id), '[]'::jsonb)
+)::text
+FROM leasehold.jobs AS j
+WHERE j.id = $1

@@ -1,0 +1,334 @@
+#include "persistence/store.hpp"
+
+#include <cstdlib>
+#include <map>
+#include <regex>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "persistence/migrations.hpp"
+#include "persistence/sql_statements.hpp"
+
+namespace leasehold {
+
+namespace {
+
+// Every node and CLI migrates under this lock, so concurrent starts apply
+// each migration exactly once. The value is arbitrary but fixed forever.
+constexpr int64_t migration_lock_key = 0x6c65617365686f6c; // "leasehol"
+
+struct statement {
+  const char* name;
+  std::string_view text;
+};
+
+const statement prepared_statements[] = {
+  {"job_claim", sql::job_claim},
+  {"lease_renew", sql::lease_renew},
+  {"job_complete_success", sql::job_complete_success},
+  {"job_complete_failure", sql::job_complete_failure},
+  {"job_insert_children", sql::job_insert_children},
+  {"job_insert", sql::job_insert},
+  {"job_insert_many", sql::job_insert_many},
+  {"job_get", sql::job_get},
+};
+
+std::string first_line(const std::string& text) {
+  auto end = text.find('\n');
+  return end == std::string::npos ? text : text.substr(0, end);
+}
+
+// Translates libpqxx exceptions at the boundary: connectivity problems
+// become store_unavailable (the caller may reconnect and retry), everything
+// else store_error with Postgres' own one-line message.
+template <class F>
+auto translate_errors(const char* what, F&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const pqxx::broken_connection& e) {
+    throw store_unavailable(std::string{what} + ": "
+                            + first_line(redact_database_url(e.what())));
+  } catch (const pqxx::in_doubt_error& e) {
+    throw store_unavailable(std::string{what} + ": " + first_line(e.what()));
+  } catch (const pqxx::sql_error& e) {
+    throw store_error(std::string{what} + ": " + first_line(e.what()));
+  } catch (const pqxx::failure& e) {
+    throw store_unavailable(std::string{what} + ": " + first_line(e.what()));
+  }
+}
+
+std::string bigint_array(const std::vector<int64_t>& xs) {
+  std::string out = "{";
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    out += std::to_string(xs[i]);
+  }
+  return out + "}";
+}
+
+nlohmann::json optional_json(const std::optional<std::string>& x) {
+  return x ? nlohmann::json(*x) : nlohmann::json(nullptr);
+}
+
+nlohmann::json optional_json(const std::optional<int32_t>& x) {
+  return x ? nlohmann::json(*x) : nlohmann::json(nullptr);
+}
+
+} // namespace
+
+struct store::impl {
+  pqxx::connection conn;
+  explicit impl(const std::string& url) : conn(url) {
+    for (const auto& s : prepared_statements)
+      conn.prepare(s.name, std::string{s.text});
+  }
+};
+
+store::store(const std::string& database_url) {
+  // A down server must fail fast rather than hang the caller.
+  setenv("PGCONNECT_TIMEOUT", "5", 0);
+  translate_errors("connect", [&] {
+    impl_ = std::make_unique<impl>(database_url);
+    return 0;
+  });
+}
+
+store::~store() = default;
+
+int store::migrate() {
+  return translate_errors("migrate", [&] {
+    pqxx::work tx{impl_->conn};
+    tx.exec_params("SELECT pg_advisory_xact_lock($1)", migration_lock_key);
+    tx.exec("CREATE SCHEMA IF NOT EXISTS leasehold");
+    tx.exec("CREATE TABLE IF NOT EXISTS leasehold.schema_migrations ("
+            " version integer PRIMARY KEY, name text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())");
+    std::map<int, bool> applied;
+    for (const auto& row :
+         tx.exec("SELECT version FROM leasehold.schema_migrations"))
+      applied[row[0].as<int>()] = true;
+    int count = 0;
+    for (const auto& m : all_migrations()) {
+      if (applied.count(m.version) != 0)
+        continue;
+      tx.exec(std::string{m.text});
+      tx.exec_params("INSERT INTO leasehold.schema_migrations (version, name)"
+                     " VALUES ($1, $2)",
+                     m.version, std::string{m.name});
+      ++count;
+    }
+    tx.commit();
+    return count;
+  });
+}
+
+std::vector<claimed_job> store::claim(const std::string& worker_id,
+                                      const std::string& queue,
+                                      int32_t limit) {
+  return translate_errors("job_claim", [&] {
+    pqxx::work tx{impl_->conn};
+    auto rows = tx.exec_prepared("job_claim", worker_id, queue, limit);
+    tx.commit();
+    std::vector<claimed_job> jobs;
+    jobs.reserve(rows.size());
+    for (const auto& r : rows) {
+      claimed_job j;
+      j.id = r[0].as<int64_t>();
+      j.type = r[1].as<std::string>();
+      j.queue = r[2].as<std::string>();
+      j.payload = r[3].as<std::string>();
+      j.attempt = r[4].as<int32_t>();
+      j.max_attempts = r[5].as<int32_t>();
+      j.correlation_id = r[6].as<std::string>();
+      j.trace_id = r[7].as<std::string>("");
+      jobs.push_back(std::move(j));
+    }
+    return jobs;
+  });
+}
+
+std::vector<int64_t> store::renew(const std::string& worker_id,
+                                  const std::vector<lease_ref>& leases) {
+  if (leases.empty())
+    return {};
+  std::vector<int64_t> ids;
+  std::vector<int64_t> attempts;
+  for (const auto& l : leases) {
+    ids.push_back(l.job_id);
+    attempts.push_back(l.attempt);
+  }
+  return translate_errors("lease_renew", [&] {
+    pqxx::work tx{impl_->conn};
+    auto rows = tx.exec_prepared("lease_renew", worker_id, bigint_array(ids),
+                                 bigint_array(attempts));
+    tx.commit();
+    std::map<int64_t, bool> renewed;
+    for (const auto& r : rows)
+      renewed[r[0].as<int64_t>()] = true;
+    std::vector<int64_t> lost;
+    for (auto id : ids)
+      if (renewed.count(id) == 0)
+        lost.push_back(id);
+    return lost;
+  });
+}
+
+std::vector<completion_result>
+store::complete(const std::string& worker_id,
+                const std::vector<job_outcome>& batch,
+                const trace_policy& policy) {
+  auto successes = nlohmann::json::array();
+  auto failures = nlohmann::json::array();
+  std::map<int64_t, const job_outcome*> by_id;
+  for (const auto& o : batch) {
+    by_id[o.lease.job_id] = &o;
+    if (o.kind == job_outcome::succeeded) {
+      successes.push_back({{"id", o.lease.job_id}, {"attempt", o.lease.attempt}});
+    } else {
+      failures.push_back({{"id", o.lease.job_id},
+                          {"attempt", o.lease.attempt},
+                          {"error", o.error},
+                          {"code", o.error_code},
+                          {"final", o.kind == job_outcome::failed},
+                          {"delay_ms", o.retry_delay_ms}});
+    }
+  }
+  return translate_errors("job_complete", [&] {
+    std::map<int64_t, completion_result> written;
+    pqxx::work tx{impl_->conn};
+    if (!successes.empty()) {
+      auto children = nlohmann::json::array();
+      auto rows = tx.exec_prepared("job_complete_success", worker_id,
+                                   successes.dump(), policy.cutoff,
+                                   policy.strict ? "true" : "false");
+      for (const auto& r : rows) {
+        auto id = r[0].as<int64_t>();
+        bool violates = r[1].as<bool>();
+        written[id] = {id, true, violates};
+        if (violates && policy.strict)
+          continue; // it failed instead: no children
+        for (const auto& c : by_id[id]->children)
+          children.push_back({{"parent_id", id},
+                              {"type", c.type},
+                              {"payload", nlohmann::json::parse(c.payload)},
+                              {"queue", c.queue},
+                              {"priority", c.priority},
+                              {"max_attempts", c.max_attempts}});
+      }
+      if (!children.empty())
+        tx.exec_prepared("job_insert_children", children.dump());
+    }
+    if (!failures.empty()) {
+      for (const auto& r :
+           tx.exec_prepared("job_complete_failure", worker_id, failures.dump()))
+        written[r[0].as<int64_t>()] = {r[0].as<int64_t>(), true, false};
+    }
+    tx.commit();
+    std::vector<completion_result> results;
+    results.reserve(batch.size());
+    for (const auto& o : batch) {
+      auto i = written.find(o.lease.job_id);
+      results.push_back(i != written.end()
+                          ? i->second
+                          : completion_result{o.lease.job_id, false, false});
+    }
+    return results;
+  });
+}
+
+int64_t store::enqueue(const new_job& job) {
+  return translate_errors("job_insert", [&] {
+    pqxx::work tx{impl_->conn};
+    auto row = tx.exec_prepared1("job_insert", job.type, job.payload, job.queue,
+                                 job.priority, job.max_attempts, job.run_at,
+                                 job.correlation_id);
+    tx.commit();
+    return row[0].as<int64_t>();
+  });
+}
+
+std::vector<int64_t> store::enqueue_many(const std::vector<new_job>& jobs) {
+  // Large enough to amortise round trips, small enough to bound the size of
+  // one JSON parameter.
+  constexpr size_t chunk = 5000;
+  return translate_errors("job_insert_many", [&] {
+    std::vector<int64_t> ids;
+    ids.reserve(jobs.size());
+    pqxx::work tx{impl_->conn};
+    for (size_t start = 0; start < jobs.size(); start += chunk) {
+      auto rows = nlohmann::json::array();
+      for (size_t i = start; i < std::min(jobs.size(), start + chunk); ++i) {
+        const auto& j = jobs[i];
+        rows.push_back({{"type", j.type},
+                        {"payload", nlohmann::json::parse(j.payload)},
+                        {"queue", optional_json(j.queue)},
+                        {"priority", optional_json(j.priority)},
+                        {"max_attempts", optional_json(j.max_attempts)},
+                        {"run_at", optional_json(j.run_at)},
+                        {"correlation_id", optional_json(j.correlation_id)}});
+      }
+      for (const auto& r : tx.exec_prepared("job_insert_many", rows.dump()))
+        ids.push_back(r[0].as<int64_t>());
+    }
+    tx.commit();
+    return ids;
+  });
+}
+
+std::optional<std::string> store::job_json(int64_t id) {
+  return translate_errors("job_get", [&]() -> std::optional<std::string> {
+    pqxx::read_transaction tx{impl_->conn};
+    auto rows = tx.exec_prepared("job_get", id);
+    if (rows.empty())
+      return std::nullopt;
+    return rows[0][0].as<std::string>();
+  });
+}
+
+void store::check_timestamp(const std::string& what, const std::string& text) {
+  try {
+    pqxx::work tx{impl_->conn};
+    tx.exec_params("SELECT $1::timestamptz", text);
+  } catch (const pqxx::data_exception&) {
+    throw store_error("invalid --" + what + " '" + text
+                      + "': not a timestamp (e.g. 2026-01-31T12:00:00Z)");
+  } catch (const pqxx::sql_error&) {
+    throw store_error("invalid --" + what + " '" + text
+                      + "': not a timestamp (e.g. 2026-01-31T12:00:00Z)");
+  }
+}
+
+std::optional<std::string> store::query_value(const std::string& sql) {
+  return translate_errors("query", [&]() -> std::optional<std::string> {
+    pqxx::work tx{impl_->conn};
+    auto rows = tx.exec(sql);
+    tx.commit();
+    if (rows.empty() || rows[0][0].is_null())
+      return std::nullopt;
+    return rows[0][0].as<std::string>();
+  });
+}
+
+void store::execute(const std::string& sql) {
+  translate_errors("execute", [&] {
+    pqxx::work tx{impl_->conn};
+    tx.exec(sql);
+    tx.commit();
+    return 0;
+  });
+}
+
+std::string redact_database_url(const std::string& url) {
+  // postgresql://user:secret@host -> postgresql://user:***@host, and
+  // password=secret in key/value form.
+  static const std::regex in_url{R"((://[^:/@\s]*:)[^@\s]*@)"};
+  static const std::regex in_kv{R"((password\s*=\s*)('[^']*'|\S+))"};
+  auto out = std::regex_replace(url, in_url, "$1***@");
+  return std::regex_replace(out, in_kv, "$1***");
+}
+
+} // namespace leasehold

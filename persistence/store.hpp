@@ -1,0 +1,103 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "messages/job_types.hpp"
+
+/// Blocking access to leasehold's tables over one Postgres connection. Used
+/// by the persistence actor and by CLI commands; the only code that includes
+/// libpqxx. Every parameter is bound, never spliced into SQL text.
+namespace leasehold {
+
+/// Postgres could not be reached or the connection broke.
+struct store_unavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// A statement failed (bad input, constraint, ...); the message is for humans.
+struct store_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// A job to enqueue. Unset optionals take the table's defaults.
+struct new_job {
+  std::string type;
+  std::string payload = "{}"; // JSON text
+  std::optional<std::string> queue;
+  std::optional<int32_t> priority;
+  std::optional<int32_t> max_attempts;
+  std::optional<std::string> run_at; // timestamptz text
+  std::optional<std::string> correlation_id;
+};
+
+/// The outcome of one completion, in the order they were given.
+struct completion_result {
+  int64_t job_id = 0;
+  bool written = false;          // false: fenced out, ownership was lost
+  bool policy_violation = false; // written, but the trace policy was broken
+};
+
+/// Trace-id policy as applied at completion time.
+struct trace_policy {
+  std::string cutoff = "infinity"; // jobs created at/after must have trace_id
+  bool strict = false;             // strict: fail the attempt, else just log
+};
+
+class store {
+public:
+  /// Connects; throws store_unavailable when Postgres cannot be reached.
+  explicit store(const std::string& database_url);
+  ~store();
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  /// Applies pending migrations under an advisory lock; returns how many.
+  int migrate();
+
+  /// Claims up to `limit` due jobs of `queue` for `worker_id`.
+  std::vector<claimed_job> claim(const std::string& worker_id,
+                                 const std::string& queue, int32_t limit);
+
+  /// Renews leases in one statement; returns the ids that were NOT renewed.
+  std::vector<int64_t> renew(const std::string& worker_id,
+                             const std::vector<lease_ref>& leases);
+
+  /// Writes a batch of outcomes (one transaction, one fenced statement per
+  /// kind) and the children of those that succeeded.
+  std::vector<completion_result>
+  complete(const std::string& worker_id, const std::vector<job_outcome>& batch,
+           const trace_policy& policy);
+
+  /// Enqueues one job and returns its id.
+  int64_t enqueue(const new_job& job);
+
+  /// Enqueues all jobs in one transaction (all or nothing); returns ids.
+  std::vector<int64_t> enqueue_many(const std::vector<new_job>& jobs);
+
+  /// The job and its runs as JSON text, or nullopt if there is no such job.
+  std::optional<std::string> job_json(int64_t id);
+
+  /// Throws store_error "invalid --<what> ..." unless Postgres reads `text`
+  /// as a timestamptz.
+  void check_timestamp(const std::string& what, const std::string& text);
+
+  /// Runs a read-only query returning one text value (tests and tools).
+  std::optional<std::string> query_value(const std::string& sql);
+
+  /// Runs a statement with no result (tests and tools only).
+  void execute(const std::string& sql);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// The URL with any password replaced by "***", safe to log.
+std::string redact_database_url(const std::string& url);
+
+} // namespace leasehold

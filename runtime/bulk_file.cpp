@@ -1,0 +1,83 @@
+#include "runtime/bulk_file.hpp"
+
+#include <set>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace leasehold {
+
+namespace {
+
+const std::set<std::string> known_fields = {
+  "type", "payload", "queue", "priority", "max_attempts", "run_at",
+  "correlation_id"};
+
+std::optional<std::string> text_field(const nlohmann::json& obj,
+                                      const char* key) {
+  if (!obj.contains(key) || obj[key].is_null())
+    return std::nullopt;
+  if (!obj[key].is_string() || obj[key].get<std::string>().empty())
+    throw std::invalid_argument(std::string{"\""} + key
+                                + "\" must be a non-empty string");
+  return obj[key].get<std::string>();
+}
+
+std::optional<int32_t> int_field(const nlohmann::json& obj, const char* key,
+                                 int32_t min, int32_t max) {
+  if (!obj.contains(key) || obj[key].is_null())
+    return std::nullopt;
+  if (!obj[key].is_number_integer() || obj[key].get<int64_t>() < min
+      || obj[key].get<int64_t>() > max)
+    throw std::invalid_argument(std::string{"\""} + key
+                                + "\" must be an integer from "
+                                + std::to_string(min) + " to "
+                                + std::to_string(max));
+  return static_cast<int32_t>(obj[key].get<int64_t>());
+}
+
+new_job parse_line(const std::string& line) {
+  auto obj = nlohmann::json::parse(line, nullptr, false);
+  if (obj.is_discarded())
+    throw std::invalid_argument("not valid JSON");
+  if (!obj.is_object())
+    throw std::invalid_argument("expected a JSON object");
+  for (const auto& item : obj.items())
+    if (known_fields.count(item.key()) == 0)
+      throw std::invalid_argument("unknown field \"" + item.key() + "\"");
+  new_job job;
+  auto type = text_field(obj, "type");
+  if (!type)
+    throw std::invalid_argument("\"type\" is required");
+  job.type = *type;
+  if (obj.contains("payload"))
+    job.payload = obj["payload"].dump();
+  job.queue = text_field(obj, "queue");
+  job.run_at = text_field(obj, "run_at");
+  job.correlation_id = text_field(obj, "correlation_id");
+  job.priority = int_field(obj, "priority", -32768, 32767);
+  job.max_attempts = int_field(obj, "max_attempts", 1, 1000000);
+  return job;
+}
+
+} // namespace
+
+std::vector<new_job> read_bulk_jobs(std::istream& in) {
+  std::vector<new_job> jobs;
+  std::string line;
+  size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
+    try {
+      jobs.push_back(parse_line(line));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::to_string(number) + ": " + e.what());
+    }
+  }
+  return jobs;
+}
+
+} // namespace leasehold

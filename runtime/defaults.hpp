@@ -1,0 +1,24 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+/// Every default of leasehold, in one place; --help and validation read
+/// these same constants.
+namespace leasehold::defaults {
+
+using namespace std::chrono_literals;
+
+inline constexpr const char* worker_base = "leasehold";
+inline constexpr const char* queue = "default";
+inline constexpr int32_t concurrency = 10;
+inline constexpr auto heartbeat_interval = std::chrono::milliseconds{10s};
+inline constexpr auto lease_ttl = std::chrono::milliseconds{30s};
+inline constexpr auto poll_interval = std::chrono::milliseconds{1s};
+inline constexpr auto stop_timeout = std::chrono::milliseconds{60s};
+inline constexpr auto retry_base = std::chrono::milliseconds{1s};
+inline constexpr auto retry_cap = std::chrono::milliseconds{1h};
+inline constexpr auto exec_timeout = std::chrono::milliseconds{5min};
+inline constexpr int32_t max_attempts = 25;
+
+} // namespace leasehold::defaults

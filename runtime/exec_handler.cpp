@@ -1,0 +1,151 @@
+// External-command handlers: run a program with the payload on stdin.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "runtime/handler_registry.hpp"
+
+namespace leasehold {
+
+namespace {
+
+constexpr size_t stderr_tail_bytes = 2048;
+
+struct child_process {
+  pid_t pid = -1;
+  int in = -1, out = -1, err = -1;
+};
+
+child_process start(const std::string& program) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0
+      || pipe2(err, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string{"pipe: "} + std::strerror(errno));
+  pid_t pid = fork();
+  if (pid < 0)
+    throw std::runtime_error(std::string{"fork: "} + std::strerror(errno));
+  if (pid == 0) {
+    // Own process group, so cancellation kills the program and its children.
+    setpgid(0, 0);
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    execl(program.c_str(), program.c_str(), static_cast<char*>(nullptr));
+    dprintf(2, "cannot run %s: %s\n", program.c_str(), std::strerror(errno));
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  for (int fd : {in[1], out[0], err[0]})
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  return {pid, in[1], out[0], err[0]};
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0)
+    close(fd);
+  fd = -1;
+}
+
+// Reads what is available; returns false at end of file.
+bool drain(int fd, std::string& into, size_t keep_tail) {
+  char buf[4096];
+  for (;;) {
+    auto n = read(fd, buf, sizeof(buf));
+    if (n > 0) {
+      into.append(buf, static_cast<size_t>(n));
+      if (keep_tail > 0 && into.size() > 2 * keep_tail)
+        into.erase(0, into.size() - keep_tail);
+      continue;
+    }
+    return n < 0 && (errno == EAGAIN || errno == EINTR);
+  }
+}
+
+void kill_group(pid_t pid) {
+  kill(-pid, SIGTERM);
+  for (int i = 0; i < 100; ++i) { // up to 1 s to exit politely
+    if (waitpid(pid, nullptr, WNOHANG) == pid)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  kill(-pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+std::string tail(const std::string& s) {
+  auto t = s.size() > stderr_tail_bytes ? s.substr(s.size() - stderr_tail_bytes)
+                                        : s;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r'))
+    t.pop_back();
+  return t;
+}
+
+handler_result run_program(const std::string& program,
+                           std::chrono::milliseconds timeout,
+                           job_context& ctx) {
+  auto child = start(program);
+  auto input = ctx.payload().dump();
+  size_t written = 0;
+  std::string out, err;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool out_open = true, err_open = true;
+  while (out_open || err_open) {
+    if (ctx.cancelled() || std::chrono::steady_clock::now() > deadline) {
+      kill_group(child.pid);
+      close_fd(child.in);
+      close_fd(child.out);
+      close_fd(child.err);
+      return handler_result::failure(ctx.cancelled()
+                                       ? "cancelled: program killed"
+                                       : "timed out: program killed");
+    }
+    pollfd fds[3] = {{child.out, POLLIN, 0},
+                     {child.err, POLLIN, 0},
+                     {child.in, POLLOUT, 0}};
+    poll(fds, child.in >= 0 ? 3 : 2, 50);
+    if (child.in >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      auto n = write(child.in, input.data() + written, input.size() - written);
+      if (n > 0)
+        written += static_cast<size_t>(n);
+      if (n < 0 && errno != EAGAIN)
+        written = input.size(); // the program closed stdin: fine
+      if (written == input.size())
+        close_fd(child.in);
+    }
+    if (out_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+      out_open = drain(child.out, out, 64 * 1024);
+    if (err_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+      err_open = drain(child.err, err, stderr_tail_bytes);
+  }
+  close_fd(child.in);
+  close_fd(child.out);
+  close_fd(child.err);
+  int status = 0;
+  waitpid(child.pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return handler_result::success();
+  std::string why = WIFEXITED(status)
+                      ? "exit status " + std::to_string(WEXITSTATUS(status))
+                      : "killed by signal " + std::to_string(WTERMSIG(status));
+  auto t = tail(err);
+  return handler_result::failure(t.empty() ? why : why + ": " + t);
+}
+
+} // namespace
+
+handler_fn make_exec_handler(std::string program,
+                             std::chrono::milliseconds timeout) {
+  return [program = std::move(program), timeout](job_context& ctx) {
+    return run_program(program, timeout, ctx);
+  };
+}
+
+} // namespace leasehold

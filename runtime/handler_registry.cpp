@@ -1,0 +1,75 @@
+#include "runtime/handler_registry.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace leasehold {
+
+job_context::job_context(const claimed_job& job, std::string worker_id,
+                         std::shared_ptr<const std::atomic<bool>> cancel_flag)
+  : job_(job),
+    worker_id_(std::move(worker_id)),
+    payload_(nlohmann::json::parse(job.payload, nullptr, false)),
+    cancel_flag_(std::move(cancel_flag)) {}
+
+bool job_context::sleep_for(std::chrono::milliseconds d) const {
+  // Short slices keep cancellation latency low without a condition variable.
+  constexpr auto slice = std::chrono::milliseconds{10};
+  auto deadline = std::chrono::steady_clock::now() + d;
+  while (!cancelled()) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::milliseconds::zero())
+      return true;
+    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(left, slice));
+  }
+  return false;
+}
+
+void job_context::enqueue(const std::string& type,
+                          const nlohmann::json& payload,
+                          const std::string& queue, int32_t priority) {
+  child_job c;
+  c.type = type;
+  c.payload = payload.is_null() ? "{}" : payload.dump();
+  c.queue = queue;
+  c.priority = priority;
+  children_.push_back(std::move(c));
+}
+
+void handler_registry::add(const std::string& type, handler_fn fn) {
+  handlers_[type] = std::move(fn);
+}
+
+const handler_fn* handler_registry::find(const std::string& type) const {
+  auto i = handlers_.find(type);
+  return i == handlers_.end() ? nullptr : &i->second;
+}
+
+std::vector<std::string> handler_registry::types() const {
+  std::vector<std::string> out;
+  for (const auto& kv : handlers_)
+    out.push_back(kv.first);
+  return out;
+}
+
+void add_builtin_handlers(handler_registry& registry) {
+  registry.add("noop", [](job_context&) { return handler_result::success(); });
+  registry.add("sleep", [](job_context& ctx) {
+    const auto& p = ctx.payload();
+    if (!p.is_object() || !p.contains("ms") || !p["ms"].is_number_integer()
+        || p["ms"].get<int64_t>() < 0)
+      return handler_result::invalid(
+        "sleep needs a payload like {\"ms\": 250} (non-negative integer)");
+    if (!ctx.sleep_for(std::chrono::milliseconds{p["ms"].get<int64_t>()}))
+      return handler_result::failure("cancelled");
+    return handler_result::success();
+  });
+  registry.add("fail", [](job_context& ctx) {
+    const auto& p = ctx.payload();
+    if (p.is_object() && p.contains("message") && p["message"].is_string())
+      return handler_result::failure(p["message"].get<std::string>());
+    return handler_result::failure("failed on purpose");
+  });
+}
+
+} // namespace leasehold

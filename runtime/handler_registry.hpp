@@ -1,0 +1,97 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "messages/job_types.hpp"
+
+/// The C++ API for job handlers: register a function per job type; it gets
+/// a job_context and returns a handler_result.
+namespace leasehold {
+
+/// What a handler sees of the attempt it runs.
+class job_context {
+public:
+  job_context(const claimed_job& job, std::string worker_id,
+              std::shared_ptr<const std::atomic<bool>> cancel_flag);
+
+  int64_t job_id() const { return job_.id; }
+  const std::string& type() const { return job_.type; }
+  const std::string& queue() const { return job_.queue; }
+  int32_t attempt() const { return job_.attempt; }
+  int32_t max_attempts() const { return job_.max_attempts; }
+  const std::string& correlation_id() const { return job_.correlation_id; }
+  const std::string& trace_id() const { return job_.trace_id; }
+  const std::string& worker_id() const { return worker_id_; }
+  const nlohmann::json& payload() const { return payload_; }
+
+  /// True once the attempt lost its lease, timed out or the node stops.
+  /// Long-running handlers should poll it and return early.
+  bool cancelled() const { return cancel_flag_->load(); }
+
+  /// Sleeps up to `d`, waking early on cancellation; false if cancelled.
+  bool sleep_for(std::chrono::milliseconds d) const;
+
+  /// Enqueues a child job that inherits this job's correlation_id. It is
+  /// written together with this attempt's success, and never otherwise.
+  void enqueue(const std::string& type, const nlohmann::json& payload = {},
+               const std::string& queue = "", int32_t priority = 0);
+
+  /// Children enqueued so far (taken by the executor).
+  std::vector<child_job> take_children() { return std::move(children_); }
+
+private:
+  claimed_job job_;
+  std::string worker_id_;
+  nlohmann::json payload_;
+  std::shared_ptr<const std::atomic<bool>> cancel_flag_;
+  std::vector<child_job> children_;
+};
+
+/// How a handler ended.
+struct handler_result {
+  enum kind_t { ok, error, precondition_failed };
+  kind_t kind = ok;
+  std::string message;
+
+  static handler_result success() { return {ok, {}}; }
+  /// A failure worth retrying (with backoff, until attempts run out).
+  static handler_result failure(std::string why) { return {error, std::move(why)}; }
+  /// The job can never succeed (bad payload, ...): fail it at once.
+  static handler_result invalid(std::string why) {
+    return {precondition_failed, std::move(why)};
+  }
+};
+
+using handler_fn = std::function<handler_result(job_context&)>;
+
+/// Maps job types to handlers. Filled before the node starts, then read-only.
+class handler_registry {
+public:
+  void add(const std::string& type, handler_fn fn);
+  const handler_fn* find(const std::string& type) const;
+  std::vector<std::string> types() const;
+
+private:
+  std::map<std::string, handler_fn> handlers_;
+};
+
+/// Adds `noop`, `sleep` ({"ms": N}, honours cancellation) and `fail`
+/// ({"message": "..."}: always fails with that message).
+void add_builtin_handlers(handler_registry& registry);
+
+/// A handler that runs `program` with the payload on stdin: exit 0 is
+/// success; otherwise an error carrying the tail of its stderr. The program
+/// is killed on cancellation and after `timeout`.
+handler_fn make_exec_handler(std::string program,
+                             std::chrono::milliseconds timeout);
+
+} // namespace leasehold

@@ -1,0 +1,307 @@
+// leasehold: the command line. Subcommands migrate, node, enqueue, job.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "persistence/store.hpp"
+#include "runtime/defaults.hpp"
+#include "runtime/duration.hpp"
+#include "runtime/node.hpp"
+#include "runtime/bulk_file.hpp"
+#include "runtime/log.hpp"
+
+using namespace leasehold;
+
+namespace {
+
+/// A user-facing error: printed as one line, exit code 1.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct node_options {
+  node_config cfg;
+  std::vector<std::string> queues;
+  std::vector<std::string> execs;
+  std::string heartbeat = format_duration(defaults::heartbeat_interval);
+  std::string ttl = format_duration(defaults::lease_ttl);
+  std::string poll = format_duration(defaults::poll_interval);
+  std::string stop = format_duration(defaults::stop_timeout);
+  std::string retry_base = format_duration(defaults::retry_base);
+  std::string retry_cap = format_duration(defaults::retry_cap);
+  std::string exec_timeout = format_duration(defaults::exec_timeout);
+  std::string trace_policy = "log";
+  std::string log_level = "info";
+  bool no_migrate = false;
+};
+
+struct enqueue_options {
+  std::string type;
+  std::string payload = "{}";
+  std::optional<std::string> queue, run_at, correlation_id;
+  std::optional<int32_t> priority, max_attempts;
+  std::string file;
+};
+
+std::chrono::milliseconds duration_option(const std::string& name,
+                                          const std::string& text) {
+  try {
+    return parse_duration(text);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error("--" + name + ": " + e.what());
+  }
+}
+
+std::pair<std::string, std::string> split_pair(const std::string& flag,
+                                               const std::string& text) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos)
+    return {text, ""};
+  if (eq == 0)
+    throw usage_error("--" + flag + " '" + text + "': name missing before '='");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+std::shared_ptr<handler_registry> make_handlers(const node_options& o) {
+  auto handlers = std::make_shared<handler_registry>();
+  add_builtin_handlers(*handlers);
+  auto timeout = duration_option("exec-timeout", o.exec_timeout);
+  for (const auto& spec : o.execs) {
+    auto [type, program] = split_pair("exec", spec);
+    if (program.empty())
+      throw usage_error("--exec '" + spec + "': expected TYPE=/path/to/program");
+    if (access(program.c_str(), X_OK) != 0)
+      throw usage_error("--exec '" + spec + "': " + program
+                        + " is not an executable file");
+    handlers->add(type, make_exec_handler(program, timeout));
+  }
+  return handlers;
+}
+
+void fill_node_config(node_options& o) {
+  auto& c = o.cfg;
+  for (const auto& q : o.queues) {
+    auto [name, slots] = split_pair("queue", q);
+    int32_t n = c.concurrency;
+    if (!slots.empty()) {
+      try {
+        size_t used = 0;
+        n = std::stoi(slots, &used);
+        if (used != slots.size())
+          throw std::invalid_argument("trailing text");
+      } catch (const std::exception&) {
+        throw usage_error("--queue '" + q + "': slots must be a number");
+      }
+    }
+    c.queues[name] = n;
+  }
+  c.heartbeat_interval = duration_option("heartbeat-interval", o.heartbeat);
+  c.lease_ttl = duration_option("lease-ttl", o.ttl);
+  c.poll_interval = duration_option("poll-interval", o.poll);
+  c.stop_timeout = duration_option("stop-timeout", o.stop);
+  c.retry_base = duration_option("retry-base", o.retry_base);
+  c.retry_cap = duration_option("retry-cap", o.retry_cap);
+  if (o.trace_policy != "log" && o.trace_policy != "strict")
+    throw usage_error("--trace-policy '" + o.trace_policy
+                      + "': must be log or strict");
+  c.trace_strict = o.trace_policy == "strict";
+  c.migrate = !o.no_migrate;
+}
+
+int run_node(const std::string& url, node_options& o) {
+  o.cfg.database_url = url;
+  fill_node_config(o);
+  try {
+    o.cfg.validate();
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(e.what());
+  }
+  auto handlers = make_handlers(o);
+  // Block SIGINT/SIGTERM before any thread starts, so that CAF's threads
+  // inherit the mask and only our sigwait sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  node n{o.cfg, handlers};
+  log::init(n.worker_id(), log::parse_level(o.log_level));
+  n.start();
+  std::promise<int> first_signal;
+  std::thread([&n, &first_signal, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    first_signal.set_value(sig);
+    sigwait(&signals, &sig);
+    log::warn("second signal: stopping now", {{"signal", sig}});
+    n.interrupt();
+  }).detach();
+  auto sig = first_signal.get_future().get();
+  log::info("signal received: stopping gracefully", {{"signal", sig}});
+  n.stop();
+  return 0;
+}
+
+void print_enqueued(const std::vector<int64_t>& ids) {
+  if (ids.empty())
+    std::cout << "enqueued 0 jobs\n";
+  else
+    std::cout << "enqueued " << ids.size() << " jobs, ids " << ids.front()
+              << ".." << ids.back() << "\n";
+}
+
+int run_enqueue(const std::string& url, const enqueue_options& o) {
+  if (!o.file.empty()) {
+    if (!o.type.empty())
+      throw usage_error("enqueue: give either TYPE or --file, not both");
+    std::ifstream in{o.file};
+    if (!in)
+      throw usage_error("--file " + o.file + ": cannot open");
+    std::vector<new_job> jobs;
+    try {
+      jobs = read_bulk_jobs(in);
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(o.file + ":" + e.what());
+    }
+    store db{url};
+    print_enqueued(db.enqueue_many(jobs));
+    return 0;
+  }
+  if (o.type.empty())
+    throw usage_error("enqueue: TYPE is required (or --file FILE)");
+  new_job job;
+  job.type = o.type;
+  try {
+    job.payload = nlohmann::json::parse(o.payload).dump();
+  } catch (const nlohmann::json::exception&) {
+    throw usage_error("--payload is not valid JSON: " + o.payload);
+  }
+  if (o.max_attempts && *o.max_attempts < 1)
+    throw usage_error("--max-attempts must be at least 1");
+  job.queue = o.queue;
+  job.priority = o.priority;
+  job.max_attempts = o.max_attempts;
+  job.run_at = o.run_at;
+  job.correlation_id = o.correlation_id;
+  store db{url};
+  std::cout << db.enqueue(job) << "\n";
+  return 0;
+}
+
+int run_job(const std::string& url, int64_t id) {
+  store db{url};
+  auto text = db.job_json(id);
+  if (!text)
+    throw usage_error("no job with id " + std::to_string(id));
+  std::cout << nlohmann::json::parse(*text).dump(2) << "\n";
+  return 0;
+}
+
+void add_node_command(CLI::App& app, const std::string& url, node_options& o,
+                      std::function<int()>& run) {
+  auto* cmd = app.add_subcommand("node", "Run a node: claim and run jobs");
+  cmd->add_option("--worker-base", o.cfg.worker_base,
+                  "Worker id prefix; the id is {base}-{uuid}")
+    ->capture_default_str();
+  cmd->add_option("--concurrency", o.cfg.concurrency,
+                  "Attempts run at once (default queue)")
+    ->capture_default_str();
+  cmd->add_option("--queue", o.queues,
+                  "NAME[=N]: serve queue NAME with N slots (repeatable)");
+  cmd->add_option("--heartbeat-interval", o.heartbeat, "Lease renewal period")
+    ->capture_default_str();
+  cmd->add_option("--lease-ttl", o.ttl, "A lease not renewed for this long expires")
+    ->capture_default_str();
+  cmd->add_option("--poll-interval", o.poll, "Claim poll when idle (NOTIFY wakes sooner)")
+    ->capture_default_str();
+  cmd->add_option("--stop-timeout", o.stop, "Grace period for in-flight jobs on SIGTERM")
+    ->capture_default_str();
+  cmd->add_option("--retry-base", o.retry_base, "First retry delay; doubles per attempt")
+    ->capture_default_str();
+  cmd->add_option("--retry-cap", o.retry_cap, "Longest retry delay")
+    ->capture_default_str();
+  cmd->add_option("--exec", o.execs,
+                  "TYPE=/path/to/program: run a program per job (repeatable)");
+  cmd->add_option("--exec-timeout", o.exec_timeout, "Kill external programs after")
+    ->capture_default_str();
+  cmd->add_option("--trace-policy", o.trace_policy,
+                  "log or strict: what a success without trace_id does")
+    ->capture_default_str();
+  cmd->add_option("--trace-cutoff", o.cfg.trace_cutoff,
+                  "Jobs created at/after this time need a trace_id")
+    ->capture_default_str();
+  cmd->add_option("--log-level", o.log_level, "debug, info, warn, error, critical")
+    ->capture_default_str();
+  cmd->add_flag("--no-migrate", o.no_migrate, "Do not apply migrations at start");
+  cmd->callback([&] { run = [&] { return run_node(url, o); }; });
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"leasehold: a durable job runtime on PostgreSQL"};
+  app.require_subcommand(1);
+  std::string url;
+  if (const char* env = std::getenv("DATABASE_URL"))
+    url = env;
+  app.add_option("--database-url", url,
+                 "PostgreSQL URL (default: $DATABASE_URL)");
+  std::function<int()> run;
+
+  app.add_subcommand("migrate", "Apply pending schema migrations")
+    ->callback([&] {
+      run = [&] {
+        store db{url};
+        std::cout << "applied " << db.migrate() << " migrations\n";
+        return 0;
+      };
+    });
+
+  node_options node_opts;
+  add_node_command(app, url, node_opts, run);
+
+  enqueue_options enq;
+  auto* e = app.add_subcommand("enqueue", "Enqueue a job (or many with --file)");
+  e->add_option("type", enq.type, "Job type");
+  e->add_option("--payload", enq.payload, "JSON payload")->capture_default_str();
+  e->add_option("--queue", enq.queue, "Queue (default: default)");
+  e->add_option("--priority", enq.priority, "Lower runs first (default 0)");
+  e->add_option("--run-at", enq.run_at, "Not before this time (timestamptz)");
+  e->add_option("--max-attempts", enq.max_attempts, "Attempts before it is dead (25)");
+  e->add_option("--correlation-id", enq.correlation_id, "Chain id (default: new uuid)");
+  e->add_option("--file", enq.file,
+                "NDJSON file, one job per line: {\"type\":..., \"payload\":...}");
+  e->callback([&] { run = [&] { return run_enqueue(url, enq); }; });
+
+  int64_t job_id = 0;
+  auto* j = app.add_subcommand("job", "Print a job and its runs as JSON");
+  j->add_option("id", job_id, "Job id")->required();
+  j->callback([&] { run = [&] { return run_job(url, job_id); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "leasehold: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    if (url.empty())
+      throw usage_error("no database: pass --database-url or set DATABASE_URL");
+    return run();
+  } catch (const std::exception& e) {
+    std::cerr << "leasehold: " << redact_database_url(e.what()) << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,162 @@
+#include "runtime/node.hpp"
+
+#include <csignal>
+#include <stdexcept>
+
+#include <caf/all.hpp>
+
+#include "actors/supervisor_actor.hpp"
+#include "messages/registration.hpp"
+#include "persistence/store.hpp"
+#include "runtime/duration.hpp"
+#include "runtime/handler_pool.hpp"
+#include "runtime/identity.hpp"
+#include "runtime/log.hpp"
+
+namespace leasehold {
+
+namespace {
+
+void require(bool ok, const std::string& key, std::chrono::milliseconds value,
+             const std::string& rule) {
+  if (!ok)
+    throw std::invalid_argument("invalid --" + key + " "
+                                + format_duration(value) + ": " + rule);
+}
+
+} // namespace
+
+void node_config::validate() const {
+  if (database_url.empty())
+    throw std::invalid_argument(
+      "no database: pass --database-url or set DATABASE_URL");
+  if (concurrency < 1 || concurrency > 10000)
+    throw std::invalid_argument("invalid --concurrency "
+                                + std::to_string(concurrency)
+                                + ": must be between 1 and 10000");
+  for (const auto& [name, n] : queues)
+    if (name.empty() || n < 1 || n > 10000)
+      throw std::invalid_argument("invalid --queue " + name + "="
+                                  + std::to_string(n)
+                                  + ": needs a name and 1..10000 slots");
+  require(heartbeat_interval.count() >= 10, "heartbeat-interval",
+          heartbeat_interval, "must be at least 10ms");
+  require(lease_ttl > heartbeat_interval, "lease-ttl", lease_ttl,
+          "must be longer than --heartbeat-interval");
+  require(poll_interval.count() >= 10, "poll-interval", poll_interval,
+          "must be at least 10ms");
+  require(retry_base.count() >= 1, "retry-base", retry_base,
+          "must be at least 1ms");
+  require(retry_cap >= retry_base, "retry-cap", retry_cap,
+          "must be at least --retry-base");
+}
+
+std::map<std::string, int32_t> node_config::effective_queues() const {
+  if (!queues.empty())
+    return queues;
+  return {{defaults::queue, concurrency}};
+}
+
+struct node::impl {
+  caf::actor_system_config sys_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::shared_ptr<handler_pool> pool;
+  supervisor_actor supervisor;
+  bool stopped = false;
+
+  void await_stop() {
+    sys->await_all_actors_done();
+    pool.reset(); // joins handler threads while the actors' system exists
+    stopped = true;
+  }
+};
+
+node::node(node_config cfg, std::shared_ptr<const handler_registry> handlers)
+  : cfg_(std::move(cfg)),
+    worker_id_(make_worker_id(cfg_.worker_base)),
+    handlers_(std::move(handlers)) {
+  cfg_.validate();
+}
+
+node::~node() {
+  if (impl_ && !impl_->stopped)
+    kill();
+}
+
+void node::start() {
+  // Writes to a closed pipe (an exiting program, a dropped connection)
+  // must be errors, not process death.
+  std::signal(SIGPIPE, SIG_IGN);
+  {
+    store db{cfg_.database_url};
+    if (cfg_.migrate)
+      if (auto n = db.migrate(); n > 0)
+        log::info("migrations applied", {{"count", n}});
+    db.check_timestamp("trace-cutoff", cfg_.trace_cutoff);
+  }
+  impl_ = std::make_unique<impl>();
+  register_messages(impl_->sys_cfg);
+  impl_->sys_cfg.set("scheduler.max-threads", cfg_.scheduler_threads);
+  impl_->sys = std::make_unique<caf::actor_system>(impl_->sys_cfg);
+
+  auto queues = cfg_.effective_queues();
+  size_t slots = 0;
+  for (const auto& kv : queues)
+    slots += static_cast<size_t>(kv.second);
+  impl_->pool = std::make_shared<handler_pool>(slots);
+
+  supervisor_config sc;
+  sc.persistence.database_url = cfg_.database_url;
+  sc.persistence.worker_id = worker_id_;
+  sc.persistence.trace = {cfg_.trace_cutoff, cfg_.trace_strict};
+  sc.lease.queues = queues;
+  sc.lease.poll_interval = cfg_.poll_interval;
+  sc.heartbeat.interval = cfg_.heartbeat_interval;
+  sc.executor.worker_id = worker_id_;
+  sc.executor.retry = {cfg_.retry_base, cfg_.retry_cap};
+  sc.executor.handlers = handlers_;
+  sc.executor.pool = impl_->pool;
+  sc.stop_timeout = cfg_.stop_timeout;
+  impl_->supervisor = impl_->sys->spawn(supervisor_actor_impl, sc);
+  log::info("node started",
+            {{"queues", queues},
+             {"database", redact_database_url(cfg_.database_url)},
+             {"heartbeat_interval_ms", cfg_.heartbeat_interval.count()},
+             {"lease_ttl_ms", cfg_.lease_ttl.count()}});
+}
+
+void node::stop() {
+  if (!impl_ || impl_->stopped)
+    return;
+  {
+    caf::scoped_actor self{*impl_->sys};
+    self->request(impl_->supervisor, caf::infinite, stop_atom::value)
+      .receive([](bool) {}, [](caf::error&) {});
+  }
+  impl_->await_stop();
+}
+
+void node::kill() {
+  if (!impl_ || impl_->stopped)
+    return;
+  caf::anon_send_exit(impl_->supervisor, caf::exit_reason::user_shutdown);
+  impl_->await_stop();
+}
+
+void node::interrupt() {
+  if (impl_ && impl_->supervisor)
+    caf::anon_send_exit(impl_->supervisor, caf::exit_reason::user_shutdown);
+}
+
+node_stats node::stats() {
+  node_stats out;
+  if (!impl_ || impl_->stopped)
+    return out;
+  caf::scoped_actor self{*impl_->sys};
+  self->request(impl_->supervisor, std::chrono::seconds{5}, stats_atom::value)
+    .receive([&](node_stats& s) { out = std::move(s); },
+             [](caf::error&) {});
+  return out;
+}
+
+} // namespace leasehold

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "messages/job_types.hpp"
+#include "runtime/defaults.hpp"
+#include "runtime/handler_registry.hpp"
+
+/// A leasehold node: an actor system running a supervisor over the
+/// persistence, lease, heartbeat and executor actors. Used by `leasehold
+/// node` and, in-process, by tests.
+namespace leasehold {
+
+/// Settings of one node. Durations in milliseconds.
+struct node_config {
+  std::string database_url;
+  std::string worker_base = defaults::worker_base;
+  /// Queues and their concurrency; empty means {"default": concurrency}.
+  std::map<std::string, int32_t> queues;
+  int32_t concurrency = defaults::concurrency;
+  std::chrono::milliseconds heartbeat_interval = defaults::heartbeat_interval;
+  std::chrono::milliseconds lease_ttl = defaults::lease_ttl;
+  std::chrono::milliseconds poll_interval = defaults::poll_interval;
+  std::chrono::milliseconds stop_timeout = defaults::stop_timeout;
+  std::chrono::milliseconds retry_base = defaults::retry_base;
+  std::chrono::milliseconds retry_cap = defaults::retry_cap;
+  /// Jobs created at or after this time must succeed with a trace_id.
+  std::string trace_cutoff = "infinity";
+  bool trace_strict = false;
+  bool migrate = true;
+  /// Scheduler threads of the actor system (2: one per core here).
+  size_t scheduler_threads = 2;
+
+  /// Throws std::invalid_argument naming the key, value and rule.
+  void validate() const;
+  /// The queue map to run with (fills in the default queue).
+  std::map<std::string, int32_t> effective_queues() const;
+};
+
+class node {
+public:
+  node(node_config cfg, std::shared_ptr<const handler_registry> handlers);
+  ~node(); // hard stop if still running
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  /// Migrates (unless disabled) and starts the actors.
+  void start();
+
+  /// Graceful stop: no more claims, in-flight attempts get stop_timeout.
+  void stop();
+
+  /// Immediate stop: every executor ends now.
+  void kill();
+
+  /// Asks for an immediate stop without waiting; safe from another thread
+  /// while stop() waits (a second signal).
+  void interrupt();
+
+  /// Live counters from the supervisor.
+  node_stats stats();
+
+  const std::string& worker_id() const { return worker_id_; }
+
+private:
+  struct impl;
+  node_config cfg_;
+  std::string worker_id_;
+  std::shared_ptr<const handler_registry> handlers_;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace leasehold

@@ -1,0 +1,67 @@
+#include "tests/support/pg_fixture.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+namespace leasehold::test {
+
+std::string test_dsn() {
+  const char* dsn = std::getenv("LEASEHOLD_TEST_DSN");
+  if (dsn == nullptr || *dsn == '\0')
+    throw std::runtime_error(
+      "LEASEHOLD_TEST_DSN is not set: run the tests through scripts/test.sh");
+  return dsn;
+}
+
+pg_fixture::pg_fixture() : db(test_dsn()) {
+  db.migrate();
+  db.execute("TRUNCATE leasehold.jobs, leasehold.job_runs,"
+             " leasehold.policy_violations RESTART IDENTITY CASCADE");
+}
+
+std::string pg_fixture::value(const std::string& sql) {
+  return db.query_value(sql).value_or("");
+}
+
+int64_t pg_fixture::count(const std::string& sql) {
+  return std::stoll(db.query_value(sql).value_or("0"));
+}
+
+node_config fast_node_config() {
+  using namespace std::chrono_literals;
+  node_config cfg;
+  cfg.database_url = test_dsn();
+  cfg.worker_base = "test";
+  cfg.concurrency = 8;
+  cfg.heartbeat_interval = 100ms;
+  cfg.lease_ttl = 1s;
+  cfg.poll_interval = 100ms;
+  cfg.stop_timeout = 5s;
+  cfg.retry_base = 20ms;
+  cfg.retry_cap = 1s;
+  cfg.migrate = false;
+  return cfg;
+}
+
+bool wait_until(const std::function<bool()>& done,
+                std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  return done();
+}
+
+int64_t enqueue(store& db, const std::string& type, const std::string& payload,
+                int32_t max_attempts) {
+  new_job job;
+  job.type = type;
+  job.payload = payload;
+  job.max_attempts = max_attempts;
+  return db.enqueue(job);
+}
+
+} // namespace leasehold::test

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "persistence/store.hpp"
+#include "runtime/node.hpp"
+
+/// Shared helpers for tests against a real Postgres (LEASEHOLD_TEST_DSN).
+namespace leasehold::test {
+
+/// The test database URL; fails the test (never skips) when it is unset.
+std::string test_dsn();
+
+/// Migrated schema with every leasehold table emptied, before each test.
+struct pg_fixture {
+  pg_fixture();
+  store db;
+
+  /// A single value as text ("" for NULL).
+  std::string value(const std::string& sql);
+  int64_t count(const std::string& sql);
+};
+
+/// Node settings that make tests fast: 100ms heartbeats and polls, 1s TTL,
+/// 20ms retry base, 5s stop timeout, no migration (the fixture did it).
+node_config fast_node_config();
+
+/// Polls `done` every 20ms until it is true or `timeout` passes.
+bool wait_until(const std::function<bool()>& done,
+                std::chrono::milliseconds timeout);
+
+/// Enqueues one job through the store and returns its id.
+int64_t enqueue(store& db, const std::string& type,
+                const std::string& payload = "{}", int32_t max_attempts = 25);
+
+} // namespace leasehold::test

@@ -1,0 +1,27 @@
+#include "runtime/duration.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace leasehold;
+using namespace std::chrono_literals;
+
+BOOST_AUTO_TEST_SUITE(duration)
+
+BOOST_AUTO_TEST_CASE(every_unit_parses) {
+  BOOST_TEST(parse_duration("250ms").count() == 250);
+  BOOST_TEST(parse_duration("10s").count() == 10000);
+  BOOST_TEST(parse_duration("2m").count() == 120000);
+  BOOST_TEST(parse_duration("1h").count() == 3600000);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_durations_are_rejected) {
+  for (auto bad : {"", "10", "s", "-1s", "1.5s", "10 s", "10d", "ms10"})
+    BOOST_CHECK_THROW(parse_duration(bad), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(formatting_round_trips) {
+  for (auto text : {"250ms", "10s", "2m", "1h", "1500ms"})
+    BOOST_TEST(format_duration(parse_duration(text)) == text);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
