@@ -26,13 +26,15 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
                                          me);
   st.heartbeat = self->spawn<caf::monitored>(heartbeat_actor_impl,
                                              cfg.heartbeat, st.store, me);
+  st.reaper = self->spawn<caf::monitored>(reaper_actor_impl, cfg.reaper,
+                                          st.store);
 }
 
 // Ends the core actors without counting their exits as failures.
 void stop_core(self_ptr self, const caf::error& reason) {
   auto& st = self->state;
   for (auto addr : {st.lease.address(), st.heartbeat.address(),
-                    st.store.address()}) {
+                    st.reaper.address(), st.store.address()}) {
     if (!addr)
       continue;
     self->demonitor(addr);
@@ -40,13 +42,14 @@ void stop_core(self_ptr self, const caf::error& reason) {
   }
   st.lease = nullptr;
   st.heartbeat = nullptr;
+  st.reaper = nullptr;
   st.store = nullptr;
 }
 
 bool is_core(self_ptr self, const caf::actor_addr& addr) {
   auto& st = self->state;
   return addr == st.store.address() || addr == st.lease.address()
-         || addr == st.heartbeat.address();
+         || addr == st.heartbeat.address() || addr == st.reaper.address();
 }
 
 void finish_stop_if_idle(self_ptr self) {

@@ -11,6 +11,7 @@
 #include "actors/executor_actor.hpp"
 #include "actors/heartbeat_actor.hpp"
 #include "actors/lease_actor.hpp"
+#include "actors/reaper_actor.hpp"
 #include "messages/protocols.hpp"
 #include "persistence/persistence_actor.hpp"
 
@@ -21,6 +22,7 @@ struct supervisor_config {
   persistence_config persistence;
   lease_config lease;
   heartbeat_config heartbeat;
+  reaper_config reaper;
   executor_config executor;
   /// Grace period for in-flight attempts on a graceful stop (60s).
   std::chrono::milliseconds stop_timeout{60000};
@@ -47,6 +49,7 @@ struct supervisor_state {
   persistence_actor store;
   lease_actor lease;
   heartbeat_actor heartbeat;
+  reaper_actor reaper;
   node_stats stats;
   int restart_streak = 0;
   bool restart_pending = false;

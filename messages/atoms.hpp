@@ -22,6 +22,7 @@ using outcome_atom = caf::atom_constant<caf::atom("outcome")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using stop_atom = caf::atom_constant<caf::atom("lh_stop")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using rescue_atom = caf::atom_constant<caf::atom("rescue")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 } // namespace leasehold

@@ -52,6 +52,19 @@ typename Inspector::result_type inspect(Inspector& f, claim_request& x) {
   return f(caf::meta::type_name("claim_request"), x.queue, x.limit);
 }
 
+/// Asks the store to rescue jobs whose lease expired.
+struct rescue_request {
+  int64_t lease_ttl_ms = 0;
+  int64_t retry_base_ms = 0;
+  int64_t retry_cap_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rescue_request& x) {
+  return f(caf::meta::type_name("rescue_request"), x.lease_ttl_ms,
+           x.retry_base_ms, x.retry_cap_ms);
+}
+
 /// A job a handler asked to enqueue; written only if its parent succeeds.
 struct child_job {
   std::string type;

@@ -21,6 +21,8 @@ using persistence_actor = caf::typed_actor<
   // Renew leases in one statement; replies with the ones NOT renewed (lost).
   caf::replies_to<renew_atom, std::vector<lease_ref>>::with<
     std::vector<int64_t>>,
+  // Requeue or fail jobs whose lease expired; replies with their ids.
+  caf::replies_to<rescue_atom, rescue_request>::with<std::vector<int64_t>>,
   // Write an attempt's outcome under its lease (batched with others);
   // replies with a write_result value.
   caf::replies_to<complete_atom, job_outcome>::with<int32_t>,
@@ -38,6 +40,9 @@ using lease_actor = caf::typed_actor<
 
 /// Renews every in-flight lease once per tick.
 using heartbeat_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
+
+/// Regularly rescues jobs whose lease expired (their owner died or hung).
+using reaper_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
 
 /// Runs one attempt of one job and writes its outcome under the lease.
 using executor_actor = caf::typed_actor<

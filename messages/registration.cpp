@@ -45,6 +45,7 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<claimed_job>("leasehold::claimed_job");
   cfg.add_message_type<lease_ref>("leasehold::lease_ref");
   cfg.add_message_type<claim_request>("leasehold::claim_request");
+  cfg.add_message_type<rescue_request>("leasehold::rescue_request");
   cfg.add_message_type<child_job>("leasehold::child_job");
   cfg.add_message_type<job_outcome>("leasehold::job_outcome");
   cfg.add_message_type<node_stats>("leasehold::node_stats");

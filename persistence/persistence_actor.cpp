@@ -120,6 +120,16 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
         self, cfg, "lease_renew",
         [&](store& db) { return db.renew(cfg.worker_id, leases); });
     },
+    [=](rescue_atom, const rescue_request& req)
+      -> caf::result<std::vector<int64_t>> {
+      return with_store<std::vector<int64_t>>(
+        self, cfg, "job_rescue", [&](store& db) {
+          return db.rescue_expired(
+            std::chrono::milliseconds{req.lease_ttl_ms},
+            std::chrono::milliseconds{req.retry_base_ms},
+            std::chrono::milliseconds{req.retry_cap_ms});
+        });
+    },
     [=](complete_atom, job_outcome& outcome) -> caf::result<int32_t> {
       auto& st = self->state;
       auto promise = self->make_response_promise<int32_t>();

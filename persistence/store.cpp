@@ -34,6 +34,7 @@ const statement prepared_statements[] = {
   {"job_insert", sql::job_insert},
   {"job_insert_many", sql::job_insert_many},
   {"job_get", sql::job_get},
+  {"job_rescue", sql::job_rescue},
 };
 
 std::string first_line(const std::string& text) {
@@ -237,6 +238,22 @@ store::complete(const std::string& worker_id,
                           : completion_result{o.lease.job_id, false, false});
     }
     return results;
+  });
+}
+
+std::vector<int64_t>
+store::rescue_expired(std::chrono::milliseconds ttl,
+                      std::chrono::milliseconds retry_base,
+                      std::chrono::milliseconds retry_cap) {
+  return translate_errors("job_rescue", [&] {
+    pqxx::work tx{impl_->conn};
+    auto rows = tx.exec_prepared("job_rescue", ttl.count(), retry_base.count(),
+                                 retry_cap.count());
+    tx.commit();
+    std::vector<int64_t> ids;
+    for (const auto& r : rows)
+      ids.push_back(r[0].as<int64_t>());
+    return ids;
   });
 }
 

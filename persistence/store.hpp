@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -72,6 +73,12 @@ public:
   std::vector<completion_result>
   complete(const std::string& worker_id, const std::vector<job_outcome>& batch,
            const trace_policy& policy);
+
+  /// Requeues (or fails with ttl_exceeded) running jobs whose heartbeat is
+  /// older than `ttl`; returns their ids.
+  std::vector<int64_t> rescue_expired(std::chrono::milliseconds ttl,
+                                      std::chrono::milliseconds retry_base,
+                                      std::chrono::milliseconds retry_cap);
 
   /// Enqueues one job and returns its id.
   int64_t enqueue(const new_job& job);

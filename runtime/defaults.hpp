@@ -15,6 +15,7 @@ inline constexpr int32_t concurrency = 10;
 inline constexpr auto heartbeat_interval = std::chrono::milliseconds{10s};
 inline constexpr auto lease_ttl = std::chrono::milliseconds{30s};
 inline constexpr auto poll_interval = std::chrono::milliseconds{1s};
+inline constexpr auto reap_interval = std::chrono::milliseconds{5s};
 inline constexpr auto stop_timeout = std::chrono::milliseconds{60s};
 inline constexpr auto retry_base = std::chrono::milliseconds{1s};
 inline constexpr auto retry_cap = std::chrono::milliseconds{1h};

@@ -35,6 +35,7 @@ struct node_options {
   std::string ttl = format_duration(defaults::lease_ttl);
   std::string poll = format_duration(defaults::poll_interval);
   std::string stop = format_duration(defaults::stop_timeout);
+  std::string reap = format_duration(defaults::reap_interval);
   std::string retry_base = format_duration(defaults::retry_base);
   std::string retry_cap = format_duration(defaults::retry_cap);
   std::string exec_timeout = format_duration(defaults::exec_timeout);
@@ -107,6 +108,7 @@ void fill_node_config(node_options& o) {
   c.lease_ttl = duration_option("lease-ttl", o.ttl);
   c.poll_interval = duration_option("poll-interval", o.poll);
   c.stop_timeout = duration_option("stop-timeout", o.stop);
+  c.reap_interval = duration_option("reap-interval", o.reap);
   c.retry_base = duration_option("retry-base", o.retry_base);
   c.retry_cap = duration_option("retry-cap", o.retry_cap);
   if (o.trace_policy != "log" && o.trace_policy != "strict")
@@ -223,6 +225,8 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
   cmd->add_option("--poll-interval", o.poll, "Claim poll when idle (NOTIFY wakes sooner)")
     ->capture_default_str();
   cmd->add_option("--stop-timeout", o.stop, "Grace period for in-flight jobs on SIGTERM")
+    ->capture_default_str();
+  cmd->add_option("--reap-interval", o.reap, "How often expired leases are rescued")
     ->capture_default_str();
   cmd->add_option("--retry-base", o.retry_base, "First retry delay; doubles per attempt")
     ->capture_default_str();

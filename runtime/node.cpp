@@ -45,6 +45,8 @@ void node_config::validate() const {
           "must be longer than --heartbeat-interval");
   require(poll_interval.count() >= 10, "poll-interval", poll_interval,
           "must be at least 10ms");
+  require(reap_interval.count() >= 10, "reap-interval", reap_interval,
+          "must be at least 10ms");
   require(retry_base.count() >= 1, "retry-base", retry_base,
           "must be at least 1ms");
   require(retry_cap >= retry_base, "retry-cap", retry_cap,
@@ -112,6 +114,8 @@ void node::start() {
   sc.lease.queues = queues;
   sc.lease.poll_interval = cfg_.poll_interval;
   sc.heartbeat.interval = cfg_.heartbeat_interval;
+  sc.reaper = {cfg_.reap_interval, cfg_.lease_ttl, cfg_.retry_base,
+               cfg_.retry_cap};
   sc.executor.worker_id = worker_id_;
   sc.executor.retry = {cfg_.retry_base, cfg_.retry_cap};
   sc.executor.handlers = handlers_;

@@ -26,6 +26,7 @@ struct node_config {
   std::chrono::milliseconds lease_ttl = defaults::lease_ttl;
   std::chrono::milliseconds poll_interval = defaults::poll_interval;
   std::chrono::milliseconds stop_timeout = defaults::stop_timeout;
+  std::chrono::milliseconds reap_interval = defaults::reap_interval;
   std::chrono::milliseconds retry_base = defaults::retry_base;
   std::chrono::milliseconds retry_cap = defaults::retry_cap;
   /// Jobs created at or after this time must succeed with a trace_id.

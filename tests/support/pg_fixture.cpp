@@ -38,6 +38,7 @@ node_config fast_node_config() {
   cfg.lease_ttl = 1s;
   cfg.poll_interval = 100ms;
   cfg.stop_timeout = 5s;
+  cfg.reap_interval = 200ms;
   cfg.retry_base = 20ms;
   cfg.retry_cap = 1s;
   cfg.migrate = false;

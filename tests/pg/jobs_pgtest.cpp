@@ -1,0 +1,161 @@
+// Jobs run to their outcomes: success, retry with backoff, dead, and
+// precondition failures; trace ids, correlation and NOTIFY wakeups.
+#include <thread>
+
+#include <boost/test/unit_test.hpp>
+
+#include "tests/support/pg_fixture.hpp"
+
+using namespace leasehold;
+using namespace leasehold::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::shared_ptr<handler_registry> builtins() {
+  auto r = std::make_shared<handler_registry>();
+  add_builtin_handlers(*r);
+  return r;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(job_outcomes, pg_fixture)
+
+BOOST_AUTO_TEST_CASE(noop_jobs_succeed_once_with_a_run_and_trace_id_each) {
+  for (int i = 0; i < 50; ++i)
+    enqueue(db, "noop");
+  node n{fast_node_config(), builtins()};
+  n.start();
+  BOOST_REQUIRE(wait_until(
+    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 50; },
+    10s));
+  auto me = n.worker_id();
+  n.stop();
+  BOOST_TEST(me.rfind("test-", 0) == 0);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 50);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE attempts <> 1"
+                   " OR finished_at IS NULL") == 0);
+  // trace_id = {worker_id}-{job_id}-{attempt}, on the job and on its run.
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs j JOIN leasehold.job_runs r"
+                   " ON r.job_id = j.id WHERE j.trace_id = '" + me + "-' || j.id || '-1'"
+                   " AND r.trace_id = j.trace_id AND r.worker_id = '" + me + "'") == 50);
+  BOOST_TEST(n.stats().claimed == 0); // stopped node reports nothing
+}
+
+BOOST_AUTO_TEST_CASE(failures_retry_with_backoff_then_die_with_max_attempts_exceeded) {
+  auto id = enqueue(db, "fail", R"({"message":"disk full"})", 4);
+  auto cfg = fast_node_config();
+  cfg.retry_base = 100ms;
+  node n{cfg, builtins()};
+  n.start();
+  auto where = " WHERE id = " + std::to_string(id);
+  BOOST_REQUIRE(wait_until(
+    [&] { return value("SELECT status FROM leasehold.jobs" + where) == "failed"; }, 15s));
+  n.stop();
+  BOOST_TEST(value("SELECT last_error_code FROM leasehold.jobs" + where) == "max_attempts_exceeded");
+  BOOST_TEST(value("SELECT last_error FROM leasehold.jobs" + where) == "disk full");
+  BOOST_TEST(value("SELECT attempts FROM leasehold.jobs" + where) == "4");
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'failed'"
+                   " AND error = 'disk full' AND job_id = " + std::to_string(id)) == 4);
+  // Gaps between attempts follow 100ms * 2^(n-1): >= 100, 200, 400 ms.
+  for (int attempt = 2; attempt <= 4; ++attempt) {
+    auto gap = std::stod(value(
+      "SELECT extract(epoch FROM b.started_at - a.finished_at) * 1000"
+      " FROM leasehold.job_runs a JOIN leasehold.job_runs b ON b.job_id = a.job_id"
+      " AND b.attempt = a.attempt + 1 WHERE a.job_id = " + std::to_string(id)
+      + " AND b.attempt = " + std::to_string(attempt)));
+    auto expected = 100.0 * (1 << (attempt - 2));
+    BOOST_TEST_CONTEXT("attempt " << attempt << " gap " << gap) {
+      BOOST_TEST(gap >= expected * 0.95);
+      BOOST_TEST(gap < expected * 1.1 + 400); // jitter <= 10% plus poll slack
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unknown_type_and_bad_payload_fail_at_once_as_precondition_failed) {
+  auto unknown = enqueue(db, "no_such_type", "{}", 5);
+  auto bad = enqueue(db, "sleep", R"({"ms":"soon"})", 5);
+  node n{fast_node_config(), builtins()};
+  n.start();
+  BOOST_REQUIRE(wait_until(
+    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'failed'") == 2; },
+    10s));
+  n.stop();
+  for (auto id : {unknown, bad}) {
+    auto where = " WHERE id = " + std::to_string(id);
+    BOOST_TEST(value("SELECT last_error_code FROM leasehold.jobs" + where) == "precondition_failed");
+    BOOST_TEST(value("SELECT attempts FROM leasehold.jobs" + where) == "1");
+  }
+  BOOST_TEST(value("SELECT last_error FROM leasehold.jobs WHERE id = " + std::to_string(unknown))
+             == "no handler for job type 'no_such_type'");
+}
+
+BOOST_AUTO_TEST_CASE(children_inherit_the_correlation_id_and_only_on_success) {
+  auto handlers = builtins();
+  handlers->add("parent", [](job_context& ctx) {
+    ctx.enqueue("noop", {{"from", ctx.job_id()}});
+    ctx.enqueue("noop", {{"from", ctx.job_id()}}, "other");
+    return handler_result::success();
+  });
+  handlers->add("failing_parent", [](job_context& ctx) {
+    ctx.enqueue("noop");
+    return handler_result::invalid("no children for me");
+  });
+  new_job parent;
+  parent.type = "parent";
+  parent.correlation_id = "chain-42";
+  auto parent_id = db.enqueue(parent);
+  enqueue(db, "failing_parent");
+  node n{fast_node_config(), handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until(
+    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 2; },
+    10s));
+  n.stop();
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE parent_id = "
+                   + std::to_string(parent_id) + " AND correlation_id = 'chain-42'") == 2);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE queue = 'other'") == 1);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 4);
+}
+
+BOOST_AUTO_TEST_CASE(notify_wakes_an_idle_node_long_before_its_poll) {
+  auto cfg = fast_node_config();
+  cfg.poll_interval = 30s;
+  node n{cfg, builtins()};
+  n.start();
+  std::this_thread::sleep_for(300ms); // let it go idle after the first poll
+  auto id = enqueue(db, "noop");
+  BOOST_TEST(wait_until(
+    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + std::to_string(id)) == "succeeded"; },
+    3s));
+  n.stop();
+}
+
+BOOST_AUTO_TEST_CASE(queues_and_priorities_are_respected) {
+  new_job low;
+  low.type = "noop";
+  low.priority = 5;
+  auto low_id = db.enqueue(low);
+  new_job high = low;
+  high.priority = -5;
+  auto high_id = db.enqueue(high);
+  new_job elsewhere = low;
+  elsewhere.queue = "elsewhere";
+  auto other_id = db.enqueue(elsewhere);
+  auto cfg = fast_node_config();
+  cfg.queues = {{"default", 1}};
+  node n{cfg, builtins()};
+  n.start();
+  BOOST_REQUIRE(wait_until(
+    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 2; },
+    5s));
+  std::this_thread::sleep_for(300ms);
+  n.stop();
+  BOOST_TEST(value("SELECT status FROM leasehold.jobs WHERE id = " + std::to_string(other_id)) == "queued");
+  auto high_started = value("SELECT started_at FROM leasehold.job_runs WHERE job_id = " + std::to_string(high_id));
+  auto low_started = value("SELECT started_at FROM leasehold.job_runs WHERE job_id = " + std::to_string(low_id));
+  BOOST_TEST(high_started < low_started);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,137 @@
+// Fenced ownership: a stale owner never writes, and the loss shows up as a
+// supervised ownership_lost exit.
+#include <atomic>
+
+#include <thread>
+
+#include <boost/test/unit_test.hpp>
+
+#include "tests/support/pg_fixture.hpp"
+
+using namespace leasehold;
+using namespace leasehold::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A handler that runs until cancelled (or `limit`), recording what it saw.
+struct watched_sleep {
+  std::atomic<bool> started{false};
+  std::atomic<bool> saw_cancel{false};
+  std::atomic<bool> finished{false};
+
+  handler_fn fn(std::chrono::milliseconds limit) {
+    return [this, limit](job_context& ctx) {
+      started = true;
+      bool completed = ctx.sleep_for(limit);
+      saw_cancel = !completed;
+      finished = true;
+      return handler_result::success();
+    };
+  }
+};
+
+int64_t lost_count(node& n) {
+  auto s = n.stats();
+  auto i = s.supervised_failures.find("ownership_lost");
+  return i == s.supervised_failures.end() ? 0 : i->second;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(ownership, pg_fixture)
+
+BOOST_AUTO_TEST_CASE(a_stolen_lease_ends_the_executor_and_the_old_owner_writes_nothing) {
+  watched_sleep probe;
+  auto handlers = std::make_shared<handler_registry>();
+  handlers->add("long", probe.fn(3s));
+  auto id = std::to_string(enqueue(db, "long"));
+  auto cfg = fast_node_config();
+  cfg.lease_ttl = 60s; // keep the reaper out of this test
+  node n{cfg, handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until([&] { return probe.started.load(); }, 5s));
+  db.execute("UPDATE leasehold.jobs SET locked_by = 'thief', updated_at = now()"
+             " WHERE id = " + id);
+  auto stolen_at = value("SELECT updated_at FROM leasehold.jobs WHERE id = " + id);
+  // The next heartbeat finds the lease gone: executor ends, supervisor counts.
+  BOOST_REQUIRE(wait_until([&] { return lost_count(n) == 1; }, 3s));
+  BOOST_TEST(wait_until([&] { return probe.saw_cancel.load(); }, 1s));
+  BOOST_TEST(n.stats().in_flight == 0);
+  std::this_thread::sleep_for(500ms);
+  n.stop();
+  // Nothing more was written for that attempt.
+  BOOST_TEST(value("SELECT status || '/' || locked_by || '/' || updated_at"
+                   " FROM leasehold.jobs WHERE id = " + id)
+             == "running/thief/" + stolen_at);
+  BOOST_TEST(value("SELECT coalesce(outcome, 'null') FROM leasehold.job_runs"
+                   " WHERE job_id = " + id) == "null");
+}
+
+BOOST_AUTO_TEST_CASE(a_completion_after_the_lease_moved_is_fenced_out) {
+  // A slow heartbeat, so the guarded write is what notices the loss.
+  watched_sleep probe;
+  auto handlers = std::make_shared<handler_registry>();
+  handlers->add("short", probe.fn(400ms));
+  auto id = std::to_string(enqueue(db, "short"));
+  auto cfg = fast_node_config();
+  cfg.heartbeat_interval = 30s;
+  cfg.lease_ttl = 60s;
+  node n{cfg, handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until([&] { return probe.started.load(); }, 5s));
+  // Another attempt now owns the job (as after a rescue and re-claim).
+  db.execute("UPDATE leasehold.jobs SET attempts = attempts + 1,"
+             " locked_by = 'other-node' WHERE id = " + id);
+  BOOST_REQUIRE(wait_until([&] { return lost_count(n) == 1; }, 3s));
+  n.stop();
+  BOOST_TEST(probe.finished.load());
+  BOOST_TEST(!probe.saw_cancel.load()); // it finished, then the write failed
+  BOOST_TEST(value("SELECT status || '/' || attempts || '/' || locked_by"
+                   " FROM leasehold.jobs WHERE id = " + id)
+             == "running/2/other-node");
+  BOOST_TEST(value("SELECT coalesce(outcome, 'null') FROM leasehold.job_runs"
+                   " WHERE job_id = " + id) == "null");
+}
+
+BOOST_AUTO_TEST_CASE(an_expired_lease_is_rescued_and_run_again_elsewhere) {
+  // A job left running by a node that died: heartbeat far in the past.
+  auto id = std::to_string(enqueue(db, "noop"));
+  db.execute("UPDATE leasehold.jobs SET status = 'running', attempts = 1,"
+             " locked_by = 'dead-node', heartbeat_at = now() - interval '1 hour'"
+             " WHERE id = " + id);
+  db.execute("INSERT INTO leasehold.job_runs (job_id, attempt, worker_id)"
+             " VALUES (" + id + ", 1, 'dead-node')");
+  auto handlers = std::make_shared<handler_registry>();
+  add_builtin_handlers(*handlers);
+  auto cfg = fast_node_config();
+  cfg.retry_base = 10ms;
+  node n{cfg, handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until(
+    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "succeeded"; },
+    5s));
+  n.stop();
+  BOOST_TEST(value("SELECT outcome FROM leasehold.job_runs WHERE attempt = 1 AND job_id = " + id)
+             == "expired");
+  BOOST_TEST(value("SELECT outcome FROM leasehold.job_runs WHERE attempt = 2 AND job_id = " + id)
+             == "succeeded");
+}
+
+BOOST_AUTO_TEST_CASE(an_expired_lease_with_no_attempts_left_dies_with_ttl_exceeded) {
+  auto id = std::to_string(enqueue(db, "noop", "{}", 1));
+  db.execute("UPDATE leasehold.jobs SET status = 'running', attempts = 1,"
+             " locked_by = 'dead-node', heartbeat_at = now() - interval '1 hour'"
+             " WHERE id = " + id);
+  auto handlers = std::make_shared<handler_registry>();
+  node n{fast_node_config(), handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until(
+    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "failed"; },
+    5s));
+  n.stop();
+  BOOST_TEST(value("SELECT last_error_code FROM leasehold.jobs WHERE id = " + id)
+             == "ttl_exceeded");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
