@@ -290,6 +290,17 @@ int main(int argc, char** argv) {
   j->add_option("id", job_id, "Job id")->required();
   j->callback([&] { run = [&] { return run_job(url, job_id); }; });
 
+  // CLI11 would only say "a subcommand is required": name the culprit.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({}))
+      known = known || sub->get_name() == argv[1];
+    if (!known) {
+      std::cerr << "leasehold: unknown command '" << argv[1]
+                << "' (try --help)\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
