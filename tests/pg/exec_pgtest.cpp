@@ -73,4 +73,17 @@ BOOST_AUTO_TEST_CASE(a_program_is_killed_when_its_lease_is_lost) {
   BOOST_TEST(access(marker.c_str(), F_OK) != 0); // killed before it finished
 }
 
+BOOST_AUTO_TEST_CASE(a_program_past_its_timeout_is_killed_and_the_attempt_fails) {
+  auto handlers = std::make_shared<handler_registry>();
+  handlers->add("stuck", make_exec_handler(write_script("stuck", "sleep 30"), 300ms));
+  auto id = std::to_string(enqueue(db, "stuck", "{}", 1));
+  node n{fast_node_config(), handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until(
+    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "failed"; }, 5s));
+  n.stop();
+  BOOST_TEST(value("SELECT last_error FROM leasehold.jobs WHERE id = " + id)
+             == "timed out: program killed");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
