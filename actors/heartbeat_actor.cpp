@@ -21,20 +21,21 @@ void renew(self_ptr self, const heartbeat_config& cfg, persistence_actor store,
   self->request(supervisor, cfg.interval, leases_atom::value)
     .then(
       [=](std::vector<lease_ref>& leases) {
-        if (leases.empty()) {
-          self->state.renewing = false;
-          return;
-        }
+        // Also with no leases: the instance row needs its heartbeat too.
         auto count = static_cast<int64_t>(leases.size());
         self->request(store, cfg.interval, renew_atom::value, std::move(leases))
           .then(
-            [=](std::vector<int64_t>& lost) {
+            [=](renew_reply& reply) {
               self->state.renewing = false;
-              self->state.renewals += count - static_cast<int64_t>(lost.size());
-              if (lost.empty())
+              self->state.renewals += count - static_cast<int64_t>(reply.lost.size());
+              if (reply.instance_lost) {
+                self->send(supervisor, orphan_atom::value);
                 return;
-              log::warn("leases lost", {{"job_ids", lost}});
-              self->send(supervisor, lost_atom::value, std::move(lost));
+              }
+              if (reply.lost.empty())
+                return;
+              log::warn("leases lost", {{"job_ids", reply.lost}});
+              self->send(supervisor, lost_atom::value, std::move(reply.lost));
             },
             on_error);
       },

@@ -12,7 +12,9 @@ struct heartbeat_config {
   std::chrono::milliseconds interval{10000};
 };
 
-/// Renews all of this node's in-flight leases in ONE statement per tick.
+/// Renews this node's instance row and all of its in-flight leases, in one
+/// transaction per tick (one statement for all leases). An instance row no
+/// longer ours is reported as orphan_atom.
 /// Every lease that does not come back renewed is reported lost to the
 /// supervisor, which ends that attempt's executor with ownership_lost.
 struct heartbeat_state {

@@ -52,16 +52,68 @@ bool is_core(self_ptr self, const caf::actor_addr& addr) {
          || addr == st.heartbeat.address() || addr == st.reaper.address();
 }
 
-void finish_stop_if_idle(self_ptr self) {
+void quit_now(self_ptr self, const caf::error& reason) {
   auto& st = self->state;
-  if (!st.stopping || !st.jobs.empty())
-    return;
-  log::info("node stopped", {{"supervised_failures",
-                              st.stats.supervised_failures}});
+  log::info("node stopped", {{"supervised_failures", st.stats.supervised_failures}});
   if (st.stopped.pending())
     st.stopped.deliver(true);
   stop_core(self, caf::exit_reason::user_shutdown);
-  self->quit();
+  self->quit(reason);
+}
+
+// Once the last executor is gone: give back the jobs that ran out of time,
+// mark the instance STOPPED, then quit. An orphaned node writes nothing.
+void finish_stop_if_idle(self_ptr self) {
+  auto& st = self->state;
+  if (!st.stopping || !st.jobs.empty() || st.finishing)
+    return;
+  st.finishing = true;
+  if (st.instance_lost) {
+    quit_now(self, make_error(exit_code::instance_lost));
+    return;
+  }
+  auto mark_stopped = [=] {
+    self->request(self->state.store, std::chrono::seconds{10}, status_atom::value,
+                  std::string{"STOPPED"}, std::vector<std::string>{"STOPPING"})
+      .then([=](bool) { quit_now(self, caf::error{}); },
+            [=](caf::error&) { quit_now(self, caf::error{}); });
+  };
+  if (st.to_release.empty()) {
+    mark_stopped();
+    return;
+  }
+  self->request(st.store, std::chrono::seconds{10}, release_atom::value,
+                st.to_release, std::string{"stopping_timeout"})
+    .then(
+      [=](const std::vector<int64_t>& ids) {
+        log::warn("jobs released after the stop timeout", {{"job_ids", ids}});
+        mark_stopped();
+      },
+      [=](caf::error& err) {
+        log::error("could not release jobs; they will expire",
+                   {{"error", self->system().render(err)}});
+        mark_stopped();
+      });
+}
+
+void begin_stop(self_ptr self, const supervisor_config& cfg, bool immediate) {
+  auto& st = self->state;
+  if (!st.stopping) {
+    st.stopping = true;
+    if (st.lease)
+      self->send(st.lease, stop_atom::value);
+    // STOPPING at once frees a singleton's slot for its successor.
+    self->request(st.store, std::chrono::seconds{10}, status_atom::value,
+                  std::string{"STOPPING"},
+                  std::vector<std::string>{"STARTING", "RUNNING"})
+      .then([](bool) {}, [](caf::error&) {});
+    log::info("stopping", {{"in_flight", st.jobs.size()},
+                           {"grace_ms", immediate ? 0 : cfg.stop_timeout.count()}});
+  }
+  if (immediate)
+    self->send(self, deadline_atom::value);
+  else
+    self->delayed_send(self, cfg.stop_timeout, deadline_atom::value);
 }
 
 void on_executor_down(self_ptr self, int64_t job_id, const caf::error& reason) {
@@ -70,6 +122,8 @@ void on_executor_down(self_ptr self, int64_t job_id, const caf::error& reason) {
   if (i == st.jobs.end())
     return;
   auto queue = i->second.queue;
+  if (reason == make_error(exit_code::stopping_timeout))
+    st.to_release.push_back(i->second.lease);
   if (reason) {
     auto label = reason_label(reason);
     ++st.stats.supervised_failures[label];
@@ -174,18 +228,28 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       s.in_flight = static_cast<int64_t>(self->state.jobs.size());
       return s;
     },
-    [=](stop_atom) -> caf::result<bool> {
+    [=](stop_atom, bool immediate) -> caf::result<bool> {
       auto& st = self->state;
-      st.stopping = true;
-      st.stopped = self->make_response_promise<bool>();
-      if (st.lease)
-        self->send(st.lease, stop_atom::value);
-      log::info("stopping", {{"in_flight", st.jobs.size()},
-                             {"grace_ms", cfg.stop_timeout.count()}});
-      self->delayed_send(self, cfg.stop_timeout, deadline_atom::value);
+      if (!st.stopped.pending())
+        st.stopped = self->make_response_promise<bool>();
       auto promise = st.stopped;
+      begin_stop(self, cfg, immediate);
       finish_stop_if_idle(self);
       return promise;
+    },
+    [=](orphan_atom) {
+      auto& st = self->state;
+      if (st.instance_lost)
+        return;
+      log::critical("instance row is no longer ours (marked STOPPED by another"
+                    " node): giving up every job and exiting");
+      st.instance_lost = true;
+      st.stopping = true;
+      if (st.lease)
+        self->send(st.lease, stop_atom::value);
+      for (auto& kv : st.jobs)
+        self->send_exit(kv.second.executor, make_error(exit_code::ownership_lost));
+      finish_stop_if_idle(self);
     },
     [=](deadline_atom) {
       for (auto& kv : self->state.jobs)

@@ -35,8 +35,11 @@ struct supervisor_config {
 /// (ownership_lost, stopping_timeout, ...) and restarts crashed core actors
 /// with backoff.
 //
-//   running --stop--> stopping (no claims; waits for executors; at the
-//   deadline ends them with stopping_timeout) --last executor gone--> quits
+//   running --stop--> stopping: instance STOPPING, no claims, executors
+//     get the grace period; at the deadline they end with stopping_timeout
+//     --last executor gone--> their jobs released, instance STOPPED, quit
+//   running --orphan (instance row no longer ours)--> every executor ends
+//     with ownership_lost, nothing is written, quit with instance_lost
 struct supervisor_state {
   static inline const char* name = "supervisor";
   struct running_job {
@@ -54,6 +57,9 @@ struct supervisor_state {
   int restart_streak = 0;
   bool restart_pending = false;
   bool stopping = false;
+  bool finishing = false;       // final writes (release, STOPPED) under way
+  bool instance_lost = false;   // orphaned: write nothing more at all
+  std::vector<lease_ref> to_release; // attempts ended by stopping_timeout
   caf::typed_response_promise<bool> stopped;
 };
 

@@ -23,6 +23,9 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using stop_atom = caf::atom_constant<caf::atom("lh_stop")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using rescue_atom = caf::atom_constant<caf::atom("rescue")>;
+using status_atom = caf::atom_constant<caf::atom("lh_status")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using orphan_atom = caf::atom_constant<caf::atom("orphan")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 } // namespace leasehold

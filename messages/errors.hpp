@@ -19,6 +19,9 @@ enum class exit_code : uint8_t {
   stopping_timeout = 2,
   /// The attempt's outcome could not be written (its store went away).
   outcome_unwritten = 3,
+  /// Another node marked this node's instance STOPPED (it was presumed
+  /// dead): the whole node gives up everything it held and exits.
+  instance_lost = 4,
 };
 
 /// Why a request to the persistence actor failed.

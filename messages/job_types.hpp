@@ -52,6 +52,18 @@ typename Inspector::result_type inspect(Inspector& f, claim_request& x) {
   return f(caf::meta::type_name("claim_request"), x.queue, x.limit);
 }
 
+/// The answer to a renewal: leases not renewed, and whether this node's
+/// instance row is still its own.
+struct renew_reply {
+  std::vector<int64_t> lost;
+  bool instance_lost = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, renew_reply& x) {
+  return f(caf::meta::type_name("renew_reply"), x.lost, x.instance_lost);
+}
+
 /// Asks the store to rescue jobs whose lease expired.
 struct rescue_request {
   int64_t lease_ttl_ms = 0;

@@ -18,8 +18,12 @@ namespace leasehold {
 using persistence_actor = caf::typed_actor<
   // Claim up to `limit` due jobs of a queue for this node.
   caf::replies_to<claim_atom, claim_request>::with<std::vector<claimed_job>>,
-  // Renew leases in one statement; replies with the ones NOT renewed (lost).
-  caf::replies_to<renew_atom, std::vector<lease_ref>>::with<
+  // Renew this instance and its leases; replies with what was lost.
+  caf::replies_to<renew_atom, std::vector<lease_ref>>::with<renew_reply>,
+  // Move this instance to a status (from one of the given ones).
+  caf::replies_to<status_atom, std::string, std::vector<std::string>>::with<bool>,
+  // Give leases back to the queue (fenced); replies with released ids.
+  caf::replies_to<release_atom, std::vector<lease_ref>, std::string>::with<
     std::vector<int64_t>>,
   // Requeue or fail jobs whose lease expired; replies with their ids.
   caf::replies_to<rescue_atom, rescue_request>::with<std::vector<int64_t>>,
@@ -54,11 +58,13 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<spawn_atom, std::vector<claimed_job>>,
   caf::replies_to<leases_atom>::with<std::vector<lease_ref>>,
   caf::reacts_to<lost_atom, std::vector<int64_t>>,
+  // This node's instance row is no longer its own: give up and exit.
+  caf::reacts_to<orphan_atom>,
   caf::reacts_to<outcome_atom, std::string>,
   caf::replies_to<stats_atom>::with<node_stats>,
-  // Graceful stop: no more claims, wait for in-flight attempts; replies when
-  // every executor has ended.
-  caf::replies_to<stop_atom>::with<bool>,
+  // Stop: no more claims; in-flight attempts get the grace period (or none
+  // when `immediate`); replies when every executor has ended.
+  caf::replies_to<stop_atom, bool>::with<bool>,
   caf::reacts_to<deadline_atom>, caf::reacts_to<restart_atom, std::string>>;
 
 } // namespace leasehold

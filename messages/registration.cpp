@@ -15,6 +15,8 @@ std::string to_string(exit_code code) {
       return "stopping_timeout";
     case exit_code::outcome_unwritten:
       return "outcome_unwritten";
+    case exit_code::instance_lost:
+      return "instance_lost";
   }
   return "exit_code_" + std::to_string(static_cast<int>(code));
 }
@@ -45,6 +47,7 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<claimed_job>("leasehold::claimed_job");
   cfg.add_message_type<lease_ref>("leasehold::lease_ref");
   cfg.add_message_type<claim_request>("leasehold::claim_request");
+  cfg.add_message_type<renew_reply>("leasehold::renew_reply");
   cfg.add_message_type<rescue_request>("leasehold::rescue_request");
   cfg.add_message_type<child_job>("leasehold::child_job");
   cfg.add_message_type<job_outcome>("leasehold::job_outcome");

@@ -7,6 +7,7 @@ namespace leasehold {
 const std::vector<migration>& all_migrations() {
   static const std::vector<migration> list = {
     {1, "initial", migration_sql::m001_initial},
+    {2, "worker_instances", migration_sql::m002_worker_instances},
   };
   return list;
 }

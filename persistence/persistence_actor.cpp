@@ -115,10 +115,22 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
         [&](store& db) { return db.claim(cfg.worker_id, req.queue, req.limit); });
     },
     [=](renew_atom, const std::vector<lease_ref>& leases)
-      -> caf::result<std::vector<int64_t>> {
-      return with_store<std::vector<int64_t>>(
+      -> caf::result<renew_reply> {
+      return with_store<renew_reply>(
         self, cfg, "lease_renew",
         [&](store& db) { return db.renew(cfg.worker_id, leases); });
+    },
+    [=](status_atom, const std::string& to,
+        const std::vector<std::string>& from) -> caf::result<bool> {
+      return with_store<bool>(self, cfg, "instance_set_status", [&](store& db) {
+        return db.set_instance_status(cfg.worker_id, to, from);
+      });
+    },
+    [=](release_atom, const std::vector<lease_ref>& leases,
+        const std::string& outcome) -> caf::result<std::vector<int64_t>> {
+      return with_store<std::vector<int64_t>>(
+        self, cfg, "job_release",
+        [&](store& db) { return db.release(cfg.worker_id, leases, outcome); });
     },
     [=](rescue_atom, const rescue_request& req)
       -> caf::result<std::vector<int64_t>> {

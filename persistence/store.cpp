@@ -35,6 +35,14 @@ const statement prepared_statements[] = {
   {"job_insert_many", sql::job_insert_many},
   {"job_get", sql::job_get},
   {"job_rescue", sql::job_rescue},
+  {"job_release", sql::job_release},
+  {"instance_expire_stale", sql::instance_expire_stale},
+  {"instance_register", sql::instance_register},
+  {"instance_active_holder", sql::instance_active_holder},
+  {"instance_set_status", sql::instance_set_status},
+  {"instance_heartbeat", sql::instance_heartbeat},
+  {"instance_list", sql::instance_list},
+  {"instance_version_drift", sql::instance_version_drift},
 };
 
 std::string first_line(const std::string& text) {
@@ -152,10 +160,8 @@ std::vector<claimed_job> store::claim(const std::string& worker_id,
   });
 }
 
-std::vector<int64_t> store::renew(const std::string& worker_id,
-                                  const std::vector<lease_ref>& leases) {
-  if (leases.empty())
-    return {};
+renew_reply store::renew(const std::string& worker_id,
+                         const std::vector<lease_ref>& leases) {
   std::vector<int64_t> ids;
   std::vector<int64_t> attempts;
   for (const auto& l : leases) {
@@ -164,17 +170,19 @@ std::vector<int64_t> store::renew(const std::string& worker_id,
   }
   return translate_errors("lease_renew", [&] {
     pqxx::work tx{impl_->conn};
-    auto rows = tx.exec_prepared("lease_renew", worker_id, bigint_array(ids),
-                                 bigint_array(attempts));
-    tx.commit();
+    renew_reply reply;
+    reply.instance_lost = tx.exec_prepared("instance_heartbeat", worker_id).empty();
     std::map<int64_t, bool> renewed;
-    for (const auto& r : rows)
-      renewed[r[0].as<int64_t>()] = true;
-    std::vector<int64_t> lost;
+    if (!ids.empty())
+      for (const auto& r : tx.exec_prepared("lease_renew", worker_id,
+                                            bigint_array(ids),
+                                            bigint_array(attempts)))
+        renewed[r[0].as<int64_t>()] = true;
+    tx.commit();
     for (auto id : ids)
       if (renewed.count(id) == 0)
-        lost.push_back(id);
-    return lost;
+        reply.lost.push_back(id);
+    return reply;
   });
 }
 
@@ -238,6 +246,93 @@ store::complete(const std::string& worker_id,
                           : completion_result{o.lease.job_id, false, false});
     }
     return results;
+  });
+}
+
+void store::register_instance(const instance_info& me,
+                              std::chrono::milliseconds stale_after,
+                              std::chrono::milliseconds stop_timeout) {
+  try {
+    translate_errors("instance_register", [&] {
+      pqxx::work tx{impl_->conn};
+      // Bounded waits: a registration never hangs behind a stuck lock.
+      tx.exec("SET LOCAL lock_timeout = '5s'");
+      tx.exec("SET LOCAL statement_timeout = '15s'");
+      tx.exec_prepared("instance_expire_stale", stale_after.count(),
+                       stop_timeout.count());
+      tx.exec_prepared("instance_register", me.worker_id, me.worker_type,
+                       me.singleton ? "true" : "false", me.hostname, me.pid,
+                       me.version, me.metadata);
+      tx.commit();
+      return 0;
+    });
+  } catch (const store_error& e) {
+    if (std::string{e.what()}.find("worker_instances_one_active_singleton")
+        == std::string::npos)
+      throw;
+    std::string holder = "an unknown instance";
+    translate_errors("instance_active_holder", [&] {
+      pqxx::read_transaction tx{impl_->conn};
+      auto rows = tx.exec_prepared("instance_active_holder", me.worker_type);
+      if (!rows.empty())
+        holder = rows[0][0].as<std::string>() + " on "
+                 + rows[0][1].as<std::string>() + " (pid "
+                 + rows[0][2].as<std::string>() + ")";
+      return 0;
+    });
+    throw singleton_conflict("another " + me.worker_type
+                             + " worker is already active: " + holder);
+  }
+}
+
+bool store::set_instance_status(const std::string& worker_id,
+                                const std::string& to,
+                                const std::vector<std::string>& from) {
+  std::string states = "{";
+  for (size_t i = 0; i < from.size(); ++i)
+    states += (i > 0 ? "," : "") + from[i];
+  states += "}";
+  return translate_errors("instance_set_status", [&] {
+    pqxx::work tx{impl_->conn};
+    auto rows = tx.exec_prepared("instance_set_status", worker_id, to, states);
+    tx.commit();
+    return !rows.empty();
+  });
+}
+
+std::vector<int64_t> store::release(const std::string& worker_id,
+                                    const std::vector<lease_ref>& leases,
+                                    const std::string& outcome) {
+  std::vector<int64_t> ids;
+  std::vector<int64_t> attempts;
+  for (const auto& l : leases) {
+    ids.push_back(l.job_id);
+    attempts.push_back(l.attempt);
+  }
+  return translate_errors("job_release", [&] {
+    pqxx::work tx{impl_->conn};
+    std::vector<int64_t> released;
+    for (const auto& r : tx.exec_prepared("job_release", worker_id,
+                                          bigint_array(ids),
+                                          bigint_array(attempts), outcome))
+      released.push_back(r[0].as<int64_t>());
+    tx.commit();
+    return released;
+  });
+}
+
+std::string store::instances_json(bool include_stopped) {
+  return translate_errors("instance_list", [&] {
+    pqxx::read_transaction tx{impl_->conn};
+    return tx.exec_prepared("instance_list", include_stopped ? "true" : "false")[0][0]
+      .as<std::string>();
+  });
+}
+
+std::string store::version_drift_json() {
+  return translate_errors("instance_version_drift", [&] {
+    pqxx::read_transaction tx{impl_->conn};
+    return tx.exec_prepared("instance_version_drift")[0][0].as<std::string>();
   });
 }
 

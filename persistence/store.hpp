@@ -36,6 +36,22 @@ struct new_job {
   std::optional<std::string> correlation_id;
 };
 
+/// A singleton type already has an active instance; the message names it.
+struct singleton_conflict : store_error {
+  using store_error::store_error;
+};
+
+/// What a node registers about itself.
+struct instance_info {
+  std::string worker_id;
+  std::string worker_type = "default";
+  bool singleton = false;
+  std::string hostname;
+  int32_t pid = 0;
+  std::string version;
+  std::string metadata = "{}"; // JSON object text
+};
+
 /// The outcome of one completion, in the order they were given.
 struct completion_result {
   int64_t job_id = 0;
@@ -64,9 +80,33 @@ public:
   std::vector<claimed_job> claim(const std::string& worker_id,
                                  const std::string& queue, int32_t limit);
 
-  /// Renews leases in one statement; returns the ids that were NOT renewed.
-  std::vector<int64_t> renew(const std::string& worker_id,
-                             const std::vector<lease_ref>& leases);
+  /// Renews this instance's heartbeat and its leases in one transaction
+  /// (one statement each).
+  renew_reply renew(const std::string& worker_id,
+                    const std::vector<lease_ref>& leases);
+
+  /// Registers this node as STARTING in one transaction, after marking
+  /// silent instances STOPPED. Throws singleton_conflict naming the active
+  /// instance when a singleton type is taken; nothing is written then.
+  void register_instance(const instance_info& me,
+                         std::chrono::milliseconds stale_after,
+                         std::chrono::milliseconds stop_timeout);
+
+  /// Moves this instance to `to` if it is in one of `from`; false if not.
+  bool set_instance_status(const std::string& worker_id, const std::string& to,
+                           const std::vector<std::string>& from);
+
+  /// Gives leases back to the queue (fenced); outcome names why. Returns
+  /// the released job ids.
+  std::vector<int64_t> release(const std::string& worker_id,
+                               const std::vector<lease_ref>& leases,
+                               const std::string& outcome);
+
+  /// Worker instances as a JSON array (active ones, or all).
+  std::string instances_json(bool include_stopped);
+
+  /// Types whose RUNNING instances disagree on version, as a JSON array.
+  std::string version_drift_json();
 
   /// Writes a batch of outcomes (one transaction, one fenced statement per
   /// kind) and the children of those that succeeded.

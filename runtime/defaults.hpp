@@ -12,6 +12,8 @@ using namespace std::chrono_literals;
 inline constexpr const char* worker_base = "leasehold";
 inline constexpr const char* queue = "default";
 inline constexpr int32_t concurrency = 10;
+inline constexpr const char* worker_type = "default";
+inline constexpr auto stale_after = std::chrono::milliseconds{30s};
 inline constexpr auto heartbeat_interval = std::chrono::milliseconds{10s};
 inline constexpr auto lease_ttl = std::chrono::milliseconds{30s};
 inline constexpr auto poll_interval = std::chrono::milliseconds{1s};

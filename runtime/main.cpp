@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <future>
@@ -17,6 +18,7 @@
 #include "runtime/node.hpp"
 #include "runtime/bulk_file.hpp"
 #include "runtime/log.hpp"
+#include "runtime/version.hpp"
 
 using namespace leasehold;
 
@@ -36,6 +38,7 @@ struct node_options {
   std::string poll = format_duration(defaults::poll_interval);
   std::string stop = format_duration(defaults::stop_timeout);
   std::string reap = format_duration(defaults::reap_interval);
+  std::string stale = format_duration(defaults::stale_after);
   std::string retry_base = format_duration(defaults::retry_base);
   std::string retry_cap = format_duration(defaults::retry_cap);
   std::string exec_timeout = format_duration(defaults::exec_timeout);
@@ -109,6 +112,7 @@ void fill_node_config(node_options& o) {
   c.poll_interval = duration_option("poll-interval", o.poll);
   c.stop_timeout = duration_option("stop-timeout", o.stop);
   c.reap_interval = duration_option("reap-interval", o.reap);
+  c.stale_after = duration_option("stale-after", o.stale);
   c.retry_base = duration_option("retry-base", o.retry_base);
   c.retry_cap = duration_option("retry-cap", o.retry_cap);
   if (o.trace_policy != "log" && o.trace_policy != "strict")
@@ -136,20 +140,27 @@ int run_node(const std::string& url, node_options& o) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   node n{o.cfg, handlers};
   log::init(n.worker_id(), log::parse_level(o.log_level));
-  n.start();
-  std::promise<int> first_signal;
-  std::thread([&n, &first_signal, signals] {
+  try {
+    n.start();
+  } catch (const singleton_conflict& e) {
+    throw usage_error(e.what());
+  }
+  // First signal: graceful stop. Second: stop now, releasing every lease.
+  std::thread([&n, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
-    first_signal.set_value(sig);
+    log::info("signal received: stopping gracefully", {{"signal", sig}});
+    n.interrupt_gracefully();
     sigwait(&signals, &sig);
     log::warn("second signal: stopping now", {{"signal", sig}});
     n.interrupt();
   }).detach();
-  auto sig = first_signal.get_future().get();
-  log::info("signal received: stopping gracefully", {{"signal", sig}});
-  n.stop();
-  return 0;
+  auto reason = n.wait();
+  n.kill(); // joins what is left; the supervisor has already ended
+  if (reason.empty())
+    return 0;
+  log::critical("node ended abnormally", {{"reason", reason}});
+  return 3;
 }
 
 void print_enqueued(const std::vector<int64_t>& ids) {
@@ -198,6 +209,34 @@ int run_enqueue(const std::string& url, const enqueue_options& o) {
   return 0;
 }
 
+int run_workers(const std::string& url, bool all, bool json) {
+  store db{url};
+  auto workers = nlohmann::json::parse(db.instances_json(all));
+  auto drift = nlohmann::json::parse(db.version_drift_json());
+  if (json) {
+    std::cout << nlohmann::json{{"workers", workers}, {"version_drift", drift}}.dump(2)
+              << "\n";
+    return 0;
+  }
+  std::printf("%-50s %-12s %-9s %-16s %-8s %-12s %s\n", "WORKER", "TYPE", "STATUS",
+              "HOST", "PID", "VERSION", "HEARTBEAT AGE");
+  for (const auto& w : workers) {
+    auto type = w["worker_type"].get<std::string>()
+                + (w["singleton"].get<bool>() ? "*" : "");
+    std::printf("%-50s %-12s %-9s %-16s %-8d %-12s %ss\n",
+                w["worker_id"].get<std::string>().c_str(), type.c_str(),
+                w["status"].get<std::string>().c_str(),
+                w["hostname"].get<std::string>().c_str(), w["pid"].get<int>(),
+                w["version"].get<std::string>().c_str(),
+                w["heartbeat_age_seconds"].dump().c_str());
+  }
+  for (const auto& d : drift)
+    std::printf("VERSION DRIFT: %s runs %s\n",
+                d["worker_type"].get<std::string>().c_str(),
+                d["versions"].dump().c_str());
+  return 0;
+}
+
 int run_job(const std::string& url, int64_t id) {
   store db{url};
   auto text = db.job_json(id);
@@ -212,6 +251,13 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
   auto* cmd = app.add_subcommand("node", "Run a node: claim and run jobs");
   cmd->add_option("--worker-base", o.cfg.worker_base,
                   "Worker id prefix; the id is {base}-{uuid}")
+    ->capture_default_str();
+  cmd->add_option("--worker-type", o.cfg.worker_type, "This node's worker type")
+    ->capture_default_str();
+  cmd->add_flag("--singleton", o.cfg.singleton,
+                "At most one active instance of this worker type");
+  cmd->add_option("--stale-after", o.stale,
+                  "Instances silent this long are presumed dead")
     ->capture_default_str();
   cmd->add_option("--concurrency", o.cfg.concurrency,
                   "Attempts run at once (default queue)")
@@ -285,6 +331,22 @@ int main(int argc, char** argv) {
                 "NDJSON file, one job per line: {\"type\":..., \"payload\":...}");
   e->callback([&] { run = [&] { return run_enqueue(url, enq); }; });
 
+  bool workers_all = false, workers_json = false;
+  auto* w = app.add_subcommand("workers", "List worker instances (* = singleton)");
+  w->add_flag("--all", workers_all, "Include STOPPED instances");
+  w->add_flag("--json", workers_json, "Print JSON");
+  w->callback([&] { run = [&] { return run_workers(url, workers_all, workers_json); }; });
+
+  app.add_subcommand("version", "Print the version and build metadata")
+    ->callback([&] {
+      run = [&] {
+        std::cout << nlohmann::json{{"version", runtime_version()},
+                                    {"metadata", build_metadata()}}.dump(2)
+                  << "\n";
+        return 0;
+      };
+    });
+
   int64_t job_id = 0;
   auto* j = app.add_subcommand("job", "Print a job and its runs as JSON");
   j->add_option("id", job_id, "Job id")->required();
@@ -312,7 +374,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    if (url.empty())
+    if (url.empty() && !app.got_subcommand("version"))
       throw usage_error("no database: pass --database-url or set DATABASE_URL");
     return run();
   } catch (const std::exception& e) {

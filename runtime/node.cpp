@@ -1,17 +1,21 @@
 #include "runtime/node.hpp"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <stdexcept>
 
 #include <caf/all.hpp>
 
 #include "actors/supervisor_actor.hpp"
+#include "messages/errors.hpp"
 #include "messages/registration.hpp"
 #include "persistence/store.hpp"
 #include "runtime/duration.hpp"
 #include "runtime/handler_pool.hpp"
 #include "runtime/identity.hpp"
 #include "runtime/log.hpp"
+#include "runtime/version.hpp"
 
 namespace leasehold {
 
@@ -47,6 +51,10 @@ void node_config::validate() const {
           "must be at least 10ms");
   require(reap_interval.count() >= 10, "reap-interval", reap_interval,
           "must be at least 10ms");
+  require(stale_after > heartbeat_interval, "stale-after", stale_after,
+          "must be longer than --heartbeat-interval");
+  if (worker_type.empty())
+    throw std::invalid_argument("invalid --worker-type: must not be empty");
   require(retry_base.count() >= 1, "retry-base", retry_base,
           "must be at least 1ms");
   require(retry_cap >= retry_base, "retry-cap", retry_cap,
@@ -95,6 +103,7 @@ void node::start() {
       if (auto n = db.migrate(); n > 0)
         log::info("migrations applied", {{"count", n}});
     db.check_timestamp("trace-cutoff", cfg_.trace_cutoff);
+    db.register_instance(instance(), cfg_.stale_after, cfg_.stop_timeout);
   }
   impl_ = std::make_unique<impl>();
   register_messages(impl_->sys_cfg);
@@ -122,6 +131,8 @@ void node::start() {
   sc.executor.pool = impl_->pool;
   sc.stop_timeout = cfg_.stop_timeout;
   impl_->supervisor = impl_->sys->spawn(supervisor_actor_impl, sc);
+  // The actors are up: STARTING -> RUNNING (unless already taken from us).
+  store{cfg_.database_url}.set_instance_status(worker_id_, "RUNNING", {"STARTING"});
   log::info("node started",
             {{"queues", queues},
              {"database", redact_database_url(cfg_.database_url)},
@@ -129,15 +140,44 @@ void node::start() {
              {"lease_ttl_ms", cfg_.lease_ttl.count()}});
 }
 
+instance_info node::instance() const {
+  instance_info me;
+  me.worker_id = worker_id_;
+  me.worker_type = cfg_.worker_type;
+  me.singleton = cfg_.singleton;
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  me.hostname = host;
+  me.pid = static_cast<int32_t>(getpid());
+  me.version = runtime_version();
+  me.metadata = build_metadata().dump();
+  return me;
+}
+
 void node::stop() {
   if (!impl_ || impl_->stopped)
     return;
   {
     caf::scoped_actor self{*impl_->sys};
-    self->request(impl_->supervisor, caf::infinite, stop_atom::value)
+    self->request(impl_->supervisor, caf::infinite, stop_atom::value, false)
       .receive([](bool) {}, [](caf::error&) {});
   }
   impl_->await_stop();
+}
+
+std::string node::wait() {
+  if (!impl_ || !impl_->supervisor)
+    return "";
+  std::string reason;
+  {
+    caf::scoped_actor self{*impl_->sys};
+    self->monitor(impl_->supervisor);
+    self->receive([&](caf::down_msg& dm) {
+      if (dm.reason)
+        reason = reason_label(dm.reason);
+    });
+  }
+  return reason;
 }
 
 void node::kill() {
@@ -147,9 +187,14 @@ void node::kill() {
   impl_->await_stop();
 }
 
+void node::interrupt_gracefully() {
+  if (impl_ && impl_->supervisor)
+    caf::anon_send(impl_->supervisor, stop_atom::value, false);
+}
+
 void node::interrupt() {
   if (impl_ && impl_->supervisor)
-    caf::anon_send_exit(impl_->supervisor, caf::exit_reason::user_shutdown);
+    caf::anon_send(impl_->supervisor, stop_atom::value, true);
 }
 
 node_stats node::stats() {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "messages/job_types.hpp"
+#include "persistence/store.hpp"
 #include "runtime/defaults.hpp"
 #include "runtime/handler_registry.hpp"
 
@@ -19,6 +20,11 @@ namespace leasehold {
 struct node_config {
   std::string database_url;
   std::string worker_base = defaults::worker_base;
+  /// This node's type; singleton types allow one active instance.
+  std::string worker_type = defaults::worker_type;
+  bool singleton = false;
+  /// Instances silent for this long are presumed dead (STOPPED).
+  std::chrono::milliseconds stale_after = defaults::stale_after;
   /// Queues and their concurrency; empty means {"default": concurrency}.
   std::map<std::string, int32_t> queues;
   int32_t concurrency = defaults::concurrency;
@@ -58,9 +64,16 @@ public:
   /// Immediate stop: every executor ends now.
   void kill();
 
+  /// Asks for a graceful stop without waiting (a first signal).
+  void interrupt_gracefully();
+
   /// Asks for an immediate stop without waiting; safe from another thread
   /// while stop() waits (a second signal).
   void interrupt();
+
+  /// Blocks until the node's supervisor has ended; returns its exit reason
+  /// ("" for a normal stop, e.g. "instance_lost").
+  std::string wait();
 
   /// Live counters from the supervisor.
   node_stats stats();
@@ -68,6 +81,8 @@ public:
   const std::string& worker_id() const { return worker_id_; }
 
 private:
+  instance_info instance() const;
+
   struct impl;
   node_config cfg_;
   std::string worker_id_;

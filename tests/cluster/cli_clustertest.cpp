@@ -121,7 +121,8 @@ BOOST_AUTO_TEST_CASE(migrate_is_idempotent) {
   auto first = run_cli({"migrate"});
   BOOST_TEST(first.exit_code == 0);
   BOOST_TEST(first.out == "applied 0 migrations\n"); // the fixture migrated
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.schema_migrations") == 1);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.schema_migrations")
+             == count("SELECT max(version) FROM leasehold.schema_migrations"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -77,6 +77,7 @@ BOOST_AUTO_TEST_CASE(a_completion_after_the_lease_moved_is_fenced_out) {
   auto cfg = fast_node_config();
   cfg.heartbeat_interval = 30s;
   cfg.lease_ttl = 60s;
+  cfg.stale_after = 90s;
   node n{cfg, handlers};
   n.start();
   BOOST_REQUIRE(wait_until([&] { return probe.started.load(); }, 5s));

@@ -17,7 +17,8 @@ std::string test_dsn() {
 pg_fixture::pg_fixture() : db(test_dsn()) {
   db.migrate();
   db.execute("TRUNCATE leasehold.jobs, leasehold.job_runs,"
-             " leasehold.policy_violations RESTART IDENTITY CASCADE");
+             " leasehold.policy_violations, leasehold.worker_instances"
+             " RESTART IDENTITY CASCADE");
 }
 
 std::string pg_fixture::value(const std::string& sql) {
