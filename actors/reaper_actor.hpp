@@ -15,11 +15,16 @@ struct reaper_config {
   /// Backoff of the requeued attempt (1s base, doubling, capped at 1h).
   std::chrono::milliseconds retry_base{1000};
   std::chrono::milliseconds retry_cap{3600 * 1000};
+  /// Instances silent this long are marked STOPPED (30s), STOPPING ones
+  /// after the stop timeout (60s).
+  std::chrono::milliseconds stale_after{30000};
+  std::chrono::milliseconds stop_timeout{60000};
 };
 
-/// Requeues running jobs whose lease expired, on every node; the sweep's
-/// SKIP LOCKED makes concurrent reapers safe. A crashed node's jobs thus
-/// run elsewhere within about lease TTL + interval.
+/// Requeues running jobs whose lease expired and marks silent instances
+/// STOPPED, on every node; the sweep's SKIP LOCKED makes concurrent reapers
+/// safe. A crashed node's jobs thus run elsewhere within about lease TTL +
+/// interval.
 struct reaper_state {
   static inline const char* name = "reaper";
   bool sweeping = false;

@@ -65,16 +65,31 @@ typename Inspector::result_type inspect(Inspector& f, renew_reply& x) {
 }
 
 /// Asks the store to rescue jobs whose lease expired.
+/// Also marks silent worker instances STOPPED.
 struct rescue_request {
   int64_t lease_ttl_ms = 0;
   int64_t retry_base_ms = 0;
   int64_t retry_cap_ms = 0;
+  int64_t stale_after_ms = 0;
+  int64_t stop_timeout_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rescue_request& x) {
   return f(caf::meta::type_name("rescue_request"), x.lease_ttl_ms,
-           x.retry_base_ms, x.retry_cap_ms);
+           x.retry_base_ms, x.retry_cap_ms, x.stale_after_ms,
+           x.stop_timeout_ms);
+}
+
+/// What a rescue sweep did.
+struct rescue_reply {
+  std::vector<int64_t> jobs;            // requeued or failed (ttl_exceeded)
+  std::vector<std::string> instances;   // marked STOPPED as presumed dead
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rescue_reply& x) {
+  return f(caf::meta::type_name("rescue_reply"), x.jobs, x.instances);
 }
 
 /// A job a handler asked to enqueue; written only if its parent succeeds.

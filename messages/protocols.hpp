@@ -26,7 +26,7 @@ using persistence_actor = caf::typed_actor<
   caf::replies_to<release_atom, std::vector<lease_ref>, std::string>::with<
     std::vector<int64_t>>,
   // Requeue or fail jobs whose lease expired; replies with their ids.
-  caf::replies_to<rescue_atom, rescue_request>::with<std::vector<int64_t>>,
+  caf::replies_to<rescue_atom, rescue_request>::with<rescue_reply>,
   // Write an attempt's outcome under its lease (batched with others);
   // replies with a write_result value.
   caf::replies_to<complete_atom, job_outcome>::with<int32_t>,

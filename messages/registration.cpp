@@ -49,6 +49,7 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<claim_request>("leasehold::claim_request");
   cfg.add_message_type<renew_reply>("leasehold::renew_reply");
   cfg.add_message_type<rescue_request>("leasehold::rescue_request");
+  cfg.add_message_type<rescue_reply>("leasehold::rescue_reply");
   cfg.add_message_type<child_job>("leasehold::child_job");
   cfg.add_message_type<job_outcome>("leasehold::job_outcome");
   cfg.add_message_type<node_stats>("leasehold::node_stats");

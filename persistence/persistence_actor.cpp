@@ -132,15 +132,9 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
         self, cfg, "job_release",
         [&](store& db) { return db.release(cfg.worker_id, leases, outcome); });
     },
-    [=](rescue_atom, const rescue_request& req)
-      -> caf::result<std::vector<int64_t>> {
-      return with_store<std::vector<int64_t>>(
-        self, cfg, "job_rescue", [&](store& db) {
-          return db.rescue_expired(
-            std::chrono::milliseconds{req.lease_ttl_ms},
-            std::chrono::milliseconds{req.retry_base_ms},
-            std::chrono::milliseconds{req.retry_cap_ms});
-        });
+    [=](rescue_atom, const rescue_request& req) -> caf::result<rescue_reply> {
+      return with_store<rescue_reply>(
+        self, cfg, "job_rescue", [&](store& db) { return db.rescue_expired(req); });
     },
     [=](complete_atom, job_outcome& outcome) -> caf::result<int32_t> {
       auto& st = self->state;

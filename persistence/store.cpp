@@ -336,19 +336,18 @@ std::string store::version_drift_json() {
   });
 }
 
-std::vector<int64_t>
-store::rescue_expired(std::chrono::milliseconds ttl,
-                      std::chrono::milliseconds retry_base,
-                      std::chrono::milliseconds retry_cap) {
+rescue_reply store::rescue_expired(const rescue_request& req) {
   return translate_errors("job_rescue", [&] {
     pqxx::work tx{impl_->conn};
-    auto rows = tx.exec_prepared("job_rescue", ttl.count(), retry_base.count(),
-                                 retry_cap.count());
+    rescue_reply reply;
+    for (const auto& r : tx.exec_prepared("instance_expire_stale",
+                                          req.stale_after_ms, req.stop_timeout_ms))
+      reply.instances.push_back(r[0].as<std::string>());
+    for (const auto& r : tx.exec_prepared("job_rescue", req.lease_ttl_ms,
+                                          req.retry_base_ms, req.retry_cap_ms))
+      reply.jobs.push_back(r[0].as<int64_t>());
     tx.commit();
-    std::vector<int64_t> ids;
-    for (const auto& r : rows)
-      ids.push_back(r[0].as<int64_t>());
-    return ids;
+    return reply;
   });
 }
 

@@ -115,10 +115,9 @@ public:
            const trace_policy& policy);
 
   /// Requeues (or fails with ttl_exceeded) running jobs whose heartbeat is
-  /// older than `ttl`; returns their ids.
-  std::vector<int64_t> rescue_expired(std::chrono::milliseconds ttl,
-                                      std::chrono::milliseconds retry_base,
-                                      std::chrono::milliseconds retry_cap);
+  /// older than the lease TTL, and marks silent instances STOPPED, in one
+  /// transaction.
+  rescue_reply rescue_expired(const rescue_request& req);
 
   /// Enqueues one job and returns its id.
   int64_t enqueue(const new_job& job);

@@ -124,7 +124,7 @@ void node::start() {
   sc.lease.poll_interval = cfg_.poll_interval;
   sc.heartbeat.interval = cfg_.heartbeat_interval;
   sc.reaper = {cfg_.reap_interval, cfg_.lease_ttl, cfg_.retry_base,
-               cfg_.retry_cap};
+               cfg_.retry_cap, cfg_.stale_after, cfg_.stop_timeout};
   sc.executor.worker_id = worker_id_;
   sc.executor.retry = {cfg_.retry_base, cfg_.retry_cap};
   sc.executor.handlers = handlers_;
