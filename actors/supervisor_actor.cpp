@@ -223,6 +223,13 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
         ++self->state.stats.policy_violations;
       self->state.restart_streak = 0; // work flows again
     },
+    [=](core_atom) {
+      auto& st = self->state;
+      return std::vector<caf::actor>{caf::actor_cast<caf::actor>(st.store),
+                                     caf::actor_cast<caf::actor>(st.lease),
+                                     caf::actor_cast<caf::actor>(st.heartbeat),
+                                     caf::actor_cast<caf::actor>(st.reaper)};
+    },
     [=](stats_atom) {
       auto s = self->state.stats;
       s.in_flight = static_cast<int64_t>(self->state.jobs.size());

@@ -26,6 +26,7 @@ using rescue_atom = caf::atom_constant<caf::atom("rescue")>;
 using status_atom = caf::atom_constant<caf::atom("lh_status")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using orphan_atom = caf::atom_constant<caf::atom("orphan")>;
+using core_atom = caf::atom_constant<caf::atom("core")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 } // namespace leasehold

@@ -62,6 +62,8 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<orphan_atom>,
   caf::reacts_to<outcome_atom, std::string>,
   caf::replies_to<stats_atom>::with<node_stats>,
+  // The current persistence, lease, heartbeat and reaper actors.
+  caf::replies_to<core_atom>::with<std::vector<caf::actor>>,
   // Stop: no more claims; in-flight attempts get the grace period (or none
   // when `immediate`); replies when every executor has ended.
   caf::replies_to<stop_atom, bool>::with<bool>,

@@ -197,6 +197,17 @@ void node::interrupt() {
     caf::anon_send(impl_->supervisor, stop_atom::value, true);
 }
 
+void node::crash_core_actor(size_t index) {
+  caf::scoped_actor self{*impl_->sys};
+  self->request(impl_->supervisor, std::chrono::seconds{5}, core_atom::value)
+    .receive(
+      [&](std::vector<caf::actor>& core) {
+        if (index < core.size() && core[index])
+          self->send_exit(core[index], caf::sec::runtime_error);
+      },
+      [](caf::error&) {});
+}
+
 node_stats node::stats() {
   node_stats out;
   if (!impl_ || impl_->stopped)

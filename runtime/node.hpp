@@ -75,6 +75,10 @@ public:
   /// ("" for a normal stop, e.g. "instance_lost").
   std::string wait();
 
+  /// Ends one core actor (0 persistence, 1 lease, 2 heartbeat, 3 reaper)
+  /// with a runtime_error, as a crash would: for supervision tests.
+  void crash_core_actor(size_t index);
+
   /// Live counters from the supervisor.
   node_stats stats();
 

@@ -1,0 +1,37 @@
+// The supervisor restarts crashed core actors with backoff and counts the
+// failure by reason; work goes on afterwards.
+#include <thread>
+
+#include <boost/test/unit_test.hpp>
+
+#include "tests/support/pg_fixture.hpp"
+
+using namespace leasehold;
+using namespace leasehold::test;
+using namespace std::chrono_literals;
+
+BOOST_FIXTURE_TEST_SUITE(supervision, pg_fixture)
+
+BOOST_AUTO_TEST_CASE(a_crashed_core_actor_is_restarted_and_counted) {
+  auto handlers = std::make_shared<handler_registry>();
+  add_builtin_handlers(*handlers);
+  node n{fast_node_config(), handlers};
+  n.start();
+  for (size_t role : {0u, 1u, 2u, 3u}) { // persistence, lease, heartbeat, reaper
+    BOOST_TEST_CONTEXT("core actor " << role) {
+      auto before = n.stats();
+      n.crash_core_actor(role);
+      BOOST_REQUIRE(wait_until([&] { return n.stats().restarts == before.restarts + 1; }, 5s));
+      BOOST_TEST(n.stats().supervised_failures["runtime_error"]
+                 == before.supervised_failures["runtime_error"] + 1);
+      // Still claiming and completing after the restart.
+      auto id = std::to_string(enqueue(db, "noop"));
+      BOOST_TEST(wait_until(
+        [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "succeeded"; },
+        5s));
+    }
+  }
+  n.stop();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
