@@ -72,6 +72,10 @@ void finish_stop_if_idle(self_ptr self) {
     quit_now(self, make_error(exit_code::instance_lost));
     return;
   }
+  if (!st.store) { // mid-restart: nothing to write with; leases will expire
+    quit_now(self, caf::error{});
+    return;
+  }
   auto mark_stopped = [=] {
     self->request(self->state.store, std::chrono::seconds{10}, status_atom::value,
                   std::string{"STOPPED"}, std::vector<std::string>{"STOPPING"})
@@ -103,7 +107,8 @@ void begin_stop(self_ptr self, const supervisor_config& cfg, bool immediate) {
     if (st.lease)
       self->send(st.lease, stop_atom::value);
     // STOPPING at once frees a singleton's slot for its successor.
-    self->request(st.store, std::chrono::seconds{10}, status_atom::value,
+    if (st.store)
+      self->request(st.store, std::chrono::seconds{10}, status_atom::value,
                   std::string{"STOPPING"},
                   std::vector<std::string>{"STARTING", "RUNNING"})
       .then([](bool) {}, [](caf::error&) {});
@@ -265,6 +270,8 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
     },
     [=](restart_atom, const std::string&) {
       self->state.restart_pending = false;
+      if (self->state.stopping)
+        return;
       ++self->state.stats.restarts;
       spawn_core(self, cfg);
     },
