@@ -9,6 +9,7 @@
 #include "runtime/handler_pool.hpp"
 #include "runtime/handler_registry.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 
 namespace leasehold {
 
@@ -40,6 +41,7 @@ job_outcome run_handler(const claimed_job& job, const executor_config& cfg,
   const auto* handler = cfg.handlers->find(job.type);
   handler_result result;
   job_context ctx{job, cfg.worker_id, cancel};
+  auto started = std::chrono::steady_clock::now();
   if (handler == nullptr) {
     result = handler_result::invalid("no handler for job type '" + job.type
                                      + "'");
@@ -55,6 +57,9 @@ job_outcome run_handler(const claimed_job& job, const executor_config& cfg,
       result = handler_result::failure("handler threw a non-exception");
     }
   }
+  if (cfg.metrics)
+    cfg.metrics->job_seconds.observe(std::chrono::duration<double>(
+      std::chrono::steady_clock::now() - started).count());
   switch (result.kind) {
     case handler_result::ok:
       out.kind = job_outcome::succeeded;

@@ -11,6 +11,7 @@ namespace leasehold {
 
 class handler_registry;
 class handler_pool;
+struct node_metrics;
 
 /// How failed attempts are retried.
 struct retry_policy {
@@ -29,6 +30,8 @@ struct executor_config {
   retry_policy retry;
   std::shared_ptr<const handler_registry> handlers;
   std::shared_ptr<handler_pool> pool;
+  /// Where handler durations are recorded (may be null).
+  std::shared_ptr<node_metrics> metrics;
 };
 
 /// Runs one attempt of one job, then writes its outcome under the lease.

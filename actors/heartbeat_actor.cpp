@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 
 namespace leasehold {
 
@@ -27,7 +28,10 @@ void renew(self_ptr self, const heartbeat_config& cfg, persistence_actor store,
           .then(
             [=](renew_reply& reply) {
               self->state.renewing = false;
-              self->state.renewals += count - static_cast<int64_t>(reply.lost.size());
+              auto renewed = count - static_cast<int64_t>(reply.lost.size());
+              self->state.renewals += renewed;
+              if (cfg.metrics)
+                cfg.metrics->lease_renewals += renewed;
               if (reply.instance_lost) {
                 self->send(supervisor, orphan_atom::value);
                 return;

@@ -1,15 +1,20 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 
 #include "messages/protocols.hpp"
 
 namespace leasehold {
 
+struct node_metrics;
+
 /// Settings of the heartbeat actor.
 struct heartbeat_config {
   /// Time between renewals (10s).
   std::chrono::milliseconds interval{10000};
+  /// Where renewals are counted (may be null).
+  std::shared_ptr<node_metrics> metrics;
 };
 
 /// Renews this node's instance row and all of its in-flight leases, in one

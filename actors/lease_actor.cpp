@@ -4,6 +4,7 @@
 
 #include "messages/errors.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 
 namespace leasehold {
 
@@ -14,7 +15,7 @@ using self_ptr = lease_actor::stateful_pointer<lease_state>;
 // A claim waits at most this long for the store.
 constexpr auto claim_timeout = std::chrono::seconds{30};
 
-void try_claim(self_ptr self, persistence_actor store,
+void try_claim(self_ptr self, const lease_config& cfg, persistence_actor store,
                supervisor_actor supervisor, const std::string& queue) {
   auto& st = self->state;
   if (st.stopped || st.free[queue] <= 0)
@@ -26,9 +27,13 @@ void try_claim(self_ptr self, persistence_actor store,
   st.claiming.insert(queue);
   st.recheck.erase(queue);
   auto limit = st.free[queue];
+  auto started = std::chrono::steady_clock::now();
   self->request(store, claim_timeout, claim_atom::value, claim_request{queue, limit})
     .then(
       [=](std::vector<claimed_job>& jobs) {
+        if (cfg.metrics)
+          cfg.metrics->claim_seconds.observe(std::chrono::duration<double>(
+            std::chrono::steady_clock::now() - started).count());
         auto& st = self->state;
         st.claiming.erase(queue);
         if (st.store_down)
@@ -41,7 +46,7 @@ void try_claim(self_ptr self, persistence_actor store,
         // A full batch suggests more are due; a wake during the claim may
         // have been missed by its snapshot.
         if (full || st.recheck.count(queue) != 0)
-          try_claim(self, store, supervisor, queue);
+          try_claim(self, cfg, store, supervisor, queue);
       },
       [=](caf::error& err) {
         auto& st = self->state;
@@ -66,7 +71,7 @@ lease_actor_impl(self_ptr self, lease_config cfg, persistence_actor store,
   self->send(self, tick_atom::value);
   auto claim_all = [=] {
     for (const auto& kv : cfg.queues)
-      try_claim(self, store, supervisor, kv.first);
+      try_claim(self, cfg, store, supervisor, kv.first);
   };
   return {
     [=](tick_atom) {
@@ -78,11 +83,11 @@ lease_actor_impl(self_ptr self, lease_config cfg, persistence_actor store,
       if (queue.empty())
         claim_all();
       else if (cfg.queues.count(queue) != 0)
-        try_claim(self, store, supervisor, queue);
+        try_claim(self, cfg, store, supervisor, queue);
     },
     [=](slot_atom, const std::string& queue) {
       ++self->state.free[queue];
-      try_claim(self, store, supervisor, queue);
+      try_claim(self, cfg, store, supervisor, queue);
     },
     [=](stop_atom) { self->state.stopped = true; },
   };

@@ -3,12 +3,15 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
 #include "messages/protocols.hpp"
 
 namespace leasehold {
+
+struct node_metrics;
 
 /// Settings of the lease actor.
 struct lease_config {
@@ -18,6 +21,8 @@ struct lease_config {
   std::map<std::string, int32_t> in_flight;
   /// Fallback poll when no NOTIFY arrives (1s).
   std::chrono::milliseconds poll_interval{1000};
+  /// Where claim latencies are recorded (may be null).
+  std::shared_ptr<node_metrics> metrics;
 };
 
 /// Claims due jobs up to the node's free capacity, one statement per queue,

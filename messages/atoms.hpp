@@ -27,6 +27,9 @@ using status_atom = caf::atom_constant<caf::atom("lh_status")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using orphan_atom = caf::atom_constant<caf::atom("orphan")>;
 using core_atom = caf::atom_constant<caf::atom("core")>;
+using observe_atom = caf::atom_constant<caf::atom("observe")>;
+using health_atom = caf::atom_constant<caf::atom("health")>;
+using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 } // namespace leasehold

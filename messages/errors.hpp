@@ -30,6 +30,8 @@ enum class store_code : uint8_t {
   unavailable = 1,
   /// The statement failed for a reason other than connectivity.
   statement_failed = 2,
+  /// Postgres rejected a value (bad timestamp, check constraint, ...).
+  invalid_input = 3,
 };
 
 inline constexpr caf::atom_value exit_category = caf::atom("lh_exit");

@@ -81,6 +81,39 @@ typename Inspector::result_type inspect(Inspector& f, rescue_request& x) {
            x.stop_timeout_ms);
 }
 
+/// Thresholds the health figures are computed with.
+struct observe_thresholds {
+  int64_t lease_ttl_ms = 30000;
+  int64_t stale_after_ms = 30000;
+  int64_t stop_timeout_ms = 60000;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, observe_thresholds& x) {
+  return f(caf::meta::type_name("observe_thresholds"), x.lease_ttl_ms,
+           x.stale_after_ms, x.stop_timeout_ms);
+}
+
+/// A read or admin request from the observer to the store. `what` is one of
+/// health, dead_jobs, job, chain, workers, queue_depth, enqueue, retry,
+/// cancel; the reply is JSON text ("null" when the job does not exist).
+struct observe_request {
+  std::string what;
+  int64_t id = 0;
+  int32_t limit = 50;
+  int32_t since_hours = 24;
+  std::string type;           // "" = any
+  std::string correlation_id; // "" = any
+  std::string body;           // enqueue: the job as JSON
+  observe_thresholds thresholds;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, observe_request& x) {
+  return f(caf::meta::type_name("observe_request"), x.what, x.id, x.limit,
+           x.since_hours, x.type, x.correlation_id, x.body, x.thresholds);
+}
+
 /// What a rescue sweep did.
 struct rescue_reply {
   std::vector<int64_t> jobs;            // requeued or failed (ttl_exceeded)

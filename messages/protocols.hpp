@@ -25,6 +25,8 @@ using persistence_actor = caf::typed_actor<
   // Give leases back to the queue (fenced); replies with released ids.
   caf::replies_to<release_atom, std::vector<lease_ref>, std::string>::with<
     std::vector<int64_t>>,
+  // Observer reads and admin writes; replies with JSON text.
+  caf::replies_to<observe_atom, observe_request>::with<std::string>,
   // Requeue or fail jobs whose lease expired; replies with their ids.
   caf::replies_to<rescue_atom, rescue_request>::with<rescue_reply>,
   // Write an attempt's outcome under its lease (batched with others);
@@ -52,6 +54,13 @@ using reaper_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
 using executor_actor = caf::typed_actor<
   // The handler finished: kind, error text, error code, children (as outcome)
   caf::reacts_to<done_atom, job_outcome>>;
+
+/// Answers operators: health with alerts, Prometheus metrics, and reads
+/// and admin writes passed to its own persistence actor (JSON text).
+using observer_actor = caf::typed_actor<
+  caf::replies_to<health_atom>::with<std::string>,
+  caf::replies_to<metrics_atom>::with<std::string>,
+  caf::replies_to<observe_atom, observe_request>::with<std::string>>;
 
 /// Spawns and watches every other actor; counts failures by exit reason.
 using supervisor_actor = caf::typed_actor<

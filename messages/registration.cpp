@@ -27,6 +27,8 @@ std::string to_string(store_code code) {
       return "unavailable";
     case store_code::statement_failed:
       return "statement_failed";
+    case store_code::invalid_input:
+      return "invalid_input";
   }
   return "store_code_" + std::to_string(static_cast<int>(code));
 }
@@ -49,6 +51,8 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<claim_request>("leasehold::claim_request");
   cfg.add_message_type<renew_reply>("leasehold::renew_reply");
   cfg.add_message_type<rescue_request>("leasehold::rescue_request");
+  cfg.add_message_type<observe_thresholds>("leasehold::observe_thresholds");
+  cfg.add_message_type<observe_request>("leasehold::observe_request");
   cfg.add_message_type<rescue_reply>("leasehold::rescue_reply");
   cfg.add_message_type<child_job>("leasehold::child_job");
   cfg.add_message_type<job_outcome>("leasehold::job_outcome");

@@ -6,6 +6,7 @@
 
 #include "messages/errors.hpp"
 #include "persistence/notify_listener.hpp"
+#include "runtime/bulk_file.hpp"
 #include "runtime/log.hpp"
 
 namespace leasehold {
@@ -58,10 +59,55 @@ caf::result<T> with_store(self_ptr self, const persistence_config& cfg,
   } catch (const store_unavailable& e) {
     lose_connection(self, cfg, e.what());
     return make_error(store_code::unavailable, e.what());
+  } catch (const store_invalid_input& e) {
+    return make_error(store_code::invalid_input, e.what());
   } catch (const std::exception& e) {
     log::error("statement failed", {{"error", e.what()}});
     return make_error(store_code::statement_failed, e.what());
   }
+}
+
+std::string change_json(const std::optional<job_change>& c) {
+  if (!c)
+    return "null";
+  return nlohmann::json{{"previous_status", c->previous_status},
+                        {"changed", c->changed}}
+    .dump();
+}
+
+std::optional<std::string> optional_text(const std::string& s) {
+  return s.empty() ? std::nullopt : std::optional<std::string>{s};
+}
+
+// Answers an observer request with JSON text.
+std::string observe(store& db, const observe_request& req) {
+  if (req.what == "health")
+    return db.health_json(req.thresholds);
+  if (req.what == "dead_jobs")
+    return db.dead_jobs_json({req.limit, req.since_hours, optional_text(req.type),
+                              optional_text(req.correlation_id)});
+  if (req.what == "job")
+    return db.job_json(req.id).value_or("null");
+  if (req.what == "chain")
+    return db.chain_json(req.correlation_id);
+  if (req.what == "workers")
+    return db.instances_json(false);
+  if (req.what == "queue_depth")
+    return db.queue_depth_json();
+  if (req.what == "retry")
+    return change_json(db.retry_job(req.id));
+  if (req.what == "cancel")
+    return change_json(db.cancel_job(req.id));
+  if (req.what == "enqueue") {
+    new_job job;
+    try {
+      job = parse_job_object(req.body);
+    } catch (const std::invalid_argument& e) {
+      throw store_invalid_input(e.what());
+    }
+    return nlohmann::json{{"id", db.enqueue(job)}}.dump();
+  }
+  throw store_error("unknown observe request '" + req.what + "'");
 }
 
 // Writes every waiting completion in one transaction. On a broken
@@ -131,6 +177,10 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
       return with_store<std::vector<int64_t>>(
         self, cfg, "job_release",
         [&](store& db) { return db.release(cfg.worker_id, leases, outcome); });
+    },
+    [=](observe_atom, const observe_request& req) -> caf::result<std::string> {
+      return with_store<std::string>(self, cfg, "observe",
+                                     [&](store& db) { return observe(db, req); });
     },
     [=](rescue_atom, const rescue_request& req) -> caf::result<rescue_reply> {
       return with_store<rescue_reply>(

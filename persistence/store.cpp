@@ -36,6 +36,12 @@ const statement prepared_statements[] = {
   {"job_get", sql::job_get},
   {"job_rescue", sql::job_rescue},
   {"job_release", sql::job_release},
+  {"job_retry", sql::job_retry},
+  {"job_cancel", sql::job_cancel},
+  {"observe_health", sql::observe_health},
+  {"observe_dead_jobs", sql::observe_dead_jobs},
+  {"observe_chain", sql::observe_chain},
+  {"observe_queue_depth", sql::observe_queue_depth},
   {"instance_expire_stale", sql::instance_expire_stale},
   {"instance_register", sql::instance_register},
   {"instance_active_holder", sql::instance_active_holder},
@@ -47,7 +53,12 @@ const statement prepared_statements[] = {
 
 std::string first_line(const std::string& text) {
   auto end = text.find('\n');
-  return end == std::string::npos ? text : text.substr(0, end);
+  auto line = end == std::string::npos ? text : text.substr(0, end);
+  // Postgres prefixes its messages with "ERROR:  "; users need the rest.
+  for (const char* prefix : {"ERROR:  ", "FATAL:  "})
+    if (line.rfind(prefix, 0) == 0)
+      line.erase(0, std::char_traits<char>::length(prefix));
+  return line;
 }
 
 // Translates libpqxx exceptions at the boundary: connectivity problems
@@ -62,6 +73,10 @@ auto translate_errors(const char* what, F&& fn) -> decltype(fn()) {
                             + first_line(redact_database_url(e.what())));
   } catch (const pqxx::in_doubt_error& e) {
     throw store_unavailable(std::string{what} + ": " + first_line(e.what()));
+  } catch (const pqxx::data_exception& e) {
+    throw store_invalid_input(first_line(e.what()));
+  } catch (const pqxx::check_violation& e) {
+    throw store_invalid_input(first_line(e.what()));
   } catch (const pqxx::sql_error& e) {
     throw store_error(std::string{what} + ": " + first_line(e.what()));
   } catch (const pqxx::failure& e) {
@@ -398,6 +413,58 @@ std::optional<std::string> store::job_json(int64_t id) {
       return std::nullopt;
     return rows[0][0].as<std::string>();
   });
+}
+
+namespace {
+
+// Runs a read-only statement that returns one JSON text value.
+template <class... Args>
+std::string read_json(pqxx::connection& conn, const char* name, Args&&... args) {
+  return translate_errors(name, [&] {
+    pqxx::read_transaction tx{conn};
+    return tx.exec_prepared(name, std::forward<Args>(args)...)[0][0]
+      .template as<std::string>();
+  });
+}
+
+std::optional<job_change> change_job(pqxx::connection& conn, const char* name,
+                                     int64_t id) {
+  return translate_errors(name, [&]() -> std::optional<job_change> {
+    pqxx::work tx{conn};
+    auto rows = tx.exec_prepared(name, id);
+    tx.commit();
+    if (rows.empty())
+      return std::nullopt;
+    return job_change{rows[0][0].as<std::string>(), rows[0][1].as<bool>()};
+  });
+}
+
+} // namespace
+
+std::string store::health_json(const observe_thresholds& t) {
+  return read_json(impl_->conn, "observe_health", t.lease_ttl_ms,
+                   t.stale_after_ms, t.stop_timeout_ms);
+}
+
+std::string store::dead_jobs_json(const dead_jobs_filter& f) {
+  return read_json(impl_->conn, "observe_dead_jobs", f.limit, f.since_hours,
+                   f.type, f.correlation_id);
+}
+
+std::string store::chain_json(const std::string& correlation_id) {
+  return read_json(impl_->conn, "observe_chain", correlation_id);
+}
+
+std::string store::queue_depth_json() {
+  return read_json(impl_->conn, "observe_queue_depth");
+}
+
+std::optional<job_change> store::retry_job(int64_t id) {
+  return change_job(impl_->conn, "job_retry", id);
+}
+
+std::optional<job_change> store::cancel_job(int64_t id) {
+  return change_job(impl_->conn, "job_cancel", id);
 }
 
 void store::check_timestamp(const std::string& what, const std::string& text) {

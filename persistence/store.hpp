@@ -36,6 +36,12 @@ struct new_job {
   std::optional<std::string> correlation_id;
 };
 
+/// Postgres rejected a value given by the caller (SQLSTATE class 22 or a
+/// check constraint); the message is Postgres' own and safe to show.
+struct store_invalid_input : store_error {
+  using store_error::store_error;
+};
+
 /// A singleton type already has an active instance; the message names it.
 struct singleton_conflict : store_error {
   using store_error::store_error;
@@ -57,6 +63,20 @@ struct completion_result {
   int64_t job_id = 0;
   bool written = false;          // false: fenced out, ownership was lost
   bool policy_violation = false; // written, but the trace policy was broken
+};
+
+/// Which dead jobs to list.
+struct dead_jobs_filter {
+  int32_t limit = 50;
+  int32_t since_hours = 24;
+  std::optional<std::string> type;
+  std::optional<std::string> correlation_id;
+};
+
+/// What an admin write found and did.
+struct job_change {
+  std::string previous_status;
+  bool changed = false;
 };
 
 /// Trace-id policy as applied at completion time.
@@ -127,6 +147,19 @@ public:
 
   /// The job and its runs as JSON text, or nullopt if there is no such job.
   std::optional<std::string> job_json(int64_t id);
+
+  /// The database part of /health as JSON (see observe_health.sql).
+  std::string health_json(const observe_thresholds& t);
+  std::string dead_jobs_json(const dead_jobs_filter& filter);
+  /// Every job of a correlation id, in creation order, with its runs.
+  std::string chain_json(const std::string& correlation_id);
+  /// {"queue": {"queued": N, "running": M}, ...}
+  std::string queue_depth_json();
+
+  /// A dead job back to queued, once; nullopt if there is no such job.
+  std::optional<job_change> retry_job(int64_t id);
+  /// Cancels a queued or running job; nullopt if there is no such job.
+  std::optional<job_change> cancel_job(int64_t id);
 
   /// Throws store_error "invalid --<what> ..." unless Postgres reads `text`
   /// as a timestamptz.

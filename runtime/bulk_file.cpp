@@ -37,7 +37,9 @@ std::optional<int32_t> int_field(const nlohmann::json& obj, const char* key,
   return static_cast<int32_t>(obj[key].get<int64_t>());
 }
 
-new_job parse_line(const std::string& line) {
+} // namespace
+
+new_job parse_job_object(const std::string& line) {
   auto obj = nlohmann::json::parse(line, nullptr, false);
   if (obj.is_discarded())
     throw std::invalid_argument("not valid JSON");
@@ -61,8 +63,6 @@ new_job parse_line(const std::string& line) {
   return job;
 }
 
-} // namespace
-
 std::vector<new_job> read_bulk_jobs(std::istream& in) {
   std::vector<new_job> jobs;
   std::string line;
@@ -72,7 +72,7 @@ std::vector<new_job> read_bulk_jobs(std::istream& in) {
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       continue;
     try {
-      jobs.push_back(parse_line(line));
+      jobs.push_back(parse_job_object(line));
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument(std::to_string(number) + ": " + e.what());
     }

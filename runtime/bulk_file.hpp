@@ -13,4 +13,8 @@ namespace leasehold {
 /// the first bad line, so nothing is enqueued from a bad file.
 std::vector<new_job> read_bulk_jobs(std::istream& in);
 
+/// Parses one job object (same fields as a bulk line); throws
+/// std::invalid_argument saying what is wrong.
+new_job parse_job_object(const std::string& json_text);
+
 } // namespace leasehold

@@ -23,5 +23,8 @@ inline constexpr auto retry_base = std::chrono::milliseconds{1s};
 inline constexpr auto retry_cap = std::chrono::milliseconds{1h};
 inline constexpr auto exec_timeout = std::chrono::milliseconds{5min};
 inline constexpr int32_t max_attempts = 25;
+inline constexpr const char* http_listen = "127.0.0.1:8080";
+inline constexpr auto alert_lag = std::chrono::milliseconds{300s};
+inline constexpr int64_t alert_dead = 5;
 
 } // namespace leasehold::defaults

@@ -7,12 +7,15 @@
 
 #include <caf/all.hpp>
 
+#include "actors/observer_actor.hpp"
 #include "actors/supervisor_actor.hpp"
 #include "messages/errors.hpp"
 #include "messages/registration.hpp"
 #include "persistence/store.hpp"
 #include "runtime/duration.hpp"
 #include "runtime/handler_pool.hpp"
+#include "runtime/http_bridge.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/identity.hpp"
 #include "runtime/log.hpp"
 #include "runtime/version.hpp"
@@ -53,6 +56,8 @@ void node_config::validate() const {
           "must be at least 10ms");
   require(stale_after > heartbeat_interval, "stale-after", stale_after,
           "must be longer than --heartbeat-interval");
+  if (http_listen != "off")
+    parse_http_listen(http_listen);
   if (worker_type.empty())
     throw std::invalid_argument("invalid --worker-type: must not be empty");
   require(retry_base.count() >= 1, "retry-base", retry_base,
@@ -71,10 +76,25 @@ struct node::impl {
   caf::actor_system_config sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::shared_ptr<handler_pool> pool;
+  std::shared_ptr<node_metrics> metrics = std::make_shared<node_metrics>();
   supervisor_actor supervisor;
+  persistence_actor observer_store;
+  observer_actor observer;
+  std::unique_ptr<http_bridge> http;
   bool stopped = false;
 
+  void wait_supervisor_down() {
+    caf::scoped_actor self{*sys};
+    self->monitor(supervisor);
+    self->receive([](caf::down_msg&) {});
+  }
+
+  // After the supervisor: the HTTP bridge, then the observer, then the rest.
   void await_stop() {
+    wait_supervisor_down();
+    http.reset();
+    caf::anon_send_exit(observer, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(observer_store, caf::exit_reason::user_shutdown);
     sys->await_all_actors_done();
     pool.reset(); // joins handler threads while the actors' system exists
     stopped = true;
@@ -122,6 +142,9 @@ void node::start() {
   sc.persistence.trace = {cfg_.trace_cutoff, cfg_.trace_strict};
   sc.lease.queues = queues;
   sc.lease.poll_interval = cfg_.poll_interval;
+  sc.lease.metrics = impl_->metrics;
+  sc.heartbeat.metrics = impl_->metrics;
+  sc.executor.metrics = impl_->metrics;
   sc.heartbeat.interval = cfg_.heartbeat_interval;
   sc.reaper = {cfg_.reap_interval, cfg_.lease_ttl, cfg_.retry_base,
                cfg_.retry_cap, cfg_.stale_after, cfg_.stop_timeout};
@@ -131,6 +154,7 @@ void node::start() {
   sc.executor.pool = impl_->pool;
   sc.stop_timeout = cfg_.stop_timeout;
   impl_->supervisor = impl_->sys->spawn(supervisor_actor_impl, sc);
+  start_observer(sc.persistence);
   // The actors are up: STARTING -> RUNNING (unless already taken from us).
   store{cfg_.database_url}.set_instance_status(worker_id_, "RUNNING", {"STARTING"});
   log::info("node started",
@@ -152,6 +176,39 @@ instance_info node::instance() const {
   me.version = runtime_version();
   me.metadata = build_metadata().dump();
   return me;
+}
+
+void node::start_observer(const persistence_config& store_cfg) {
+  auto& sys = *impl_->sys;
+  // Its own connection, so operators' reads never wait behind claims.
+  impl_->observer_store = sys.spawn<caf::detached>(persistence_actor_impl, store_cfg);
+  observer_config oc;
+  oc.worker_id = worker_id_;
+  oc.thresholds = {cfg_.lease_ttl.count(), cfg_.stale_after.count(),
+                   cfg_.stop_timeout.count()};
+  oc.alerts.lag_critical_seconds = cfg_.alert_lag.count() / 1000;
+  oc.alerts.dead_warning = cfg_.alert_dead;
+  oc.alerts.lease_ttl_ms = cfg_.lease_ttl.count();
+  oc.metrics = impl_->metrics;
+  impl_->observer = sys.spawn(observer_actor_impl, oc, impl_->observer_store,
+                              impl_->supervisor);
+  if (cfg_.http_listen == "off")
+    return;
+  auto http_cfg = parse_http_listen(cfg_.http_listen);
+  http_cfg.token = cfg_.http_token;
+  try {
+    impl_->http = std::make_unique<http_bridge>(sys, impl_->observer, http_cfg);
+    log::info("http listening", {{"address", http_cfg.host + ":"
+                                               + std::to_string(impl_->http->port())},
+                                 {"writes", http_cfg.token.empty() ? "disabled" : "enabled"}});
+  } catch (const std::exception& e) {
+    // Several nodes on one host: the later ones run without the bridge.
+    log::warn("http bridge disabled", {{"error", e.what()}});
+  }
+}
+
+int node::http_port() const {
+  return impl_ && impl_->http ? impl_->http->port() : -1;
 }
 
 void node::stop() {

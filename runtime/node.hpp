@@ -16,6 +16,8 @@
 /// node` and, in-process, by tests.
 namespace leasehold {
 
+struct persistence_config;
+
 /// Settings of one node. Durations in milliseconds.
 struct node_config {
   std::string database_url;
@@ -39,6 +41,14 @@ struct node_config {
   std::string trace_cutoff = "infinity";
   bool trace_strict = false;
   bool migrate = true;
+  /// Where the HTTP bridge listens ("127.0.0.1:8080"; port 0 picks a free
+  /// one; "off" disables it).
+  std::string http_listen = defaults::http_listen;
+  /// Bearer token for the HTTP write endpoints; empty disables them.
+  std::string http_token;
+  /// Alert thresholds of /health.
+  std::chrono::milliseconds alert_lag = defaults::alert_lag;
+  int64_t alert_dead = defaults::alert_dead;
   /// Scheduler threads of the actor system (2: one per core here).
   size_t scheduler_threads = 2;
 
@@ -84,8 +94,12 @@ public:
 
   const std::string& worker_id() const { return worker_id_; }
 
+  /// The HTTP bridge's port, or -1 when it is off or could not bind.
+  int http_port() const;
+
 private:
   instance_info instance() const;
+  void start_observer(const persistence_config& store_cfg);
 
   struct impl;
   node_config cfg_;

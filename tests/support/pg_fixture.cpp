@@ -40,6 +40,7 @@ node_config fast_node_config() {
   cfg.poll_interval = 100ms;
   cfg.stop_timeout = 5s;
   cfg.reap_interval = 200ms;
+  cfg.http_listen = "127.0.0.1:0";
   cfg.retry_base = 20ms;
   cfg.retry_cap = 1s;
   cfg.migrate = false;

@@ -1,0 +1,124 @@
+#include "actors/observer_actor.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "runtime/metrics.hpp"
+#include "runtime/version.hpp"
+
+namespace leasehold {
+
+namespace {
+
+using self_ptr = observer_actor::stateful_pointer<observer_state>;
+
+constexpr auto query_timeout = std::chrono::seconds{5};
+
+// Prometheus text for one labelled counter family.
+std::string counter_family(const std::string& name, const std::string& help,
+                           const std::string& label,
+                           const std::map<std::string, int64_t>& values) {
+  std::string out = "# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n";
+  for (const auto& [key, n] : values)
+    out += name + "{" + label + "=\"" + key + "\"} " + std::to_string(n) + "\n";
+  return out;
+}
+
+std::string counter(const std::string& name, const std::string& help, int64_t n) {
+  return "# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n" + name
+         + " " + std::to_string(n) + "\n";
+}
+
+std::string render_metrics(const node_stats& s, const node_metrics& m,
+                           const nlohmann::json& depth) {
+  std::string out;
+  out += counter("leasehold_jobs_claimed_total", "Jobs claimed by this node.", s.claimed);
+  out += counter_family("leasehold_jobs_completed_total",
+                        "Attempts completed by this node, by outcome.", "outcome",
+                        s.outcomes);
+  auto lost = s.supervised_failures.count("ownership_lost")
+                ? s.supervised_failures.at("ownership_lost") : 0;
+  out += counter("leasehold_ownership_lost_total",
+                 "Attempts that lost their lease on this node.", lost);
+  out += counter_family("leasehold_supervised_failures_total",
+                        "Actor exits other than normal, by reason.", "reason",
+                        s.supervised_failures);
+  out += counter("leasehold_lease_renewals_total", "Leases renewed.",
+                 m.lease_renewals.load());
+  out += counter("leasehold_policy_violations_total",
+                 "Trace-id policy violations seen by this node.", s.policy_violations);
+  out += "# HELP leasehold_queue_depth Jobs per queue and status.\n"
+         "# TYPE leasehold_queue_depth gauge\n";
+  for (const auto& [queue, counts] : depth.items())
+    for (const char* status : {"queued", "running"})
+      out += "leasehold_queue_depth{queue=\"" + queue + "\",status=\"" + status
+             + "\"} " + std::to_string(counts[status].get<int64_t>()) + "\n";
+  out += "# HELP leasehold_jobs_in_flight Attempts running on this node.\n"
+         "# TYPE leasehold_jobs_in_flight gauge\nleasehold_jobs_in_flight "
+         + std::to_string(s.in_flight) + "\n";
+  out += m.claim_seconds.render("leasehold_claim_duration_seconds",
+                                "Time to claim a batch of jobs.");
+  out += m.job_seconds.render("leasehold_job_duration_seconds",
+                              "Time handlers took per attempt.");
+  return out;
+}
+
+} // namespace
+
+observer_actor::behavior_type
+observer_actor_impl(self_ptr self, observer_config cfg, persistence_actor store,
+                    supervisor_actor supervisor) {
+  return {
+    [=](health_atom) -> caf::result<std::string> {
+      auto promise = self->make_response_promise<std::string>();
+      observe_request req;
+      req.what = "health";
+      req.thresholds = cfg.thresholds;
+      self->request(store, query_timeout, observe_atom::value, req)
+        .then(
+          [=](const std::string& text) mutable {
+            auto health = nlohmann::json::parse(text);
+            health["runtime_version"] = runtime_version();
+            health["node"] = {{"worker_id", cfg.worker_id}};
+            self->request(supervisor, query_timeout, stats_atom::value)
+              .then(
+                [=](const node_stats& s) mutable {
+                  health["supervised_failures"] = s.supervised_failures;
+                  health["node"]["in_flight"] = s.in_flight;
+                  add_alerts(health, cfg.alerts);
+                  promise.deliver(health.dump());
+                },
+                [=](caf::error& e) mutable { promise.deliver(e); });
+          },
+          [=](caf::error& e) mutable { promise.deliver(e); });
+      return promise;
+    },
+    [=](metrics_atom) -> caf::result<std::string> {
+      auto promise = self->make_response_promise<std::string>();
+      observe_request req;
+      req.what = "queue_depth";
+      self->request(store, query_timeout, observe_atom::value, req)
+        .then(
+          [=](const std::string& depth) mutable {
+            self->request(supervisor, query_timeout, stats_atom::value)
+              .then(
+                [=](const node_stats& s) mutable {
+                  promise.deliver(
+                    render_metrics(s, *cfg.metrics, nlohmann::json::parse(depth)));
+                },
+                [=](caf::error& e) mutable { promise.deliver(e); });
+          },
+          [=](caf::error& e) mutable { promise.deliver(e); });
+      return promise;
+    },
+    [=](observe_atom, const observe_request& req) -> caf::result<std::string> {
+      auto promise = self->make_response_promise<std::string>();
+      self->request(store, query_timeout, observe_atom::value, req)
+        .then([=](const std::string& text) mutable { promise.deliver(text); },
+              [=](caf::error& e) mutable { promise.deliver(e); });
+      return promise;
+    },
+  };
+}
+
+} // namespace leasehold

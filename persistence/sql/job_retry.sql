@@ -1,0 +1,17 @@
+-- Puts a dead job back in the queue, once: only a job that is 'failed' at
+-- this moment changes (the row lock makes two concurrent retries queue it
+-- once). It gets one more attempt than it has used. Replies with the
+-- status before, or nothing if there is no such job.
+WITH target AS (
+  SELECT id, status FROM leasehold.jobs WHERE id = $1 FOR UPDATE
+), retried AS (
+  UPDATE leasehold.jobs AS j
+  SET status = 'queued', run_at = now(), finished_at = NULL,
+      locked_by = NULL, heartbeat_at = NULL,
+      max_attempts = greatest(j.max_attempts, j.attempts + 1),
+      updated_at = now()
+  FROM target
+  WHERE j.id = target.id AND target.status = 'failed'
+  RETURNING j.id
+)
+SELECT target.status, EXISTS (SELECT 1 FROM retried) AS changed FROM target

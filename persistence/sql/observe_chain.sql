@@ -1,0 +1,16 @@
+-- Every job of correlation id $1 in creation order, each with its attempts.
+SELECT coalesce(jsonb_agg(jsonb_build_object(
+  'id', j.id, 'type', j.type, 'queue', j.queue, 'status', j.status,
+  'parent_id', j.parent_id, 'attempts', j.attempts,
+  'last_error', j.last_error, 'last_error_code', j.last_error_code,
+  'trace_id', j.trace_id, 'worker', j.locked_by, 'created_at', j.created_at,
+  'finished_at', j.finished_at,
+  'runs', coalesce((
+    SELECT jsonb_agg(jsonb_build_object(
+      'attempt', r.attempt, 'worker_id', r.worker_id, 'outcome', r.outcome,
+      'error', r.error, 'started_at', r.started_at,
+      'finished_at', r.finished_at) ORDER BY r.attempt)
+    FROM leasehold.job_runs AS r WHERE r.job_id = j.id), '[]'))
+  ORDER BY j.created_at, j.id), '[]')::text
+FROM leasehold.jobs AS j
+WHERE j.correlation_id = $1

@@ -1,0 +1,61 @@
+-- Everything /health says about the database, as one JSON document. Each
+-- figure reads a partial index ($1 lease TTL ms, $2 stale-after ms, $3 stop
+-- timeout ms), so the cost follows what is queued, running or dead, not the
+-- size of the table.
+SELECT jsonb_build_object(
+  'jobs_queued', (
+    SELECT jsonb_build_object(
+      'by_type', coalesce(jsonb_object_agg(type, n), '{}'),
+      'total', coalesce(sum(n), 0))
+    FROM (SELECT type, count(*) AS n FROM leasehold.jobs
+          WHERE status = 'queued' GROUP BY type) AS q),
+  'jobs_processing', (
+    SELECT jsonb_build_object(
+      'count', count(*),
+      'avg_age_seconds',
+        round(coalesce(extract(epoch FROM avg(now() - locked_at)), 0)::numeric, 3))
+    FROM leasehold.jobs WHERE status = 'running'),
+  'stuck_count', (
+    SELECT count(*) FROM leasehold.jobs
+    WHERE status = 'running'
+      AND heartbeat_at < now() - $1::bigint * interval '1 millisecond'),
+  'dead_last_24h', (
+    SELECT count(*) FROM leasehold.jobs
+    WHERE status = 'failed' AND finished_at > now() - interval '24 hours'),
+  'estimated_lag_seconds', (
+    SELECT round(coalesce(extract(epoch FROM now() - min(run_at)), 0)::numeric, 3)
+    FROM leasehold.jobs WHERE status = 'queued' AND run_at <= now()),
+  'policy_violations_last_24h', (
+    SELECT count(*) FROM leasehold.policy_violations
+    WHERE created_at > now() - interval '24 hours'),
+  'workers', (
+    SELECT jsonb_build_object(
+      'active', count(*) FILTER (WHERE status IN ('STARTING', 'RUNNING')
+        AND last_heartbeat_at >= now() - $2::bigint * interval '1 millisecond'),
+      'stale', count(*) FILTER (WHERE status IN ('STARTING', 'RUNNING')
+        AND last_heartbeat_at < now() - $2::bigint * interval '1 millisecond'),
+      'hung_stopping', count(*) FILTER (WHERE status = 'STOPPING'
+        AND stopping_at < now() - $3::bigint * interval '1 millisecond'),
+      'versions', coalesce((
+        SELECT jsonb_object_agg(version, n) FROM (
+          SELECT version, count(*) AS n FROM leasehold.worker_instances
+          WHERE status = 'RUNNING' GROUP BY version) AS v), '{}'),
+      'version_drift', coalesce((
+        SELECT jsonb_agg(jsonb_build_object('worker_type', worker_type,
+                                            'versions', versions))
+        FROM (SELECT worker_type, jsonb_agg(DISTINCT version) AS versions
+              FROM leasehold.worker_instances WHERE status = 'RUNNING'
+              GROUP BY worker_type HAVING count(DISTINCT version) > 1) AS d), '[]'),
+      'singleton_conflicts', coalesce((
+        SELECT jsonb_agg(jsonb_build_object('worker_type', worker_type,
+                                            'active', n))
+        FROM (SELECT worker_type, count(*) AS n
+              FROM leasehold.worker_instances
+              WHERE singleton AND status IN ('STARTING', 'RUNNING')
+              GROUP BY worker_type HAVING count(*) > 1) AS s), '[]'),
+      'hung_stopping_ids', coalesce((
+        SELECT jsonb_agg(worker_id) FROM leasehold.worker_instances
+        WHERE status = 'STOPPING'
+          AND stopping_at < now() - $3::bigint * interval '1 millisecond'), '[]'))
+    FROM leasehold.worker_instances WHERE status <> 'STOPPED')
+)::text

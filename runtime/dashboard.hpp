@@ -1,0 +1,72 @@
+#pragma once
+
+/// The node's dashboard: one self-contained HTML page (no external assets)
+/// that polls /health, /workers and /dead-jobs every 3 seconds.
+namespace leasehold {
+
+inline constexpr const char* dashboard_html = R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>leasehold</title>
+<style>
+body{font:14px system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}
+h1{font-size:20px;margin:0 0 .3em}h2{font-size:16px;margin:1.4em 0 .4em}
+.tiles{display:flex;gap:.8em;flex-wrap:wrap}
+.tile{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6em 1em;min-width:9em}
+.tile b{display:block;font-size:22px}
+.alert{padding:.5em .8em;border-radius:5px;margin:.3em 0}
+.critical{background:#fde2e1;border:1px solid #e57373}
+.warning{background:#fff4d6;border:1px solid #f0b429}
+.ok{background:#e3f6e8;border:1px solid #5cb85c}
+table{border-collapse:collapse;background:#fff;width:100%}
+td,th{border:1px solid #ddd;padding:.3em .5em;text-align:left;font-size:13px}
+th{background:#f0f0f0}.muted{color:#777}
+</style></head><body>
+<h1>leasehold <span class="muted" id="version"></span></h1>
+<div class="muted">node <span id="node"></span> &middot; updated <span id="updated">never</span></div>
+<h2>Alerts</h2><div id="alerts"></div>
+<h2>Jobs</h2>
+<div class="tiles">
+<div class="tile">queued<b id="queued-total">-</b></div>
+<div class="tile">running<b id="processing-count">-</b></div>
+<div class="tile">stuck<b id="stuck-count">-</b></div>
+<div class="tile">dead (24h)<b id="dead-24h">-</b></div>
+<div class="tile">lag (s)<b id="lag">-</b></div>
+<div class="tile">policy violations (24h)<b id="violations">-</b></div>
+</div>
+<h2>Queued by type</h2>
+<table><thead><tr><th>type</th><th>queued</th></tr></thead><tbody id="queues"></tbody></table>
+<h2>Workers</h2>
+<table><thead><tr><th>worker</th><th>type</th><th>status</th><th>host</th><th>pid</th><th>version</th><th>heartbeat age (s)</th></tr></thead>
+<tbody id="workers"></tbody></table>
+<h2>Recent dead jobs</h2>
+<table><thead><tr><th>id</th><th>type</th><th>reason</th><th>last error</th><th>attempts</th><th>correlation id</th><th>worker</th></tr></thead>
+<tbody id="dead-jobs"></tbody></table>
+<h2>Supervised failures on this node</h2><div id="failures" class="muted">none</div>
+<script>
+function esc(s){return String(s==null?'':s).replace(/[&<>"']/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));}
+function rows(id,items,cols){document.getElementById(id).innerHTML=items.map(i=>'<tr>'+cols.map(c=>'<td>'+esc(c(i))+'</td>').join('')+'</tr>').join('');}
+function set(id,v){document.getElementById(id).textContent=v;}
+async function get(p){const r=await fetch(p);if(!r.ok)throw new Error(p+': '+r.status);return r.json();}
+async function refresh(){
+  try{
+    const [h,w,d]=await Promise.all([get('/health'),get('/workers'),get('/dead-jobs?limit=20')]);
+    set('version',h.runtime_version);set('node',h.node.worker_id);
+    set('queued-total',h.jobs_queued.total);set('processing-count',h.jobs_processing.count);
+    set('stuck-count',h.stuck_count);set('dead-24h',h.dead_last_24h);
+    set('lag',h.estimated_lag_seconds);set('violations',h.policy_violations_last_24h);
+    document.getElementById('alerts').innerHTML=h.alerts.length?h.alerts.map(a=>
+      '<div class="alert '+esc(a.severity)+'"><b>'+esc(a.severity.toUpperCase())+' '+esc(a.code)+'</b> '+esc(a.message)+'</div>').join('')
+      :'<div class="alert ok">no alerts</div>';
+    rows('queues',Object.entries(h.jobs_queued.by_type),[e=>e[0],e=>e[1]]);
+    rows('workers',w,[x=>x.worker_id,x=>x.worker_type+(x.singleton?' (singleton)':''),x=>x.status,x=>x.hostname,x=>x.pid,x=>x.version,x=>x.heartbeat_age_seconds]);
+    rows('dead-jobs',d.jobs,[x=>x.id,x=>x.type,x=>x.reason,x=>x.last_error,x=>x.attempts,x=>x.correlation_id,x=>x.worker]);
+    const f=Object.entries(h.supervised_failures);
+    set('failures',f.length?f.map(e=>e[0]+': '+e[1]).join(', '):'none');
+    set('updated',new Date().toLocaleTimeString());
+  }catch(e){set('updated','failed: '+e.message);}
+}
+refresh();setInterval(refresh,3000);
+</script></body></html>
+)html";
+
+} // namespace leasehold

@@ -1,0 +1,62 @@
+#include "runtime/health.hpp"
+
+#include <string>
+
+namespace leasehold {
+
+namespace {
+
+void alert(nlohmann::json& alerts, const char* severity, const char* code,
+           const std::string& message) {
+  alerts.push_back({{"severity", severity}, {"code", code}, {"message", message}});
+}
+
+int64_t number(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<int64_t>() : 0;
+}
+
+} // namespace
+
+void add_alerts(nlohmann::json& h, const alert_thresholds& t) {
+  auto alerts = nlohmann::json::array();
+  auto stuck = number(h, "stuck_count");
+  if (stuck > 0)
+    alert(alerts, "critical", "STUCK_JOBS",
+          std::to_string(stuck) + " running job(s) without a heartbeat for over "
+            + std::to_string(t.lease_ttl_ms / 1000) + "s: their node is dead or"
+            " hung; the reaper will requeue them (see /workers)");
+  double lag = h.value("estimated_lag_seconds", 0.0);
+  if (lag > static_cast<double>(t.lag_critical_seconds))
+    alert(alerts, "critical", "QUEUE_LAG",
+          "the oldest due job has waited " + std::to_string(static_cast<int64_t>(lag))
+            + "s (limit " + std::to_string(t.lag_critical_seconds)
+            + "s): too few workers or they are stuck (see /workers, jobs_queued)");
+  const auto& w = h["workers"];
+  for (const auto& c : w.value("singleton_conflicts", nlohmann::json::array()))
+    alert(alerts, "critical", "SINGLETON_CONFLICT",
+          std::to_string(c["active"].get<int64_t>()) + " active instances of singleton type '"
+            + c["worker_type"].get<std::string>() + "' (see /workers)");
+  auto hung = number(w, "hung_stopping");
+  if (hung > 0)
+    alert(alerts, "critical", "HUNG_STOPPING",
+          std::to_string(hung) + " instance(s) stuck in STOPPING past the stop timeout: "
+            + w.value("hung_stopping_ids", nlohmann::json::array()).dump());
+  auto dead = number(h, "dead_last_24h");
+  if (dead > t.dead_warning)
+    alert(alerts, "warning", "DEAD_JOBS",
+          std::to_string(dead) + " jobs died in the last 24h (see /dead-jobs)");
+  for (const auto& d : w.value("version_drift", nlohmann::json::array()))
+    alert(alerts, "warning", "VERSION_DRIFT",
+          "worker type '" + d["worker_type"].get<std::string>() + "' runs versions "
+            + d["versions"].dump() + " (see /workers)");
+  auto violations = number(h, "policy_violations_last_24h");
+  if (violations > 0)
+    alert(alerts, "warning", "POLICY_VIOLATIONS",
+          std::to_string(violations) + " trace-id policy violation(s) in the last 24h"
+            " (jobs succeeded without a trace_id; see the POLICY_VIOLATION logs)");
+  h["alerts"] = alerts;
+  h["status"] = alerts.empty() ? "ok"
+                : alerts[0]["severity"] == "critical" ? "critical" : "warning";
+}
+
+} // namespace leasehold
