@@ -27,12 +27,14 @@ bool job_context::sleep_for(std::chrono::milliseconds d) const {
 
 void job_context::enqueue(const std::string& type,
                           const nlohmann::json& payload,
-                          const std::string& queue, int32_t priority) {
+                          const std::string& queue, int32_t priority,
+                          int32_t max_attempts) {
   child_job c;
   c.type = type;
   c.payload = payload.is_null() ? "{}" : payload.dump();
   c.queue = queue;
   c.priority = priority;
+  c.max_attempts = max_attempts;
   children_.push_back(std::move(c));
 }
 

@@ -42,8 +42,10 @@ public:
 
   /// Enqueues a child job that inherits this job's correlation_id. It is
   /// written together with this attempt's success, and never otherwise.
+  /// Empty queue: the parent's; max_attempts 0: the table's default (25).
   void enqueue(const std::string& type, const nlohmann::json& payload = {},
-               const std::string& queue = "", int32_t priority = 0);
+               const std::string& queue = "", int32_t priority = 0,
+               int32_t max_attempts = 0);
 
   /// Children enqueued so far (taken by the executor).
   std::vector<child_job> take_children() { return std::move(children_); }

@@ -61,7 +61,7 @@ std::string text_param(const httplib::Request& req, const char* name) {
 int64_t job_id(const std::string& text) {
   static const std::regex digits{"[0-9]{1,18}"};
   if (!std::regex_match(text, digits) || std::stoll(text) < 1)
-    throw http_error(404, "no job " + text);
+    throw http_error(404, "no such job: ids are positive integers");
   return std::stoll(text);
 }
 
