@@ -1,0 +1,63 @@
+#include "runtime/health.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace leasehold;
+
+namespace {
+
+nlohmann::json healthy() {
+  return nlohmann::json::parse(R"({
+    "stuck_count": 0, "estimated_lag_seconds": 0.5, "dead_last_24h": 5,
+    "policy_violations_last_24h": 0,
+    "workers": {"hung_stopping": 0, "hung_stopping_ids": [], "version_drift": [],
+                "singleton_conflicts": []}})");
+}
+
+std::vector<std::string> codes(const nlohmann::json& h) {
+  std::vector<std::string> out;
+  for (const auto& a : h["alerts"])
+    out.push_back(a["code"]);
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(alerts)
+
+BOOST_AUTO_TEST_CASE(a_healthy_system_has_no_alerts) {
+  auto h = healthy();
+  add_alerts(h, {});
+  BOOST_TEST(h["alerts"].empty());
+  BOOST_TEST(h["status"] == "ok");
+}
+
+BOOST_AUTO_TEST_CASE(thresholds_are_respected_and_criticals_come_first) {
+  auto h = healthy();
+  h["dead_last_24h"] = 6;             // over the default 5: warning
+  h["estimated_lag_seconds"] = 301.0; // over the default 300s: critical
+  add_alerts(h, {});
+  BOOST_TEST(codes(h) == (std::vector<std::string>{"QUEUE_LAG", "DEAD_JOBS"}));
+  BOOST_TEST(h["status"] == "critical");
+  auto relaxed = healthy();
+  relaxed["dead_last_24h"] = 6;
+  relaxed["estimated_lag_seconds"] = 301.0;
+  alert_thresholds t;
+  t.lag_critical_seconds = 600;
+  t.dead_warning = 10;
+  add_alerts(relaxed, t);
+  BOOST_TEST(relaxed["alerts"].empty());
+}
+
+BOOST_AUTO_TEST_CASE(warnings_alone_make_a_warning_status) {
+  auto h = healthy();
+  h["policy_violations_last_24h"] = 1;
+  h["workers"]["version_drift"] = nlohmann::json::parse(
+    R"([{"worker_type":"mailer","versions":["a","b"]}])");
+  add_alerts(h, {});
+  BOOST_TEST(codes(h) == (std::vector<std::string>{"VERSION_DRIFT", "POLICY_VIOLATIONS"}));
+  BOOST_TEST(h["status"] == "warning");
+  BOOST_TEST(h["alerts"][0]["message"].get<std::string>().find("mailer") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
