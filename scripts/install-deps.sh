@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config git libcaf-dev libpqxx-dev
   nlohmann-json3-dev libboost-test-dev libspdlog-dev libcli11-dev
-  libcpp-httplib-dev postgresql postgresql-client procps python3)
+  libcpp-httplib-dev postgresql postgresql-client procps python3 chromium)
 
 missing=()
 for p in "${packages[@]}"; do

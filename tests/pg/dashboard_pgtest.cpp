@@ -1,0 +1,80 @@
+// The dashboard in a real browser (headless Chromium): the page must show
+// the live numbers, not just load.
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <boost/test/unit_test.hpp>
+
+#include "tests/support/pg_fixture.hpp"
+#include "tests/support/process.hpp"
+
+using namespace leasehold;
+using namespace leasehold::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* chromium = "/usr/bin/chromium";
+
+std::vector<std::string> chromium_args(const std::string& user_dir) {
+  return {chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+          "--no-first-run", "--disable-background-networking",
+          "--disable-component-update", "--disable-sync", "--user-data-dir=" + user_dir,
+          "--virtual-time-budget=5000", "--window-size=1280,1100"};
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(dashboard, pg_fixture)
+
+BOOST_AUTO_TEST_CASE(the_dashboard_shows_live_numbers_in_a_browser) {
+  if (access(chromium, X_OK) != 0) {
+    // CI installs it (scripts/install-deps.sh); elsewhere say why we skip.
+    BOOST_REQUIRE_MESSAGE(std::getenv("CI") == nullptr,
+                          "chromium is not installed, but CI must run this test");
+    BOOST_TEST_MESSAGE("SKIPPED: " << chromium << " not installed");
+    return;
+  }
+  // Seven jobs waiting on a queue no node serves, and one dead job.
+  for (int i = 0; i < 7; ++i) {
+    new_job j;
+    j.type = "report";
+    j.queue = "nobody";
+    db.enqueue(j);
+  }
+  enqueue(db, "no_such_type");
+  auto handlers = std::make_shared<handler_registry>();
+  node n{fast_node_config(), handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until([&] { return count("SELECT count(*) FROM leasehold.jobs"
+                                              " WHERE status = 'failed'") == 1; }, 5s));
+  auto url = "http://127.0.0.1:" + std::to_string(n.http_port()) + "/";
+  auto user_dir = "/tmp/leasehold-chromium-" + std::to_string(getpid());
+
+  auto args = chromium_args(user_dir);
+  args.push_back("--dump-dom");
+  args.push_back(url);
+  auto dom = run(args);
+  BOOST_REQUIRE_MESSAGE(dom.exit_code == 0, dom.err);
+  BOOST_TEST(dom.out.find(R"(id="queued-total">7<)") != std::string::npos, dom.out);
+  BOOST_TEST(dom.out.find(R"(id="dead-24h">1<)") != std::string::npos);
+  BOOST_TEST(dom.out.find(n.worker_id()) != std::string::npos);         // workers table
+  BOOST_TEST(dom.out.find("no handler for job type") != std::string::npos); // dead jobs table
+  BOOST_TEST(dom.out.find("DEAD_JOBS") == std::string::npos);            // 1 is under 5
+  BOOST_TEST(dom.out.find(R"(id="updated">never<)") == std::string::npos);
+
+  // A screenshot for people (LEASEHOLD_SCREENSHOT picks where, e.g. docs/).
+  const char* shot_env = std::getenv("LEASEHOLD_SCREENSHOT");
+  std::string shot = shot_env ? shot_env : user_dir + ".png";
+  auto shot_args = chromium_args(user_dir);
+  shot_args.push_back("--screenshot=" + shot);
+  shot_args.push_back(url);
+  auto s = run(shot_args);
+  BOOST_TEST(s.exit_code == 0, s.err);
+  BOOST_TEST(access(shot.c_str(), R_OK) == 0);
+  n.stop();
+  run({"/bin/rm", "-rf", user_dir});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
