@@ -20,11 +20,18 @@ int64_t number(const nlohmann::json& j, const char* key) {
 void add_alerts(nlohmann::json& h, const alert_thresholds& t) {
   auto alerts = nlohmann::json::array();
   auto stuck = number(h, "stuck_count");
-  if (stuck > 0)
+  if (stuck > 0) {
+    std::string where;
+    for (const auto& j : h.value("stuck_jobs", nlohmann::json::array()))
+      where += (where.empty() ? "" : "; ") + std::string{"job "} + j["id"].dump() + " ("
+               + j["type"].get<std::string>() + ") on "
+               + j["worker"].get<std::string>() + ", silent "
+               + j["heartbeat_age_seconds"].dump() + "s";
     alert(alerts, "critical", "STUCK_JOBS",
           std::to_string(stuck) + " running job(s) without a heartbeat for over "
-            + std::to_string(t.lease_ttl_ms / 1000) + "s: their node is dead or"
-            " hung; the reaper will requeue them (see /workers)");
+            + std::to_string(t.lease_ttl_ms / 1000) + "s: " + where
+            + ". Their node is dead or hung; reapers requeue them (see /workers)");
+  }
   double lag = h.value("estimated_lag_seconds", 0.0);
   if (lag > static_cast<double>(t.lag_critical_seconds))
     alert(alerts, "critical", "QUEUE_LAG",
@@ -42,9 +49,15 @@ void add_alerts(nlohmann::json& h, const alert_thresholds& t) {
           std::to_string(hung) + " instance(s) stuck in STOPPING past the stop timeout: "
             + w.value("hung_stopping_ids", nlohmann::json::array()).dump());
   auto dead = number(h, "dead_last_24h");
-  if (dead > t.dead_warning)
+  if (dead > t.dead_warning) {
+    std::string top;
+    for (const auto& d : h.value("dead_top", nlohmann::json::array()))
+      top += (top.empty() ? "" : ", ") + d["type"].get<std::string>() + "/"
+             + d["reason"].get<std::string>() + " x" + d["count"].dump();
     alert(alerts, "warning", "DEAD_JOBS",
-          std::to_string(dead) + " jobs died in the last 24h (see /dead-jobs)");
+          std::to_string(dead) + " jobs died in the last 24h, most: " + top
+            + " (see /dead-jobs?type=...)");
+  }
   for (const auto& d : w.value("version_drift", nlohmann::json::array()))
     alert(alerts, "warning", "VERSION_DRIFT",
           "worker type '" + d["worker_type"].get<std::string>() + "' runs versions "

@@ -19,6 +19,21 @@ SELECT jsonb_build_object(
     SELECT count(*) FROM leasehold.jobs
     WHERE status = 'running'
       AND heartbeat_at < now() - $1::bigint * interval '1 millisecond'),
+  'stuck_jobs', coalesce((
+    SELECT jsonb_agg(jsonb_build_object('id', id, 'type', type,
+      'worker', locked_by, 'heartbeat_age_seconds',
+      round(extract(epoch FROM now() - heartbeat_at)::numeric, 1)))
+    FROM (SELECT id, type, locked_by, heartbeat_at FROM leasehold.jobs
+          WHERE status = 'running'
+            AND heartbeat_at < now() - $1::bigint * interval '1 millisecond'
+          ORDER BY heartbeat_at LIMIT 5) AS s), '[]'),
+  'dead_top', coalesce((
+    SELECT jsonb_agg(jsonb_build_object('type', type, 'reason', reason, 'count', n))
+    FROM (SELECT type, coalesce(last_error_code, 'handler_error') AS reason,
+                 count(*) AS n
+          FROM leasehold.jobs
+          WHERE status = 'failed' AND finished_at > now() - interval '24 hours'
+          GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 3) AS d), '[]'),
   'dead_last_24h', (
     SELECT count(*) FROM leasehold.jobs
     WHERE status = 'failed' AND finished_at > now() - interval '24 hours'),
