@@ -94,6 +94,17 @@ std::string bigint_array(const std::vector<int64_t>& xs) {
   return out + "}";
 }
 
+// Job ids and attempts as two parallel arrays, for unnest($2, $3).
+std::pair<std::vector<int64_t>, std::vector<int64_t>>
+split_leases(const std::vector<lease_ref>& leases) {
+  std::pair<std::vector<int64_t>, std::vector<int64_t>> out;
+  for (const auto& l : leases) {
+    out.first.push_back(l.job_id);
+    out.second.push_back(l.attempt);
+  }
+  return out;
+}
+
 nlohmann::json optional_json(const std::optional<std::string>& x) {
   return x ? nlohmann::json(*x) : nlohmann::json(nullptr);
 }
@@ -177,12 +188,9 @@ std::vector<claimed_job> store::claim(const std::string& worker_id,
 
 renew_reply store::renew(const std::string& worker_id,
                          const std::vector<lease_ref>& leases) {
-  std::vector<int64_t> ids;
-  std::vector<int64_t> attempts;
-  for (const auto& l : leases) {
-    ids.push_back(l.job_id);
-    attempts.push_back(l.attempt);
-  }
+  const auto lists = split_leases(leases);
+  const auto& ids = lists.first;
+  const auto& attempts = lists.second;
   return translate_errors("lease_renew", [&] {
     pqxx::work tx{impl_->conn};
     renew_reply reply;
@@ -318,12 +326,9 @@ bool store::set_instance_status(const std::string& worker_id,
 std::vector<int64_t> store::release(const std::string& worker_id,
                                     const std::vector<lease_ref>& leases,
                                     const std::string& outcome) {
-  std::vector<int64_t> ids;
-  std::vector<int64_t> attempts;
-  for (const auto& l : leases) {
-    ids.push_back(l.job_id);
-    attempts.push_back(l.attempt);
-  }
+  const auto lists = split_leases(leases);
+  const auto& ids = lists.first;
+  const auto& attempts = lists.second;
   return translate_errors("job_release", [&] {
     pqxx::work tx{impl_->conn};
     std::vector<int64_t> released;
