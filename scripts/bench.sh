@@ -6,8 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh >/dev/null
 export LEASEHOLD_PG_DIR="$PWD/.leasehold/pg-bench" LEASEHOLD_PG_PORT=55434
-bash scripts/pg-local.sh stop || true
-rm -rf "$(readlink -f "$LEASEHOLD_PG_DIR" || echo "$LEASEHOLD_PG_DIR")" "$LEASEHOLD_PG_DIR"
+bash scripts/pg-local.sh destroy
 trap 'bash scripts/pg-local.sh stop' EXIT
 url="$(bash scripts/pg-local.sh start)"
 for _ in $(seq 1 "${BENCH_RUNS:-3}"); do

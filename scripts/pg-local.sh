@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A private PostgreSQL 15 cluster for development and tests.
-#   scripts/pg-local.sh start|stop|restart|url|status
+#   scripts/pg-local.sh start|stop|restart|url|status|destroy
 # LEASEHOLD_PG_DIR (default <repo>/.leasehold/pg) and LEASEHOLD_PG_PORT
 # (default 55432) choose the cluster. As root the server runs as the
 # postgres user, so the data lives where that user can reach it.
@@ -18,10 +18,10 @@ as_owner() {
 
 # As root, the data directory must be traversable by postgres; a repo under
 # /root or a 0700 home is not. Then the cluster lives under /tmp, and the
-# requested directory holds a symlink to it.
+# requested directory is a symlink to it. The choice depends only on the
+# repository's own permissions, so every command makes the same one.
 data_dir() {
-  if [ "$(id -u)" -ne 0 ] || runuser -u postgres -- test -x "$(dirname "$dir")" 2>/dev/null \
-       && [ ! -L "$dir" ]; then
+  if [ "$(id -u)" -ne 0 ] || runuser -u postgres -- test -x "$root" 2>/dev/null; then
     echo "$dir"
   else
     echo "/tmp/leasehold-pg-$(echo -n "$dir" | md5sum | cut -c1-12)"
@@ -39,8 +39,8 @@ start() {
     mkdir -p "$data"
     [ "$(id -u)" -eq 0 ] && chown postgres "$data"
     as_owner "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 >/dev/null
-    [ "$data" != "$dir" ] && ln -sfn "$data" "$dir"
   fi
+  if [ "$data" != "$dir" ]; then ln -sfn "$data" "$dir"; fi
   if ! running; then
     as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start \
       -o "-p $port -c listen_addresses=127.0.0.1 -k $data -c max_connections=200" >/dev/null
@@ -61,12 +61,19 @@ stop() {
   return 0
 }
 
+# Stops the cluster and deletes its data (tests start from nothing).
+destroy() {
+  stop
+  rm -rf "$(data_dir)" "$dir"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  destroy) destroy ;;
   restart) as_owner "$bin/pg_ctl" -D "$(data_dir)" -m fast -w restart \
              -l "$(data_dir)/server.log" >/dev/null ;;
   url) url ;;
   status) running ;;
-  *) echo "usage: $0 start|stop|restart|url|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|url|status|destroy" >&2; exit 2 ;;
 esac

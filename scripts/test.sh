@@ -7,8 +7,7 @@ bash scripts/build.sh
 
 export LEASEHOLD_PG_DIR="$PWD/.leasehold/pg-test" LEASEHOLD_PG_PORT=55433
 # Every run starts from an empty cluster.
-bash scripts/pg-local.sh stop || true
-rm -rf "$(readlink -f "$LEASEHOLD_PG_DIR" || echo "$LEASEHOLD_PG_DIR")" "$LEASEHOLD_PG_DIR"
+bash scripts/pg-local.sh destroy
 trap 'bash scripts/pg-local.sh stop' EXIT
 LEASEHOLD_TEST_DSN="$(bash scripts/pg-local.sh start)"
 export LEASEHOLD_TEST_DSN LEASEHOLD_TEST_PG_DIR="$LEASEHOLD_PG_DIR" \
