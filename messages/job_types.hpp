@@ -96,7 +96,8 @@ typename Inspector::result_type inspect(Inspector& f, observe_thresholds& x) {
 
 /// A read or admin request from the observer to the store. `what` is one of
 /// health, dead_jobs, job, chain, workers, queue_depth, enqueue, retry,
-/// cancel; the reply is JSON text ("null" when the job does not exist).
+/// cancel, runs, run, run_create, run_retry; the reply is JSON text ("null"
+/// when the job or run does not exist).
 struct observe_request {
   std::string what;
   int64_t id = 0;
@@ -104,14 +105,16 @@ struct observe_request {
   int32_t since_hours = 24;
   std::string type;           // "" = any
   std::string correlation_id; // "" = any
-  std::string body;           // enqueue: the job as JSON
+  std::string body;           // enqueue, run_create: the object as JSON
+  std::string key;            // run_retry: one partition ("" = all failed)
   observe_thresholds thresholds;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, observe_request& x) {
   return f(caf::meta::type_name("observe_request"), x.what, x.id, x.limit,
-           x.since_hours, x.type, x.correlation_id, x.body, x.thresholds);
+           x.since_hours, x.type, x.correlation_id, x.body, x.key,
+           x.thresholds);
 }
 
 /// What a rescue sweep did.

@@ -9,6 +9,7 @@ const std::vector<migration>& all_migrations() {
     {1, "initial", migration_sql::m001_initial},
     {2, "worker_instances", migration_sql::m002_worker_instances},
     {3, "observer_indexes", migration_sql::m003_observer_indexes},
+    {4, "runs", migration_sql::m004_runs},
   };
   return list;
 }

@@ -98,6 +98,23 @@ std::string observe(store& db, const observe_request& req) {
     return change_json(db.retry_job(req.id));
   if (req.what == "cancel")
     return change_json(db.cancel_job(req.id));
+  if (req.what == "runs")
+    return db.runs_json(req.limit);
+  if (req.what == "run")
+    return db.run_json(req.id, true).value_or("null");
+  if (req.what == "run_create") {
+    run_spec spec;
+    try {
+      spec = parse_run_object(req.body);
+    } catch (const std::invalid_argument& e) {
+      throw store_invalid_input(e.what());
+    }
+    return nlohmann::json{{"id", db.create_run(spec)}}.dump();
+  }
+  if (req.what == "run_retry") {
+    auto keys = db.retry_run(req.id, optional_text(req.key));
+    return keys ? nlohmann::json{{"retried", *keys}}.dump() : "null";
+  }
   if (req.what == "enqueue") {
     new_job job;
     try {

@@ -37,6 +37,14 @@ const statement prepared_statements[] = {
   {"job_rescue", sql::job_rescue},
   {"job_release", sql::job_release},
   {"job_retry", sql::job_retry},
+  {"run_lock", sql::run_lock},
+  {"run_lock_by_id", sql::run_lock_by_id},
+  {"run_complete_check", sql::run_complete_check},
+  {"run_insert", sql::run_insert},
+  {"run_insert_partitions", sql::run_insert_partitions},
+  {"run_retry", sql::run_retry},
+  {"run_get", sql::run_get},
+  {"run_list", sql::run_list},
   {"job_cancel", sql::job_cancel},
   {"observe_health", sql::observe_health},
   {"observe_dead_jobs", sql::observe_dead_jobs},
@@ -103,6 +111,18 @@ split_leases(const std::vector<lease_ref>& leases) {
     out.second.push_back(l.attempt);
   }
   return out;
+}
+
+// After partitions changed in `tx`: lock their runs (in id order), then
+// complete those whose partitions are all terminal. Lock-then-check in a
+// fresh statement is what makes completion exactly once across nodes.
+void complete_runs(pqxx::work& tx, const std::vector<int64_t>& job_ids) {
+  if (job_ids.empty())
+    return;
+  auto ids = bigint_array(job_ids);
+  if (tx.exec_prepared("run_lock", ids).empty())
+    return; // none of these jobs is a partition
+  tx.exec_prepared("run_complete_check", ids);
 }
 
 nlohmann::json optional_json(const std::optional<std::string>& x) {
@@ -259,6 +279,10 @@ store::complete(const std::string& worker_id,
            tx.exec_prepared("job_complete_failure", worker_id, failures.dump()))
         written[r[0].as<int64_t>()] = {r[0].as<int64_t>(), true, false};
     }
+    std::vector<int64_t> changed;
+    for (const auto& kv : written)
+      changed.push_back(kv.first);
+    complete_runs(tx, changed);
     tx.commit();
     std::vector<completion_result> results;
     results.reserve(batch.size());
@@ -366,6 +390,7 @@ rescue_reply store::rescue_expired(const rescue_request& req) {
     for (const auto& r : tx.exec_prepared("job_rescue", req.lease_ttl_ms,
                                           req.retry_base_ms, req.retry_cap_ms))
       reply.jobs.push_back(r[0].as<int64_t>());
+    complete_runs(tx, reply.jobs); // ttl_exceeded may end a run
     tx.commit();
     return reply;
   });
@@ -437,6 +462,7 @@ std::optional<job_change> change_job(pqxx::connection& conn, const char* name,
   return translate_errors(name, [&]() -> std::optional<job_change> {
     pqxx::work tx{conn};
     auto rows = tx.exec_prepared(name, id);
+    complete_runs(tx, {id}); // a cancelled partition may end its run
     tx.commit();
     if (rows.empty())
       return std::nullopt;
@@ -462,6 +488,56 @@ std::string store::chain_json(const std::string& correlation_id) {
 
 std::string store::queue_depth_json() {
   return read_json(impl_->conn, "observe_queue_depth");
+}
+
+int64_t store::create_run(const run_spec& spec) {
+  auto partitions = nlohmann::json::array();
+  for (const auto& p : spec.partitions)
+    partitions.push_back({{"key", p.key}, {"payload", nlohmann::json::parse(p.payload)}});
+  try {
+    return translate_errors("run_insert", [&] {
+      pqxx::work tx{impl_->conn};
+      auto run = tx.exec_prepared1("run_insert", spec.type, spec.label,
+                                   static_cast<int32_t>(spec.partitions.size()),
+                                   spec.on_complete_type, spec.correlation_id);
+      auto id = run[0].as<int64_t>();
+      tx.exec_prepared("run_insert_partitions", id, spec.type, run[1].as<std::string>(),
+                       spec.max_attempts, partitions.dump());
+      tx.commit();
+      return id;
+    });
+  } catch (const store_error& e) {
+    if (std::string{e.what()}.find("jobs_run_partition_idx") != std::string::npos)
+      throw store_invalid_input("duplicate partition key in the run");
+    throw;
+  }
+}
+
+std::optional<std::string> store::run_json(int64_t id, bool with_partitions) {
+  return translate_errors("run_get", [&]() -> std::optional<std::string> {
+    pqxx::read_transaction tx{impl_->conn};
+    auto rows = tx.exec_prepared("run_get", id, with_partitions ? "true" : "false");
+    if (rows.empty())
+      return std::nullopt;
+    return rows[0][0].as<std::string>();
+  });
+}
+
+std::string store::runs_json(int32_t limit) {
+  return read_json(impl_->conn, "run_list", limit);
+}
+
+std::optional<std::vector<std::string>>
+store::retry_run(int64_t id, const std::optional<std::string>& key) {
+  return translate_errors("run_retry", [&]() -> std::optional<std::vector<std::string>> {
+    pqxx::work tx{impl_->conn};
+    // The run's row lock serialises retries with completions of the run.
+    if (tx.exec_prepared("run_lock_by_id", id).empty())
+      return std::nullopt;
+    auto keys = nlohmann::json::parse(tx.exec_prepared1("run_retry", id, key)[0].as<std::string>());
+    tx.commit();
+    return keys.get<std::vector<std::string>>();
+  });
 }
 
 std::optional<job_change> store::retry_job(int64_t id) {

@@ -79,6 +79,20 @@ struct job_change {
   bool changed = false;
 };
 
+/// A run to create: its partitions become jobs of `type`.
+struct run_spec {
+  std::string type;
+  std::optional<std::string> label;
+  std::optional<std::string> on_complete_type;
+  std::optional<int32_t> max_attempts;
+  std::optional<std::string> correlation_id;
+  struct partition {
+    std::string key;
+    std::string payload = "{}"; // JSON text
+  };
+  std::vector<partition> partitions;
+};
+
 /// Trace-id policy as applied at completion time.
 struct trace_policy {
   std::string cutoff = "infinity"; // jobs created at/after must have trace_id
@@ -155,6 +169,19 @@ public:
   std::string chain_json(const std::string& correlation_id);
   /// {"queue": {"queued": N, "running": M}, ...}
   std::string queue_depth_json();
+
+  /// Creates a run and all its partitions in one transaction; returns the
+  /// run id. A duplicate key throws store_invalid_input; nothing is written.
+  int64_t create_run(const run_spec& spec);
+  /// The run with derived counts and status (and its partitions), or
+  /// nullopt if there is no such run.
+  std::optional<std::string> run_json(int64_t id, bool with_partitions);
+  /// The most recent runs with derived counts and status.
+  std::string runs_json(int32_t limit);
+  /// Queues again the run's failed partitions (all, or only `key`); returns
+  /// the keys retried, or nullopt if there is no such run.
+  std::optional<std::vector<std::string>>
+  retry_run(int64_t id, const std::optional<std::string>& key);
 
   /// A dead job back to queued, once; nullopt if there is no such job.
   std::optional<job_change> retry_job(int64_t id);

@@ -63,6 +63,84 @@ new_job parse_job_object(const std::string& line) {
   return job;
 }
 
+namespace {
+
+run_spec::partition parse_partition(const nlohmann::json& obj) {
+  if (!obj.is_object())
+    throw std::invalid_argument("expected a JSON object");
+  for (const auto& item : obj.items())
+    if (item.key() != "key" && item.key() != "payload")
+      throw std::invalid_argument("unknown field \"" + item.key() + "\"");
+  auto key = text_field(obj, "key");
+  if (!key)
+    throw std::invalid_argument("\"key\" is required");
+  run_spec::partition p;
+  p.key = *key;
+  if (obj.contains("payload"))
+    p.payload = obj["payload"].dump();
+  return p;
+}
+
+void check_unique(std::set<std::string>& seen, const std::string& key) {
+  if (!seen.insert(key).second)
+    throw std::invalid_argument("duplicate partition key \"" + key + "\"");
+}
+
+} // namespace
+
+std::vector<run_spec::partition> read_partitions(std::istream& in) {
+  std::vector<run_spec::partition> out;
+  std::set<std::string> seen;
+  std::string line;
+  size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
+    try {
+      auto obj = nlohmann::json::parse(line, nullptr, false);
+      if (obj.is_discarded())
+        throw std::invalid_argument("not valid JSON");
+      out.push_back(parse_partition(obj));
+      check_unique(seen, out.back().key);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::to_string(number) + ": " + e.what());
+    }
+  }
+  if (out.empty())
+    throw std::invalid_argument("0: no partitions");
+  return out;
+}
+
+run_spec parse_run_object(const std::string& json_text) {
+  auto obj = nlohmann::json::parse(json_text, nullptr, false);
+  if (obj.is_discarded() || !obj.is_object())
+    throw std::invalid_argument("expected a JSON object");
+  for (const auto& item : obj.items())
+    if (std::set<std::string>{"type", "label", "on_complete", "max_attempts",
+                              "correlation_id", "partitions"}
+          .count(item.key()) == 0)
+      throw std::invalid_argument("unknown field \"" + item.key() + "\"");
+  run_spec spec;
+  auto type = text_field(obj, "type");
+  if (!type)
+    throw std::invalid_argument("\"type\" is required");
+  spec.type = *type;
+  spec.label = text_field(obj, "label");
+  spec.on_complete_type = text_field(obj, "on_complete");
+  spec.correlation_id = text_field(obj, "correlation_id");
+  spec.max_attempts = int_field(obj, "max_attempts", 1, 1000000);
+  if (!obj.contains("partitions") || !obj["partitions"].is_array()
+      || obj["partitions"].empty())
+    throw std::invalid_argument("\"partitions\" must be a non-empty array");
+  std::set<std::string> seen;
+  for (const auto& p : obj["partitions"]) {
+    spec.partitions.push_back(parse_partition(p));
+    check_unique(seen, spec.partitions.back().key);
+  }
+  return spec;
+}
+
 std::vector<new_job> read_bulk_jobs(std::istream& in) {
   std::vector<new_job> jobs;
   std::string line;

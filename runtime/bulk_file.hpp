@@ -13,6 +13,15 @@ namespace leasehold {
 /// the first bad line, so nothing is enqueued from a bad file.
 std::vector<new_job> read_bulk_jobs(std::istream& in);
 
+/// Reads a run's partitions as NDJSON, one {"key": "...", "payload": {...}}
+/// per line; throws std::invalid_argument "LINE: what is wrong" (a missing
+/// or duplicate key names its line).
+std::vector<run_spec::partition> read_partitions(std::istream& in);
+
+/// Parses a run as JSON: {"type", "label", "on_complete", "max_attempts",
+/// "partitions": [{"key", "payload"}, ...]}; throws std::invalid_argument.
+run_spec parse_run_object(const std::string& json_text);
+
 /// Parses one job object (same fields as a bulk line); throws
 /// std::invalid_argument saying what is wrong.
 new_job parse_job_object(const std::string& json_text);

@@ -41,6 +41,9 @@ th{background:#f0f0f0}.muted{color:#777}
 <h2>Recent dead jobs</h2>
 <table><thead><tr><th>id</th><th>type</th><th>reason</th><th>last error</th><th>attempts</th><th>correlation id</th><th>worker</th></tr></thead>
 <tbody id="dead-jobs"></tbody></table>
+<h2>Runs</h2>
+<table><thead><tr><th>run</th><th>type</th><th>label</th><th>status</th><th>expected</th><th>queued</th><th>running</th><th>succeeded</th><th>failed</th></tr></thead>
+<tbody id="runs"></tbody></table>
 <h2>Supervised failures on this node</h2><div id="failures" class="muted">none</div>
 <script>
 function esc(s){return String(s==null?'':s).replace(/[&<>"']/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));}
@@ -49,7 +52,8 @@ function set(id,v){document.getElementById(id).textContent=v;}
 async function get(p){const r=await fetch(p);if(!r.ok)throw new Error(p+': '+r.status);return r.json();}
 async function refresh(){
   try{
-    const [h,w,d]=await Promise.all([get('/health'),get('/workers'),get('/dead-jobs?limit=20')]);
+    const [h,w,d,r]=await Promise.all([get('/health'),get('/workers'),get('/dead-jobs?limit=20'),get('/runs?limit=10')]);
+    rows('runs',r,[x=>x.id,x=>x.type,x=>x.label,x=>x.status,x=>x.counts.expected,x=>x.counts.queued,x=>x.counts.running,x=>x.counts.succeeded,x=>x.counts.failed]);
     set('version',h.runtime_version);set('node',h.node.worker_id);
     set('queued-total',h.jobs_queued.total);set('processing-count',h.jobs_processing.count);
     set('stuck-count',h.stuck_count);set('dead-24h',h.dead_last_24h);

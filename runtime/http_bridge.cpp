@@ -220,9 +220,54 @@ void http_bridge::impl::routes() {
     authorize(req, cfg.token);
     change(res, req.matches[2], job_id(req.matches[1]));
   }));
+  server.Get("/runs", guarded([this](const auto& req, auto& res) {
+    observe_request q;
+    q.what = "runs";
+    q.limit = static_cast<int32_t>(integer_param(req, "limit", 20, 1, 500));
+    observe(res, q);
+  }));
+  server.Get(R"(/runs/([^/]+))", guarded([this](const auto& req, auto& res) {
+    observe_request q;
+    q.what = "run";
+    q.id = job_id(req.matches[1]);
+    ask(res, "application/json", observe_atom::value, q);
+    if (res.status == 200 && res.body == "null")
+      send_error(res, 404, "no run " + std::to_string(q.id));
+  }));
+  server.Post("/runs", guarded([this](const auto& req, auto& res) {
+    authorize(req, cfg.token);
+    observe_request q;
+    q.what = "run_create";
+    q.body = req.body;
+    ask(res, "application/json", observe_atom::value, q);
+    if (res.status == 200)
+      res.status = 201;
+  }));
+  server.Post(R"(/runs/([^/]+)/retry)", guarded([this](const auto& req, auto& res) {
+    authorize(req, cfg.token);
+    observe_request q;
+    q.what = "run_retry";
+    q.id = job_id(req.matches[1]);
+    if (!req.body.empty()) {
+      auto body = nlohmann::json::parse(req.body, nullptr, false);
+      if (!body.is_object() || (body.contains("partition") && !body["partition"].is_string()))
+        throw http_error(400, R"(body must be {} (all failed) or {"partition": "KEY"})");
+      q.key = body.value("partition", "");
+    }
+    ask(res, "application/json", observe_atom::value, q);
+    if (res.status != 200)
+      return;
+    if (res.body == "null")
+      throw http_error(404, "no run " + std::to_string(q.id));
+    auto j = nlohmann::json::parse(res.body);
+    bool any = !j["retried"].empty();
+    j["message"] = any ? "queued again" : "nothing to retry: no matching partition is failed";
+    send_json(res, any ? 200 : 409, j.dump());
+  }));
   // Known paths answer other methods with 405; everything else is 404.
-  static const std::regex get_paths{R"(/|/health|/metrics|/workers|/dead-jobs|/jobs(/[^/]+)?)"};
-  static const std::regex post_paths{R"(/jobs|/jobs/[^/]+/(retry|cancel))"};
+  static const std::regex get_paths{
+    R"(/|/health|/metrics|/workers|/dead-jobs|/jobs(/[^/]+)?|/runs(/[^/]+)?)"};
+  static const std::regex post_paths{R"(/jobs|/jobs/[^/]+/(retry|cancel)|/runs|/runs/[^/]+/retry)"};
   auto fallback = [](const httplib::Request& req, httplib::Response& res) {
     bool known = std::regex_match(req.path, get_paths) || std::regex_match(req.path, post_paths);
     if (known)

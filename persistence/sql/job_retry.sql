@@ -12,6 +12,10 @@ WITH target AS (
       updated_at = now()
   FROM target
   WHERE j.id = target.id AND target.status = 'failed'
-  RETURNING j.id
+  RETURNING j.id, j.run_id
+), reopened AS (
+  -- A retried partition makes its run running again.
+  UPDATE leasehold.runs SET completed_at = NULL
+  WHERE id = (SELECT run_id FROM retried)
 )
 SELECT target.status, EXISTS (SELECT 1 FROM retried) AS changed FROM target
