@@ -38,7 +38,10 @@ void renew(self_ptr self, const heartbeat_config& cfg, persistence_actor store,
               }
               if (reply.lost.empty())
                 return;
-              log::warn("leases lost", {{"job_ids", reply.lost}});
+              std::vector<int64_t> ids;
+              for (const auto& l : reply.lost)
+                ids.push_back(l.job_id);
+              log::warn("leases lost", {{"job_ids", ids}});
               self->send(supervisor, lost_atom::value, std::move(reply.lost));
             },
             on_error);

@@ -121,12 +121,14 @@ void begin_stop(self_ptr self, const supervisor_config& cfg, bool immediate) {
     self->delayed_send(self, cfg.stop_timeout, deadline_atom::value);
 }
 
-void on_executor_down(self_ptr self, int64_t job_id, const caf::error& reason) {
+void on_executor_down(self_ptr self, const caf::actor_addr& executor,
+                      const caf::error& reason) {
   auto& st = self->state;
-  auto i = st.jobs.find(job_id);
+  auto i = st.jobs.find(executor);
   if (i == st.jobs.end())
     return;
   auto queue = i->second.queue;
+  auto job_id = i->second.lease.job_id;
   if (reason == make_error(exit_code::stopping_timeout))
     st.to_release.push_back(i->second.lease);
   if (reason) {
@@ -164,14 +166,10 @@ void on_core_down(self_ptr self, const supervisor_config& cfg,
 
 void on_down(self_ptr self, const supervisor_config& cfg, caf::down_msg& dm) {
   auto& st = self->state;
-  auto i = st.job_by_executor.find(dm.source);
-  if (i != st.job_by_executor.end()) {
-    auto job_id = i->second;
-    st.job_by_executor.erase(i);
-    on_executor_down(self, job_id, dm.reason);
-  } else if (is_core(self, dm.source)) {
+  if (st.jobs.count(dm.source) != 0)
+    on_executor_down(self, dm.source, dm.reason);
+  else if (is_core(self, dm.source))
     on_core_down(self, cfg, dm.reason);
-  }
 }
 
 void spawn_executors(self_ptr self, const supervisor_config& cfg,
@@ -180,13 +178,11 @@ void spawn_executors(self_ptr self, const supervisor_config& cfg,
   auto me = caf::actor_cast<supervisor_actor>(self);
   st.stats.claimed += static_cast<int64_t>(batch.size());
   for (auto& job : batch) {
-    auto id = job.id;
     auto lease = lease_ref{job.id, job.attempt};
     auto queue = job.queue;
     auto exec = self->spawn<caf::monitored>(executor_actor_impl, std::move(job),
                                             cfg.executor, st.store, me);
-    st.job_by_executor[exec.address()] = id;
-    st.jobs[id] = {exec, lease, queue};
+    st.jobs[exec.address()] = {exec, lease, queue};
   }
 }
 
@@ -214,13 +210,13 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
         leases.push_back(kv.second.lease);
       return leases;
     },
-    [=](lost_atom, const std::vector<int64_t>& job_ids) {
-      for (auto id : job_ids) {
-        auto i = self->state.jobs.find(id);
-        if (i != self->state.jobs.end())
-          self->send_exit(i->second.executor,
-                          make_error(exit_code::ownership_lost));
-      }
+    [=](lost_atom, const std::vector<lease_ref>& lost) {
+      for (const auto& l : lost)
+        for (const auto& kv : self->state.jobs)
+          if (kv.second.lease.job_id == l.job_id
+              && kv.second.lease.attempt == l.attempt)
+            self->send_exit(kv.second.executor,
+                            make_error(exit_code::ownership_lost));
     },
     [=](outcome_atom, const std::string& kind) {
       ++self->state.stats.outcomes[kind];

@@ -47,8 +47,9 @@ struct supervisor_state {
     lease_ref lease;
     std::string queue;
   };
-  std::map<int64_t, running_job> jobs;
-  std::map<caf::actor_addr, int64_t> job_by_executor;
+  /// Keyed by executor: a node may hold a stale and a new attempt of the
+  /// same job at once, and each must end and be counted on its own.
+  std::map<caf::actor_addr, running_job> jobs;
   persistence_actor store;
   lease_actor lease;
   heartbeat_actor heartbeat;

@@ -55,7 +55,7 @@ typename Inspector::result_type inspect(Inspector& f, claim_request& x) {
 /// The answer to a renewal: leases not renewed, and whether this node's
 /// instance row is still its own.
 struct renew_reply {
-  std::vector<int64_t> lost;
+  std::vector<lease_ref> lost;
   bool instance_lost = false;
 };
 

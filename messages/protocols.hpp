@@ -66,7 +66,7 @@ using observer_actor = caf::typed_actor<
 using supervisor_actor = caf::typed_actor<
   caf::reacts_to<spawn_atom, std::vector<claimed_job>>,
   caf::replies_to<leases_atom>::with<std::vector<lease_ref>>,
-  caf::reacts_to<lost_atom, std::vector<int64_t>>,
+  caf::reacts_to<lost_atom, std::vector<lease_ref>>,
   // This node's instance row is no longer its own: give up and exit.
   caf::reacts_to<orphan_atom>,
   caf::reacts_to<outcome_atom, std::string>,

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <regex>
 #include <string_view>
 #include <utility>
@@ -215,16 +216,16 @@ renew_reply store::renew(const std::string& worker_id,
     pqxx::work tx{impl_->conn};
     renew_reply reply;
     reply.instance_lost = tx.exec_prepared("instance_heartbeat", worker_id).empty();
-    std::map<int64_t, bool> renewed;
+    std::set<std::pair<int64_t, int32_t>> renewed;
     if (!ids.empty())
       for (const auto& r : tx.exec_prepared("lease_renew", worker_id,
                                             bigint_array(ids),
                                             bigint_array(attempts)))
-        renewed[r[0].as<int64_t>()] = true;
+        renewed.emplace(r[0].as<int64_t>(), r[1].as<int32_t>());
     tx.commit();
-    for (auto id : ids)
-      if (renewed.count(id) == 0)
-        reply.lost.push_back(id);
+    for (const auto& l : leases)
+      if (renewed.count({l.job_id, l.attempt}) == 0)
+        reply.lost.push_back(l);
     return reply;
   });
 }

@@ -95,6 +95,37 @@ BOOST_AUTO_TEST_CASE(a_completion_after_the_lease_moved_is_fenced_out) {
                    " WHERE job_id = " + id) == "null");
 }
 
+// Regression: a node holding a stale attempt and the new attempt of the same
+// job must end and count each one on its own.
+BOOST_AUTO_TEST_CASE(a_stale_and_a_new_attempt_of_one_job_on_one_node_are_told_apart) {
+  std::atomic<bool> first_started{false};
+  auto handlers = std::make_shared<handler_registry>();
+  handlers->add("twice", [&](job_context& ctx) {
+    if (ctx.attempt() == 1) {
+      first_started = true;
+      std::this_thread::sleep_for(1s); // ignores cancellation on purpose
+    }
+    return handler_result::success();
+  });
+  auto id = std::to_string(enqueue(db, "twice"));
+  auto cfg = fast_node_config();
+  cfg.heartbeat_interval = 30s; // only the guarded write can notice
+  cfg.lease_ttl = 60s;
+  cfg.stale_after = 90s;
+  cfg.reap_interval = 1h;
+  node n{cfg, handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until([&] { return first_started.load(); }, 5s));
+  // The lease moves to a new attempt, which this same node claims and runs.
+  db.execute("UPDATE leasehold.jobs SET status = 'queued', locked_by = NULL WHERE id = " + id);
+  BOOST_REQUIRE(wait_until(
+    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "succeeded"; }, 5s));
+  BOOST_REQUIRE(wait_until([&] { return lost_count(n) == 1; }, 5s));
+  BOOST_TEST(n.stats().in_flight == 0);
+  BOOST_TEST(value("SELECT attempts FROM leasehold.jobs WHERE id = " + id) == "2");
+  n.stop();
+}
+
 BOOST_AUTO_TEST_CASE(an_expired_lease_is_rescued_and_run_again_elsewhere) {
   // A job left running by a node that died: heartbeat far in the past.
   auto id = std::to_string(enqueue(db, "noop"));
