@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Installs leasehold's build and test dependencies from Debian 12 (idempotent:
-# does nothing when everything is already there).
+# Installs leasehold's build, test and demo dependencies from Debian 12.
+# Idempotent: when every package is already installed it returns at once,
+# without touching apt (so it is cheap to call before every build).
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config git libcaf-dev libpqxx-dev
-  nlohmann-json3-dev libboost-test-dev libspdlog-dev libcli11-dev
-  libcpp-httplib-dev postgresql postgresql-client procps python3 chromium)
+packages=(
+  build-essential cmake pkg-config git             # toolchain
+  libcaf-dev libpqxx-dev nlohmann-json3-dev        # actors, Postgres, JSON
+  libspdlog-dev libcli11-dev libcpp-httplib-dev    # logs, CLI, HTTP bridge
+  libboost-test-dev uuid-dev                       # unit tests, libuuid
+  postgresql postgresql-client                     # local cluster (pg-local.sh)
+  procps python3 chromium                          # demo/tests: ps, JSON, dashboard
+)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -14,9 +20,9 @@ for p in "${packages[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-echo "installing: ${missing[*]}" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-  "${missing[@]}" >/dev/null
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+echo "install-deps: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -117,6 +117,36 @@ BOOST_AUTO_TEST_CASE(bulk_enqueue_is_all_or_nothing_and_names_the_bad_line) {
   BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 12000);
 }
 
+BOOST_AUTO_TEST_CASE(run_create_show_and_retry_from_the_command_line) {
+  auto parts = write_file("parts.ndjson", "{\"key\":\"s1\",\"payload\":{\"ms\":1}}\n"
+                                          "{\"key\":\"s2\",\"payload\":{\"ms\":\"x\"}}\n");
+  auto created = run_cli({"run", "create", "--type", "sleep", "--partitions", parts,
+                          "--on-complete", "noop", "--max-attempts", "1", "--label", "nightly"});
+  BOOST_REQUIRE_EQUAL(created.exit_code, 0);
+  auto id = std::to_string(std::stoll(created.out));
+  auto show = run_cli({"run", "show", id, "--json"});
+  auto j = nlohmann::json::parse(show.out);
+  BOOST_TEST(j["status"] == "running");
+  BOOST_TEST(j["counts"]["expected"] == 2);
+  BOOST_TEST(j["counts"]["queued"] == 2);
+  BOOST_TEST(j["partitions"].size() == 2u);
+  db.execute("UPDATE leasehold.jobs SET status = 'failed', attempts = 1 WHERE partition_key = 's2'");
+  auto retried = run_cli({"run", "retry", id, "--partition", "s2"});
+  BOOST_TEST(retried.out == "queued again: s2\n");
+  auto nothing = run_cli({"run", "retry", id, "--failed"});
+  BOOST_TEST(nothing.out == "nothing to retry: no matching partition is failed\n");
+  auto table = run_cli({"run", "show", id});
+  BOOST_TEST(table.out.find("queued 2") != std::string::npos, table.out);
+  // Bad input: one line, nothing written.
+  auto dup = write_file("dup.ndjson", "{\"key\":\"a\"}\n{\"key\":\"a\"}\n");
+  auto bad = run_cli({"run", "create", "--type", "noop", "--partitions", dup});
+  BOOST_TEST(bad.exit_code != 0);
+  BOOST_TEST(bad.err.find("dup.ndjson:2: duplicate partition key") != std::string::npos, bad.err);
+  BOOST_TEST(run_cli({"run", "retry", id}).exit_code != 0);
+  BOOST_TEST(run_cli({"run", "show", "999"}).err.find("no run with id 999") != std::string::npos);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.runs") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(migrate_is_idempotent) {
   auto first = run_cli({"migrate"});
   BOOST_TEST(first.exit_code == 0);

@@ -36,16 +36,27 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_live_numbers_in_a_browser) {
     BOOST_TEST_MESSAGE("SKIPPED: " << chromium << " not installed");
     return;
   }
-  // Seven jobs waiting on a queue no node serves, and one dead job.
+  // Seven jobs waiting on a queue no node serves, a run of three partitions
+  // with no handler registered, and one dead job.
   for (int i = 0; i < 7; ++i) {
     new_job j;
     j.type = "report";
     j.queue = "nobody";
     db.enqueue(j);
   }
-  enqueue(db, "no_such_type");
+  new_job dead;
+  dead.type = "no_such_type";
+  dead.queue = "work"; // the only queue the node serves
+  db.enqueue(dead);
+  run_spec nightly;
+  nightly.type = "report";
+  nightly.label = "nightly-import";
+  nightly.partitions = {{"k1", "{}"}, {"k2", "{}"}, {"k3", "{}"}};
+  db.create_run(nightly);
   auto handlers = std::make_shared<handler_registry>();
-  node n{fast_node_config(), handlers};
+  auto cfg = fast_node_config();
+  cfg.queues = {{"work", 2}};
+  node n{cfg, handlers};
   n.start();
   BOOST_REQUIRE(wait_until([&] { return count("SELECT count(*) FROM leasehold.jobs"
                                               " WHERE status = 'failed'") == 1; }, 5s));
@@ -57,7 +68,9 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_live_numbers_in_a_browser) {
   args.push_back(url);
   auto dom = run(args);
   BOOST_REQUIRE_MESSAGE(dom.exit_code == 0, dom.err);
-  BOOST_TEST(dom.out.find(R"(id="queued-total">7<)") != std::string::npos, dom.out);
+  BOOST_TEST(dom.out.find(R"(id="queued-total">10<)") != std::string::npos, dom.out);
+  BOOST_TEST(dom.out.find("<td>nightly-import</td><td>running</td><td>3</td><td>3</td>")
+             != std::string::npos); // runs panel: expected 3, queued 3
   BOOST_TEST(dom.out.find(R"(id="dead-24h">1<)") != std::string::npos);
   BOOST_TEST(dom.out.find(n.worker_id()) != std::string::npos);         // workers table
   BOOST_TEST(dom.out.find("no handler for job type") != std::string::npos); // dead jobs table

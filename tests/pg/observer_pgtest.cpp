@@ -223,6 +223,40 @@ BOOST_AUTO_TEST_CASE(writes_are_disabled_without_a_token) {
   BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(runs_are_created_shown_and_retried_over_http) {
+  start();
+  auto body = R"({"type":"fail","label":"import","on_complete":"noop","max_attempts":1,
+                  "partitions":[{"key":"a","payload":{"message":"shard a broke"}},
+                                {"key":"b"}]})";
+  BOOST_TEST(post("/runs", body, "")->status == 401);
+  auto created = post("/runs", body);
+  BOOST_REQUIRE(created->status == 201);
+  auto id = std::to_string(nlohmann::json::parse(created->body)["id"].get<int64_t>());
+  BOOST_REQUIRE(wait_until([&] { return get_json("/runs/" + id)["status"] == "failed"; }, 5s));
+  auto run = get_json("/runs/" + id);
+  BOOST_TEST(run["counts"]["failed"] == 2);
+  BOOST_TEST(run["partitions"][0]["last_error"] == "shard a broke");
+  BOOST_TEST(run["partitions"][0]["worker"] == n->worker_id());
+  auto list = get_json("/runs");
+  BOOST_REQUIRE(list.size() == 1u);
+  BOOST_TEST(list[0]["label"] == "import");
+  BOOST_TEST(list[0]["counts"]["expected"] == 2);
+  auto one = post("/runs/" + id + "/retry", R"({"partition":"a"})");
+  BOOST_TEST(one->status == 200, one->body);
+  BOOST_TEST(nlohmann::json::parse(one->body)["retried"] == nlohmann::json::parse(R"(["a"])"));
+  BOOST_REQUIRE(wait_until([&] { return get_json("/runs/" + id)["counts"]["failed"] == 2; }, 5s));
+  auto all = post("/runs/" + id + "/retry", "{}");
+  BOOST_TEST(nlohmann::json::parse(all->body)["retried"].size() == 2u);
+  auto again = post("/runs/" + id + "/retry", R"({"partition":"zzz"})");
+  BOOST_TEST(again->status == 409);
+  BOOST_TEST(post("/runs/999/retry", "{}")->status == 404);
+  BOOST_TEST(post("/runs/" + id + "/retry", R"({"partition":7})")->status == 400);
+  BOOST_TEST(post("/runs", R"({"type":"noop","partitions":[{"key":"x"},{"key":"x"}]})")->status == 400);
+  BOOST_TEST(post("/runs", R"({"type":"noop","partitions":[]})")->status == 400);
+  get_json("/runs/424242", 404);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.runs") == 1); // bad ones wrote nothing
+}
+
 BOOST_AUTO_TEST_CASE(sql_metacharacters_and_absurd_values_change_and_leak_nothing) {
   start();
   enqueue(db, "noop");

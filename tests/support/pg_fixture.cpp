@@ -17,7 +17,7 @@ std::string test_dsn() {
 pg_fixture::pg_fixture() : db(test_dsn()) {
   db.migrate();
   db.execute("TRUNCATE leasehold.jobs, leasehold.job_runs,"
-             " leasehold.policy_violations, leasehold.worker_instances"
+             " leasehold.policy_violations, leasehold.worker_instances, leasehold.runs"
              " RESTART IDENTITY CASCADE");
 }
 
