@@ -8,7 +8,9 @@ bash scripts/build.sh
 
 # Its own cluster and port, so tests never touch the demo's database; tests
 # that restart Postgres call pg-local.sh with LEASEHOLD_TEST_PG_DIR/PORT.
-export LEASEHOLD_PG_DIR="$PWD/.leasehold/pg-test" LEASEHOLD_PG_PORT=55433
+# (LEASEHOLD_TEST_PG_PORT may be preset, to run two checkouts side by side.)
+export LEASEHOLD_PG_DIR="$PWD/.leasehold/pg-test"
+export LEASEHOLD_PG_PORT="${LEASEHOLD_TEST_PG_PORT:-55433}"
 bash scripts/pg-local.sh destroy # every run starts from an empty cluster
 
 # Always stop Postgres, and exit with ctest's code rather than stop's.
