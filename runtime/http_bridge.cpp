@@ -126,9 +126,13 @@ struct http_bridge::impl {
             auto ctx = err.context();
             send_error(res, 400, ctx.match_elements<std::string>()
                                    ? ctx.get_as<std::string>(0) : "invalid input");
+          } else if (err.category() == store_category
+                     && err.code() == static_cast<uint8_t>(store_code::unavailable)) {
+            send_error(res, 503, "the database is unreachable; the node is reconnecting");
           } else {
-            log::warn("http request failed", {{"error", sys.render(err)}});
-            send_error(res, 503, "the node could not answer right now");
+            // Details go to the log, never to the client.
+            log::error("http request failed", {{"error", sys.render(err)}});
+            send_error(res, 500, "internal error");
           }
         });
   }

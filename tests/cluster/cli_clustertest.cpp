@@ -1,6 +1,7 @@
 // The leasehold command line, run as a real process: bad input gets one
 // clear line and a non-zero exit; bulk enqueue is all or nothing.
 #include <fstream>
+#include <memory>
 
 #include <boost/test/unit_test.hpp>
 
@@ -145,6 +146,25 @@ BOOST_AUTO_TEST_CASE(run_create_show_and_retry_from_the_command_line) {
   BOOST_TEST(run_cli({"run", "retry", id}).exit_code != 0);
   BOOST_TEST(run_cli({"run", "show", "999"}).err.find("no run with id 999") != std::string::npos);
   BOOST_TEST(count("SELECT count(*) FROM leasehold.runs") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_first_migrations_apply_each_version_once) {
+  db.execute("DROP SCHEMA leasehold CASCADE");
+  std::vector<std::unique_ptr<background_process>> procs;
+  for (int i = 0; i < 5; ++i)
+    procs.push_back(std::make_unique<background_process>(
+      std::vector<std::string>{leasehold_bin(), "migrate"},
+      "/tmp/leasehold-migrate-" + std::to_string(i) + ".log",
+      std::map<std::string, std::string>{{"DATABASE_URL", test_dsn()}}));
+  int applied_somewhere = 0;
+  for (auto& p : procs) {
+    BOOST_TEST(p->wait(20000) == 0, p->log());
+    if (p->log().find("applied 0 migrations") == std::string::npos)
+      ++applied_somewhere;
+  }
+  BOOST_TEST(applied_somewhere == 1); // one did the work, four found it done
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.schema_migrations")
+             == count("SELECT max(version) FROM leasehold.schema_migrations"));
 }
 
 BOOST_AUTO_TEST_CASE(migrate_is_idempotent) {

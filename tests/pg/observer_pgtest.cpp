@@ -211,6 +211,18 @@ BOOST_AUTO_TEST_CASE(every_error_has_its_status_and_a_json_body) {
   BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(an_internal_failure_is_a_500_that_leaks_nothing) {
+  start();
+  auto id = std::to_string(enqueue(db, "noop"));
+  // Break the schema under the running node: its statements now fail.
+  db.execute("ALTER TABLE leasehold.job_runs RENAME TO job_runs_moved");
+  auto r = http->Get(("/jobs/" + id).c_str());
+  db.execute("ALTER TABLE leasehold.job_runs_moved RENAME TO job_runs");
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->status == 500);
+  BOOST_TEST(r->body == R"({"error":"internal error","status":500})");
+}
+
 BOOST_AUTO_TEST_CASE(writes_are_disabled_without_a_token) {
   auto cfg = fast_node_config();
   cfg.http_token = "";
