@@ -25,7 +25,7 @@ bulk="$(mktemp)"
 for i in $(seq 1 1000); do echo "{\"type\":\"noop\",\"payload\":{\"i\":$i}}"; done >"$bulk"
 bulk_out="$($lh enqueue --file "$bulk")"
 rm -f "$bulk"
-echo "${ids[*]}"
+echo "ids: ${ids[*]}"
 echo "$bulk_out"
 
 echo "== running a node (JSON logs in $log)"
@@ -52,12 +52,12 @@ while [ $SECONDS -lt $deadline ]; do
 done
 
 echo "== outcomes"
-printf '%-5s %-13s %-10s %-8s %-20s %s\n' ID TYPE STATUS ATTEMPTS ERROR_CODE LAST_ERROR
+printf '%-5s %-13s %-10s %-8s %-22s %s\n' ID TYPE STATUS ATTEMPTS ERROR_CODE LAST_ERROR
 for id in "${ids[@]}"; do
   $lh job "$id" | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
-print("%-5s %-13s %-10s %-8s %-20s %s" % (j["id"], j["type"], j["status"], j["attempts"],
+print("%-5s %-13s %-10s %-8s %-22s %s" % (j["id"], j["type"], j["status"], j["attempts"],
       j["last_error_code"] or "-", j["last_error"] or "-"))'
 done
 # The bulk jobs, counted in one query (enqueue --file prints "ids A..B").
