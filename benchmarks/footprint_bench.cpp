@@ -48,6 +48,8 @@ nlohmann::json footprint_scenario(const bench_args& a) {
   if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0)
     throw std::runtime_error("cannot start " + a.leasehold_bin);
   std::this_thread::sleep_for(std::chrono::seconds{3});
+  if (waitpid(pid, nullptr, WNOHANG) == pid)
+    throw std::runtime_error("footprint: the node exited at start");
   auto idle = rss_kib(pid);
   store db{a.url};
   std::vector<new_job> jobs(static_cast<size_t>(m));
@@ -58,8 +60,16 @@ nlohmann::json footprint_scenario(const bench_args& a) {
   db.enqueue_many(jobs);
   auto t0 = clock_type::now();
   while (std::stoll(db.query_value("SELECT count(*) FROM leasehold.jobs WHERE status = 'running'")
-                      .value_or("0")) < m && seconds_since(t0) < 120)
+                      .value_or("0")) < m) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid)
+      throw std::runtime_error("footprint: the node exited early");
+    if (seconds_since(t0) > 120) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      throw std::runtime_error("footprint: jobs not all running after 120 s");
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
   std::this_thread::sleep_for(std::chrono::seconds{2});
   auto busy = rss_kib(pid);
   kill(pid, SIGKILL);

@@ -553,6 +553,7 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
 int main(int argc, char** argv) {
   CLI::App app{"leasehold: a durable job runtime on PostgreSQL"};
   app.require_subcommand(1);
+  app.fallthrough(); // global options (--database-url) also after the command
   std::string url;
   if (const char* env = std::getenv("DATABASE_URL"))
     url = env;

@@ -67,6 +67,7 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_one_line_and_a_non_zero_exit) {
     {{"job", "999999"}, "no job with id 999999"},
     {{"job", "abc"}, "abc"},
     {{"nosuchcommand"}, "nosuchcommand"},
+    {{"job", "1", "--database-url", "postgresql://x:pw@127.0.0.1:1/x"}, "port 1 failed"},
     {{"node", "--heartbeat-interval", "10 parsecs"}, "--heartbeat-interval"},
     {{"node", "--lease-ttl", "1s", "--heartbeat-interval", "2s"}, "--lease-ttl"},
     {{"node", "--exec", "resize=/no/such/program"}, "not an executable"},
