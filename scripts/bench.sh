@@ -24,17 +24,18 @@ if [ "${1:-}" = "--" ]; then
 fi
 
 if [ "${1:-}" = "--quick" ]; then
-  sizes=(--jobs 20000 --samples 100 --depths 10000,100000 --in-flight 1000)
-  observer_jobs=100000
+  sizes=(--samples 100 --depths 10000,100000 --in-flight 1000)
+  jobs=20000 observer_jobs=100000
 else
-  sizes=(--jobs 200000 --samples 200 --depths 10000,100000,1000000 --in-flight 1000,10000)
-  observer_jobs=1000000
+  sizes=(--samples 200 --depths 10000,100000,1000000 --in-flight 1000,10000)
+  jobs=200000 observer_jobs=1000000
 fi
 mkdir -p benchmarks/results
 stamp="$(date -u +%Y-%m-%d)"
 out="benchmarks/results/$stamp.json"
 lines="$(mktemp)"
-"${bench[@]}" "${sizes[@]}" --scenario throughput,latency,depth,heartbeat,footprint | tee "$lines"
+"${bench[@]}" "${sizes[@]}" --jobs "$jobs" --scenario throughput,latency,depth,heartbeat,footprint \
+  | tee "$lines"
 "${bench[@]}" "${sizes[@]}" --jobs "$observer_jobs" --scenario observer | tee -a "$lines"
 python3 - "$lines" "$out" "$*" <<'PY'
 import json, platform, subprocess, sys, datetime
@@ -52,7 +53,7 @@ with open(sys.argv[1] + ".dat", "w") as f:
     f.write('"enqueue jobs/s" %d\n' % by["throughput"]["enqueue_jobs_per_s"])
     with open(sys.argv[1] + ".lat", "w") as g:
         for name in ("paced", "closed_loop"):
-            g.write('"%s" %f %f\n' % (name, lat[name]["p50_ms"], lat[name]["p99_ms"]))
+            g.write('"%s" %f %f\n' % (name.replace("_", "-"), lat[name]["p50_ms"], lat[name]["p99_ms"]))
 PY
 gnuplot <<GP
 set terminal pngcairo size 1000,420 font ",10"
@@ -62,6 +63,7 @@ set style data histograms
 set style fill solid 0.8
 set boxwidth 0.7
 set grid ytics
+set yrange [0:*]
 set title "throughput (jobs/s)"
 plot "$lines.dat" using 2:xtic(1) notitle lc rgb "#4a7bd0"
 set title "pickup latency (ms)"
