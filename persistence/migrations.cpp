@@ -10,6 +10,7 @@ const std::vector<migration>& all_migrations() {
     {2, "worker_instances", migration_sql::m002_worker_instances},
     {3, "observer_indexes", migration_sql::m003_observer_indexes},
     {4, "runs", migration_sql::m004_runs},
+    {5, "hot_renewals", migration_sql::m005_hot_renewals},
   };
   return list;
 }
