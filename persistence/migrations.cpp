@@ -11,6 +11,7 @@ const std::vector<migration>& all_migrations() {
     {3, "observer_indexes", migration_sql::m003_observer_indexes},
     {4, "runs", migration_sql::m004_runs},
     {5, "hot_renewals", migration_sql::m005_hot_renewals},
+    {6, "run_progress", migration_sql::m006_run_progress},
   };
   return list;
 }

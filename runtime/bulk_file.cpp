@@ -88,9 +88,10 @@ void check_unique(std::set<std::string>& seen, const std::string& key) {
 
 } // namespace
 
-std::vector<run_spec::partition> read_partitions(std::istream& in) {
-  std::vector<run_spec::partition> out;
-  std::set<std::string> seen;
+// Calls parse(line) for each non-blank line; an invalid_argument it throws
+// is prefixed with the line's number.
+template <class F>
+void for_each_line(std::istream& in, F&& parse) {
   std::string line;
   size_t number = 0;
   while (std::getline(in, line)) {
@@ -98,15 +99,23 @@ std::vector<run_spec::partition> read_partitions(std::istream& in) {
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       continue;
     try {
-      auto obj = nlohmann::json::parse(line, nullptr, false);
-      if (obj.is_discarded())
-        throw std::invalid_argument("not valid JSON");
-      out.push_back(parse_partition(obj));
-      check_unique(seen, out.back().key);
+      parse(line);
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument(std::to_string(number) + ": " + e.what());
     }
   }
+}
+
+std::vector<run_spec::partition> read_partitions(std::istream& in) {
+  std::vector<run_spec::partition> out;
+  std::set<std::string> seen;
+  for_each_line(in, [&](const std::string& line) {
+    auto obj = nlohmann::json::parse(line, nullptr, false);
+    if (obj.is_discarded())
+      throw std::invalid_argument("not valid JSON");
+    out.push_back(parse_partition(obj));
+    check_unique(seen, out.back().key);
+  });
   if (out.empty())
     throw std::invalid_argument("0: no partitions");
   return out;
@@ -143,18 +152,7 @@ run_spec parse_run_object(const std::string& json_text) {
 
 std::vector<new_job> read_bulk_jobs(std::istream& in) {
   std::vector<new_job> jobs;
-  std::string line;
-  size_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
-      continue;
-    try {
-      jobs.push_back(parse_job_object(line));
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(std::to_string(number) + ": " + e.what());
-    }
-  }
+  for_each_line(in, [&](const std::string& line) { jobs.push_back(parse_job_object(line)); });
   return jobs;
 }
 
