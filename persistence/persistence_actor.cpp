@@ -79,6 +79,17 @@ std::optional<std::string> optional_text(const std::string& s) {
   return s.empty() ? std::nullopt : std::optional<std::string>{s};
 }
 
+// Runs a parser of client input; what it rejects is invalid input (HTTP 400),
+// not an internal error.
+template <class F>
+auto parse_input(F&& parse) -> decltype(parse()) {
+  try {
+    return parse();
+  } catch (const std::invalid_argument& e) {
+    throw store_invalid_input(e.what());
+  }
+}
+
 // Answers an observer request with JSON text.
 std::string observe(store& db, const observe_request& req) {
   if (req.what == "health")
@@ -103,12 +114,7 @@ std::string observe(store& db, const observe_request& req) {
   if (req.what == "run")
     return db.run_json(req.id, true).value_or("null");
   if (req.what == "run_create") {
-    run_spec spec;
-    try {
-      spec = parse_run_object(req.body);
-    } catch (const std::invalid_argument& e) {
-      throw store_invalid_input(e.what());
-    }
+    auto spec = parse_input([&] { return parse_run_object(req.body); });
     return nlohmann::json{{"id", db.create_run(spec)}}.dump();
   }
   if (req.what == "run_retry") {
@@ -116,12 +122,7 @@ std::string observe(store& db, const observe_request& req) {
     return keys ? nlohmann::json{{"retried", *keys}}.dump() : "null";
   }
   if (req.what == "enqueue") {
-    new_job job;
-    try {
-      job = parse_job_object(req.body);
-    } catch (const std::invalid_argument& e) {
-      throw store_invalid_input(e.what());
-    }
+    auto job = parse_input([&] { return parse_job_object(req.body); });
     return nlohmann::json{{"id", db.enqueue(job)}}.dump();
   }
   throw store_error("unknown observe request '" + req.what + "'");

@@ -143,6 +143,17 @@ struct http_bridge::impl {
       send_error(res, 404, "no job " + std::to_string(req.id));
   }
 
+  // POST of a new job or run: authorized, answered 201 with its id.
+  void create(const httplib::Request& req, httplib::Response& res, const char* what) {
+    authorize(req, cfg.token);
+    observe_request q;
+    q.what = what;
+    q.body = req.body;
+    ask(res, "application/json", observe_atom::value, q);
+    if (res.status == 200)
+      res.status = 201;
+  }
+
   void change(httplib::Response& res, const std::string& what, int64_t id) {
     observe_request req;
     req.what = what;
@@ -212,13 +223,7 @@ void http_bridge::impl::routes() {
     observe(res, q, true);
   }));
   server.Post("/jobs", guarded([this](const auto& req, auto& res) {
-    authorize(req, cfg.token);
-    observe_request q;
-    q.what = "enqueue";
-    q.body = req.body;
-    ask(res, "application/json", observe_atom::value, q);
-    if (res.status == 200)
-      res.status = 201;
+    create(req, res, "enqueue");
   }));
   server.Post(R"(/jobs/([^/]+)/(retry|cancel))", guarded([this](const auto& req, auto& res) {
     authorize(req, cfg.token);
@@ -239,13 +244,7 @@ void http_bridge::impl::routes() {
       send_error(res, 404, "no run " + std::to_string(q.id));
   }));
   server.Post("/runs", guarded([this](const auto& req, auto& res) {
-    authorize(req, cfg.token);
-    observe_request q;
-    q.what = "run_create";
-    q.body = req.body;
-    ask(res, "application/json", observe_atom::value, q);
-    if (res.status == 200)
-      res.status = 201;
+    create(req, res, "run_create");
   }));
   server.Post(R"(/runs/([^/]+)/retry)", guarded([this](const auto& req, auto& res) {
     authorize(req, cfg.token);
