@@ -49,7 +49,7 @@ job_outcome run_handler(const claimed_job& job, const executor_config& cfg,
     result = handler_result::invalid("payload is not valid JSON");
   } else {
     try {
-      result = (*handler)(ctx);
+      result = handler->fn(ctx);
     } catch (const std::exception& e) {
       result = handler_result::failure(std::string{"handler threw: "}
                                        + e.what());
@@ -94,37 +94,45 @@ const char* outcome_label(const job_outcome& o) {
 void write_outcome(self_ptr self, const claimed_job& job,
                    persistence_actor store, supervisor_actor supervisor,
                    job_outcome outcome) {
-  auto fields = job_fields(job);
   auto label = outcome_label(outcome);
-  if (outcome.kind != job_outcome::succeeded)
-    fields["error"] = outcome.error;
+  // Fields are built only when a line is written: this runs once per job.
+  auto fields = [=, error = outcome.error, ok = outcome.kind == job_outcome::succeeded] {
+    auto f = job_fields(job);
+    if (!ok)
+      f["error"] = error;
+    return f;
+  };
   self->request(store, caf::infinite, complete_atom::value, std::move(outcome))
     .then(
       [=](int32_t answer) mutable {
         switch (static_cast<write_result>(answer)) {
           case write_result::fenced_out:
-            log::warn("outcome rejected: lease no longer held", fields);
+            log::warn("outcome rejected: lease no longer held", fields());
             self->quit(make_error(exit_code::ownership_lost));
             return;
           case write_result::policy_violation:
-          case write_result::rejected_by_policy:
-            fields["policy"] = "trace_id_required";
-            log::critical("POLICY_VIOLATION", fields);
+          case write_result::rejected_by_policy: {
+            auto f = fields();
+            f["policy"] = "trace_id_required";
+            log::critical("POLICY_VIOLATION", f);
             self->send(supervisor, outcome_atom::value, "policy_violation");
             if (static_cast<write_result>(answer)
                 == write_result::rejected_by_policy)
               label = "trace_policy";
             break;
+          }
           case write_result::written:
             break;
         }
-        log::info(std::string{"job "} + label, fields);
+        if (log::enabled(log::level::info))
+          log::info(std::string{"job "} + label, fields());
         self->send(supervisor, outcome_atom::value, label);
         self->quit();
       },
       [=](caf::error& err) mutable {
-        fields["error"] = self->system().render(err);
-        log::error("outcome not written", fields);
+        auto f = fields();
+        f["error"] = self->system().render(err);
+        log::error("outcome not written", f);
         self->quit(make_error(exit_code::outcome_unwritten));
       });
 }
@@ -139,14 +147,21 @@ executor_actor_impl(self_ptr self, claimed_job job, executor_config cfg,
   // However the attempt ends (done, ownership lost, stop deadline), the
   // handler is told to stop.
   self->attach_functor([cancel](const caf::error&) { *cancel = true; });
-  log::debug("job started", job_fields(job));
-  executor_actor handle = caf::actor_cast<executor_actor>(self);
-  auto task_cfg = cfg;
-  task_cfg.pool.reset(); // a queued task must not keep its own pool alive
-  cfg.pool->submit([job, task_cfg, cancel, handle] {
-    caf::anon_send(handle, done_atom::value,
-                   run_handler(job, task_cfg, cancel));
-  });
+  if (log::enabled(log::level::debug))
+    log::debug("job started", job_fields(job));
+  const auto* handler = cfg.handlers->find(job.type);
+  if (handler == nullptr || handler->mode == handler_mode::non_blocking) {
+    // Nothing to wait for: run it here and write the outcome right away.
+    write_outcome(self, job, store, supervisor, run_handler(job, cfg, cancel));
+  } else {
+    executor_actor handle = caf::actor_cast<executor_actor>(self);
+    auto task_cfg = cfg;
+    task_cfg.pool.reset(); // a queued task must not keep its own pool alive
+    cfg.pool->submit([job, task_cfg, cancel, handle] {
+      caf::anon_send(handle, done_atom::value,
+                     run_handler(job, task_cfg, cancel));
+    });
+  }
   return {
     [=](done_atom, job_outcome& outcome) {
       if (*cancel)

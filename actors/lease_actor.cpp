@@ -1,5 +1,7 @@
 #include "actors/lease_actor.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 
 #include "messages/errors.hpp"
@@ -15,6 +17,26 @@ using self_ptr = lease_actor::stateful_pointer<lease_state>;
 // A claim waits at most this long for the store.
 constexpr auto claim_timeout = std::chrono::seconds{30};
 
+// True when a claim for `queue` should wait for more slots to free up; the
+// first wait arms a timer that brings the queue back when it runs out.
+bool defer_claim(self_ptr self, const lease_config& cfg, const std::string& queue) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  auto since = st.deferred_since.find(queue);
+  auto waited = since == st.deferred_since.end() ? std::chrono::steady_clock::duration{0}
+                                                 : now - since->second;
+  if (!claim_should_wait(cfg.queues.at(queue), st.free[queue], waited,
+                         cfg.claim_coalesce)) {
+    st.deferred_since.erase(queue);
+    return false;
+  }
+  if (since == st.deferred_since.end()) {
+    st.deferred_since.emplace(queue, now);
+    self->delayed_send(self, cfg.claim_coalesce, wake_atom::value, queue);
+  }
+  return true;
+}
+
 void try_claim(self_ptr self, const lease_config& cfg, persistence_actor store,
                supervisor_actor supervisor, const std::string& queue) {
   auto& st = self->state;
@@ -24,6 +46,8 @@ void try_claim(self_ptr self, const lease_config& cfg, persistence_actor store,
     st.recheck.insert(queue);
     return;
   }
+  if (defer_claim(self, cfg, queue))
+    return;
   st.claiming.insert(queue);
   st.recheck.erase(queue);
   auto limit = st.free[queue];
@@ -59,6 +83,17 @@ void try_claim(self_ptr self, const lease_config& cfg, persistence_actor store,
 }
 
 } // namespace
+
+bool claim_should_wait(int32_t capacity, int32_t free,
+                       std::chrono::steady_clock::duration waited,
+                       std::chrono::milliseconds coalesce) {
+  if (free <= 0)
+    return true;
+  // Idle, or a quarter free: claim now. Otherwise wait, but not for long.
+  if (free == capacity || free >= std::max(1, capacity / 4))
+    return false;
+  return waited < coalesce;
+}
 
 lease_actor::behavior_type
 lease_actor_impl(self_ptr self, lease_config cfg, persistence_actor store,

@@ -21,6 +21,10 @@ struct lease_config {
   std::map<std::string, int32_t> in_flight;
   /// Fallback poll when no NOTIFY arrives (1s).
   std::chrono::milliseconds poll_interval{1000};
+  /// While a queue's jobs run, a claim waits until a quarter of its slots
+  /// are free, or at most this long (2ms), so slots freed one by one are
+  /// filled by one claim instead of many small ones.
+  std::chrono::milliseconds claim_coalesce{2};
   /// Where claim latencies are recorded (may be null).
   std::shared_ptr<node_metrics> metrics;
 };
@@ -35,9 +39,17 @@ struct lease_state {
   std::map<std::string, int32_t> free;
   std::set<std::string> claiming; // a claim is in flight for these queues
   std::set<std::string> recheck;  // woken while claiming: look again after
+  /// Queues whose claim waits for more free slots, since when.
+  std::map<std::string, std::chrono::steady_clock::time_point> deferred_since;
   bool stopped = false;
   bool store_down = false; // to log an outage once, not every tick
 };
+
+/// The claim policy: true when a queue with `free` of `capacity` slots
+/// should wait for more slots, having waited `waited` so far.
+bool claim_should_wait(int32_t capacity, int32_t free,
+                       std::chrono::steady_clock::duration waited,
+                       std::chrono::milliseconds coalesce);
 
 lease_actor::behavior_type
 lease_actor_impl(lease_actor::stateful_pointer<lease_state> self,

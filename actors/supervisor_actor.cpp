@@ -19,6 +19,8 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
   // libpqxx blocks, so the persistence actor gets its own thread.
   st.store = self->spawn<caf::detached + caf::monitored>(persistence_actor_impl,
                                                          cfg.persistence);
+  st.writer = self->spawn<caf::detached + caf::monitored>(persistence_actor_impl,
+                                                          cfg.persistence);
   auto lease_cfg = cfg.lease;
   for (const auto& kv : st.jobs)
     ++lease_cfg.in_flight[kv.second.queue];
@@ -34,7 +36,8 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
 void stop_core(self_ptr self, const caf::error& reason) {
   auto& st = self->state;
   for (auto addr : {st.lease.address(), st.heartbeat.address(),
-                    st.reaper.address(), st.store.address()}) {
+                    st.reaper.address(), st.store.address(),
+                    st.writer.address()}) {
     if (!addr)
       continue;
     self->demonitor(addr);
@@ -44,12 +47,14 @@ void stop_core(self_ptr self, const caf::error& reason) {
   st.heartbeat = nullptr;
   st.reaper = nullptr;
   st.store = nullptr;
+  st.writer = nullptr;
 }
 
 bool is_core(self_ptr self, const caf::actor_addr& addr) {
   auto& st = self->state;
   return addr == st.store.address() || addr == st.lease.address()
-         || addr == st.heartbeat.address() || addr == st.reaper.address();
+         || addr == st.heartbeat.address() || addr == st.reaper.address()
+         || addr == st.writer.address();
 }
 
 void quit_now(self_ptr self, const caf::error& reason) {
@@ -181,7 +186,7 @@ void spawn_executors(self_ptr self, const supervisor_config& cfg,
     auto lease = lease_ref{job.id, job.attempt};
     auto queue = job.queue;
     auto exec = self->spawn<caf::monitored>(executor_actor_impl, std::move(job),
-                                            cfg.executor, st.store, me);
+                                            cfg.executor, st.writer, me);
     st.jobs[exec.address()] = {exec, lease, queue};
   }
 }
@@ -229,7 +234,8 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       return std::vector<caf::actor>{caf::actor_cast<caf::actor>(st.store),
                                      caf::actor_cast<caf::actor>(st.lease),
                                      caf::actor_cast<caf::actor>(st.heartbeat),
-                                     caf::actor_cast<caf::actor>(st.reaper)};
+                                     caf::actor_cast<caf::actor>(st.reaper),
+                                     caf::actor_cast<caf::actor>(st.writer)};
     },
     [=](stats_atom) {
       auto s = self->state.stats;

@@ -51,6 +51,9 @@ struct supervisor_state {
   /// same job at once, and each must end and be counted on its own.
   std::map<caf::actor_addr, running_job> jobs;
   persistence_actor store;
+  /// A second connection for completions only, so claims and completions
+  /// run side by side in Postgres instead of queueing on one connection.
+  persistence_actor writer;
   lease_actor lease;
   heartbeat_actor heartbeat;
   reaper_actor reaper;

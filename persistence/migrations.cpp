@@ -12,6 +12,7 @@ const std::vector<migration>& all_migrations() {
     {4, "runs", migration_sql::m004_runs},
     {5, "hot_renewals", migration_sql::m005_hot_renewals},
     {6, "run_progress", migration_sql::m006_run_progress},
+    {7, "claim_without_fk_check", migration_sql::m007_claim_without_fk_check},
   };
   return list;
 }

@@ -208,11 +208,13 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
       auto& st = self->state;
       auto promise = self->make_response_promise<int32_t>();
       st.pending.push_back({std::move(outcome), promise});
+      // The flush message queues behind the completions already in the
+      // mailbox, so one write takes all of them without waiting on a timer.
       if (st.pending.size() >= cfg.max_batch) {
         flush(self, cfg);
       } else if (!st.flush_scheduled) {
         st.flush_scheduled = true;
-        self->delayed_send(self, cfg.completion_window, flush_atom::value);
+        self->send(self, flush_atom::value);
       }
       return promise;
     },

@@ -19,10 +19,9 @@ struct persistence_config {
   std::string database_url;
   std::string worker_id;
   trace_policy trace;
-  /// How long completions wait for company before one batched write (2ms).
-  std::chrono::milliseconds completion_window{2};
-  /// Completions per write, at most (500).
-  size_t max_batch = 500;
+  /// Completions per write, at most (1000). Completions that arrive while a
+  /// write is under way wait in the mailbox and go out together in the next.
+  size_t max_batch = 1000;
   /// Longest wait between reconnect attempts (5s); starts at 100ms.
   std::chrono::milliseconds max_reconnect_backoff{5000};
 };

@@ -1,5 +1,7 @@
 #include "runtime/handler_pool.hpp"
 
+#include <pthread.h>
+
 namespace leasehold {
 
 handler_pool::handler_pool(size_t threads) {
@@ -26,6 +28,8 @@ void handler_pool::submit(std::function<void()> task) {
 }
 
 void handler_pool::run() {
+  // Named so that top, perf and tests can tell handler threads apart.
+  pthread_setname_np(pthread_self(), "lh.handler");
   for (;;) {
     std::function<void()> task;
     {

@@ -38,11 +38,12 @@ void job_context::enqueue(const std::string& type,
   children_.push_back(std::move(c));
 }
 
-void handler_registry::add(const std::string& type, handler_fn fn) {
-  handlers_[type] = std::move(fn);
+void handler_registry::add(const std::string& type, handler_fn fn,
+                           handler_mode mode) {
+  handlers_[type] = {std::move(fn), mode};
 }
 
-const handler_fn* handler_registry::find(const std::string& type) const {
+const registered_handler* handler_registry::find(const std::string& type) const {
   auto i = handlers_.find(type);
   return i == handlers_.end() ? nullptr : &i->second;
 }
@@ -55,7 +56,9 @@ std::vector<std::string> handler_registry::types() const {
 }
 
 void add_builtin_handlers(handler_registry& registry) {
-  registry.add("noop", [](job_context&) { return handler_result::success(); });
+  registry.add(
+    "noop", [](job_context&) { return handler_result::success(); },
+    handler_mode::non_blocking);
   registry.add("sleep", [](job_context& ctx) {
     const auto& p = ctx.payload();
     if (!p.is_object() || !p.contains("ms") || !p["ms"].is_number_integer()
@@ -71,7 +74,7 @@ void add_builtin_handlers(handler_registry& registry) {
     if (p.is_object() && p.contains("message") && p["message"].is_string())
       return handler_result::failure(p["message"].get<std::string>());
     return handler_result::failure("failed on purpose");
-  });
+  }, handler_mode::non_blocking);
 }
 
 } // namespace leasehold

@@ -75,19 +75,33 @@ struct handler_result {
 
 using handler_fn = std::function<handler_result(job_context&)>;
 
+/// Where a handler runs. `blocking` (the default) handlers get a thread of
+/// the node's handler pool, so they may sleep, wait on I/O or run programs.
+/// `non_blocking` handlers promise to return at once (pure computation);
+/// they run on the executor actor's own thread, which saves two thread
+/// hand-offs per job.
+enum class handler_mode { blocking, non_blocking };
+
+struct registered_handler {
+  handler_fn fn;
+  handler_mode mode = handler_mode::blocking;
+};
+
 /// Maps job types to handlers. Filled before the node starts, then read-only.
 class handler_registry {
 public:
-  void add(const std::string& type, handler_fn fn);
-  const handler_fn* find(const std::string& type) const;
+  void add(const std::string& type, handler_fn fn,
+           handler_mode mode = handler_mode::blocking);
+  const registered_handler* find(const std::string& type) const;
   std::vector<std::string> types() const;
 
 private:
-  std::map<std::string, handler_fn> handlers_;
+  std::map<std::string, registered_handler> handlers_;
 };
 
 /// Adds `noop`, `sleep` ({"ms": N}, honours cancellation) and `fail`
-/// ({"message": "..."}: always fails with that message).
+/// ({"message": "..."}: always fails with that message). noop and fail are
+/// non-blocking.
 void add_builtin_handlers(handler_registry& registry);
 
 /// A handler that runs `program` with the payload on stdin: exit 0 is

@@ -63,6 +63,10 @@ level parse_level(const std::string& text) {
                               + "' (debug, info, warn, error, critical)");
 }
 
+bool enabled(level lvl) {
+  return logger().should_log(to_spdlog(lvl));
+}
+
 void write(level lvl, std::string_view msg, const nlohmann::json& fields) {
   auto& l = logger();
   if (!l.should_log(to_spdlog(lvl)))

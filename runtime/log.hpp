@@ -19,6 +19,10 @@ level parse_level(const std::string& text);
 
 void write(level lvl, std::string_view msg, const nlohmann::json& fields);
 
+/// True when lines of this level are written; lets hot paths skip building
+/// fields nobody reads.
+bool enabled(level lvl);
+
 inline void debug(std::string_view m, const nlohmann::json& f = {}) {
   write(level::debug, m, f);
 }

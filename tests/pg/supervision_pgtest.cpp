@@ -17,7 +17,8 @@ BOOST_AUTO_TEST_CASE(a_crashed_core_actor_is_restarted_and_counted) {
   add_builtin_handlers(*handlers);
   node n{fast_node_config(), handlers};
   n.start();
-  for (size_t role : {0u, 1u, 2u, 3u}) { // persistence, lease, heartbeat, reaper
+  // persistence, lease, heartbeat, reaper, completion writer
+  for (size_t role : {0u, 1u, 2u, 3u, 4u}) {
     BOOST_TEST_CONTEXT("core actor " << role) {
       auto before = n.stats();
       n.crash_core_actor(role);

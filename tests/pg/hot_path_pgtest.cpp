@@ -1,0 +1,105 @@
+// The hot path: the claim reaches its rows through indexes whatever the
+// queue's depth, non-blocking handlers skip the handler pool, and a burst of
+// jobs is drained in batched claims and completions.
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <pthread.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include "tests/support/pg_fixture.hpp"
+
+using namespace leasehold;
+using namespace leasehold::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string read_sql(const std::string& name) {
+  std::ifstream in{std::string{LEASEHOLD_SOURCE_DIR} + "/persistence/sql/" + name};
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string thread_name() {
+  char name[32] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  return name;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(hot_path, pg_fixture)
+
+BOOST_AUTO_TEST_CASE(the_claim_plan_scans_no_whole_table) {
+  // 50,000 queued jobs: enough for the planner to prefer a hash join over a
+  // full scan of jobs if the statement lets it.
+  db.execute("INSERT INTO leasehold.jobs (type) SELECT 'noop' FROM generate_series(1, 50000)");
+  db.execute("ANALYZE leasehold.jobs");
+  db.execute("PREPARE claim_plan(text, text, integer) AS " + read_sql("job_claim.sql"));
+  for (const auto* limit : {"1", "500"}) {
+    BOOST_TEST_CONTEXT("limit " << limit) {
+      auto plan = value(std::string{"EXPLAIN (FORMAT JSON) EXECUTE claim_plan('w', 'default', "}
+                        + limit + ")");
+      BOOST_TEST(plan.find("Seq Scan") == std::string::npos, plan);
+      BOOST_TEST(plan.find("jobs_claim_idx") != std::string::npos);
+    }
+  }
+  db.execute("DEALLOCATE claim_plan");
+}
+
+BOOST_AUTO_TEST_CASE(non_blocking_handlers_run_on_the_executor_thread) {
+  std::mutex mtx;
+  std::map<std::string, std::string> ran_on;
+  auto handlers = std::make_shared<handler_registry>();
+  auto record = [&](const char* type) {
+    return [&, type](job_context&) {
+      std::lock_guard<std::mutex> guard{mtx};
+      ran_on[type] = thread_name();
+      return handler_result::success();
+    };
+  };
+  handlers->add("quick", record("quick"), handler_mode::non_blocking);
+  handlers->add("slow", record("slow"));
+  enqueue(db, "quick");
+  enqueue(db, "slow");
+  node n{fast_node_config(), handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until(
+    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 2; },
+    10s));
+  n.stop();
+  BOOST_TEST(ran_on["slow"] == "lh.handler");
+  BOOST_TEST(ran_on["quick"] != "lh.handler");
+  BOOST_TEST(!ran_on["quick"].empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_burst_is_drained_in_batches_every_attempt_recorded) {
+  db.execute("INSERT INTO leasehold.jobs (type) SELECT 'noop' FROM generate_series(1, 4000)");
+  db.execute("ANALYZE leasehold.jobs");
+  auto handlers = std::make_shared<handler_registry>();
+  add_builtin_handlers(*handlers);
+  auto cfg = fast_node_config();
+  cfg.concurrency = 400;
+  node n{cfg, handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until(
+    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 4000; },
+    30s));
+  n.stop();
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 4000);
+  // Every claim and every completion batch is one transaction, so now()
+  // is shared within it: distinct timestamps count the round trips. One
+  // per job (or close to it) would mean the batching broke.
+  auto claims = count("SELECT count(DISTINCT started_at) FROM leasehold.job_runs");
+  auto completions = count("SELECT count(DISTINCT finished_at) FROM leasehold.job_runs");
+  BOOST_TEST(claims <= 4000 / 20, claims << " claims");
+  BOOST_TEST(completions <= 4000 / 10, completions << " completion writes");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
