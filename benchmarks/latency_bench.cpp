@@ -1,6 +1,8 @@
 // latency: enqueue call -> handler start, for single jobs paced at a fixed
 // interval (an idle node woken by NOTIFY) and closed-loop (the next enqueue
-// as soon as the previous job started).
+// as soon as the previous job started). Also reported: how long the enqueue
+// call itself took (its commit waits for the WAL flush) and the pickup
+// after it returned, so a miss can be placed.
 #include <condition_variable>
 #include <iostream>
 #include <map>
@@ -24,7 +26,7 @@ nlohmann::json latency_scenario(const bench_args& a) {
     }
     cv.notify_all();
     return handler_result::success();
-  });
+  }, handler_mode::non_blocking); // records a time and returns: never blocks
   node_config cfg;
   cfg.database_url = a.url;
   cfg.migrate = false;
@@ -41,28 +43,51 @@ nlohmann::json latency_scenario(const bench_args& a) {
     return started.count(id) ? started[id] : clock_type::time_point{};
   };
 
-  std::vector<std::pair<int64_t, clock_type::time_point>> paced;
+  auto ms = [](clock_type::duration d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+  };
+  struct sample {
+    int64_t id;
+    clock_type::time_point called, returned;
+  };
+  // Summaries of: call -> handler start, the call itself, return -> start.
+  auto summarise = [&](const std::vector<sample>& samples) {
+    std::vector<double> total, call, after;
+    for (const auto& s : samples) {
+      auto start = started_at(s.id);
+      total.push_back(ms(start - s.called));
+      call.push_back(ms(s.returned - s.called));
+      after.push_back(ms(start - s.returned));
+    }
+    auto out = latency_summary(total);
+    out["enqueue_call_p50_ms"] = latency_summary(call)["p50_ms"];
+    out["after_enqueue_p50_ms"] = latency_summary(after)["p50_ms"];
+    out["after_enqueue_p99_ms"] = latency_summary(after)["p99_ms"];
+    return out;
+  };
+
+  std::vector<sample> paced;
   auto next = clock_type::now();
   for (int i = 0; i < a.samples; ++i) {
     auto t0 = clock_type::now();
-    paced.emplace_back(db.enqueue(job), t0);
+    auto id = db.enqueue(job);
+    paced.push_back({id, t0, clock_type::now()});
     std::this_thread::sleep_until(next += a.pace);
   }
-  std::vector<double> paced_ms;
-  for (const auto& [id, t0] : paced)
-    paced_ms.push_back(std::chrono::duration<double, std::milli>(started_at(id) - t0).count());
-  std::cerr << "paced: " << paced_ms.size() << " samples\n";
+  auto paced_summary = summarise(paced);
+  std::cerr << "paced: " << paced.size() << " samples\n";
 
-  std::vector<double> closed_ms;
+  std::vector<sample> closed;
   for (int i = 0; i < a.samples; ++i) {
     auto t0 = clock_type::now();
     auto id = db.enqueue(job);
-    closed_ms.push_back(std::chrono::duration<double, std::milli>(started_at(id) - t0).count());
+    closed.push_back({id, t0, clock_type::now()});
+    started_at(id);
   }
   n.stop();
   return {{"pace_ms", a.pace.count()},
-          {"paced", latency_summary(paced_ms)},
-          {"closed_loop", latency_summary(closed_ms)}};
+          {"paced", paced_summary},
+          {"closed_loop", summarise(closed)}};
 }
 
 } // namespace leasehold::bench

@@ -4,10 +4,7 @@
 
 namespace leasehold {
 
-handler_pool::handler_pool(size_t threads) {
-  for (size_t i = 0; i < threads; ++i)
-    threads_.emplace_back([this] { run(); });
-}
+handler_pool::handler_pool(size_t max_threads) : max_threads_(max_threads) {}
 
 handler_pool::~handler_pool() {
   {
@@ -23,8 +20,16 @@ void handler_pool::submit(std::function<void()> task) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     tasks_.push_back(std::move(task));
+    // Every waiting task needs a thread: start one unless enough are idle.
+    if (!stopping_ && idle_ < tasks_.size() && threads_.size() < max_threads_)
+      threads_.emplace_back([this] { run(); });
   }
   cv_.notify_one();
+}
+
+size_t handler_pool::thread_count() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return threads_.size();
 }
 
 void handler_pool::run() {
@@ -34,7 +39,9 @@ void handler_pool::run() {
     std::function<void()> task;
     {
       std::unique_lock<std::mutex> lock{mtx_};
+      ++idle_;
       cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      --idle_;
       if (tasks_.empty())
         return;
       task = std::move(tasks_.front());

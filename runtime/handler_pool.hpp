@@ -11,16 +11,20 @@
 namespace leasehold {
 
 /// Threads that run job handlers, which may block (sleep, external
-/// programs), away from CAF's scheduler threads. One thread per slot of the
-/// node's concurrency.
+/// programs), away from CAF's scheduler threads. Up to one thread per slot
+/// of the node's concurrency, started when a task finds no idle thread: a
+/// node with many slots but few blocking jobs keeps few threads.
 class handler_pool {
 public:
-  explicit handler_pool(size_t threads);
+  explicit handler_pool(size_t max_threads);
   ~handler_pool(); // runs what is queued, then joins
   handler_pool(const handler_pool&) = delete;
   handler_pool& operator=(const handler_pool&) = delete;
 
   void submit(std::function<void()> task);
+
+  /// Threads started so far.
+  size_t thread_count();
 
 private:
   void run();
@@ -29,6 +33,8 @@ private:
   std::condition_variable cv_;
   std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
+  size_t max_threads_;
+  size_t idle_ = 0; // threads waiting for a task
   std::vector<std::thread> threads_;
 };
 

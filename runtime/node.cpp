@@ -128,6 +128,11 @@ void node::start() {
   impl_ = std::make_unique<impl>();
   register_messages(impl_->sys_cfg);
   impl_->sys_cfg.set("scheduler.max-threads", cfg_.scheduler_threads);
+  // CAF's idle workers first spin, then poll with 50us sleeps for 25ms, then
+  // wait on a condition variable. The sleeping polls cost a context switch
+  // each and took a tenth of the node's CPU under load; skip them. Work from
+  // other threads still wakes a waiting worker at once.
+  impl_->sys_cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
   impl_->sys = std::make_unique<caf::actor_system>(impl_->sys_cfg);
 
   auto queues = cfg_.effective_queues();
