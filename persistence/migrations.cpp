@@ -13,6 +13,8 @@ const std::vector<migration>& all_migrations() {
     {5, "hot_renewals", migration_sql::m005_hot_renewals},
     {6, "run_progress", migration_sql::m006_run_progress},
     {7, "claim_without_fk_check", migration_sql::m007_claim_without_fk_check},
+    {8, "correlation_index_skips_running",
+     migration_sql::m008_correlation_index_skips_running},
   };
   return list;
 }

@@ -12,5 +12,10 @@ SELECT coalesce(jsonb_agg(jsonb_build_object(
       'finished_at', r.finished_at) ORDER BY r.attempt)
     FROM leasehold.job_runs AS r WHERE r.job_id = j.id), '[]'))
   ORDER BY j.created_at, j.id), '[]')::text
-FROM leasehold.jobs AS j
-WHERE j.correlation_id = $1
+-- Two branches because the correlation index leaves out running jobs
+-- (migration 008); those few are found through jobs_running_idx.
+FROM (SELECT * FROM leasehold.jobs
+      WHERE correlation_id = $1 AND status <> 'running'
+      UNION ALL
+      SELECT * FROM leasehold.jobs
+      WHERE correlation_id = $1 AND status = 'running') AS j

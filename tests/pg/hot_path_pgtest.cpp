@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -36,7 +37,7 @@ std::string thread_name() {
 
 BOOST_FIXTURE_TEST_SUITE(hot_path, pg_fixture)
 
-BOOST_AUTO_TEST_CASE(the_claim_plan_scans_no_whole_table) {
+BOOST_AUTO_TEST_CASE(claim_and_chain_plans_scan_no_whole_table) {
   // 50,000 queued jobs: enough for the planner to prefer a hash join over a
   // full scan of jobs if the statement lets it.
   db.execute("INSERT INTO leasehold.jobs (type) SELECT 'noop' FROM generate_series(1, 50000)");
@@ -51,6 +52,11 @@ BOOST_AUTO_TEST_CASE(the_claim_plan_scans_no_whole_table) {
     }
   }
   db.execute("DEALLOCATE claim_plan");
+  // Looking up a chain stays on indexes too, running jobs included.
+  db.execute("PREPARE chain_plan(text) AS " + read_sql("observe_chain.sql"));
+  auto plan = value("EXPLAIN (FORMAT JSON) EXECUTE chain_plan('order-17')");
+  BOOST_TEST(plan.find("Seq Scan") == std::string::npos, plan);
+  db.execute("DEALLOCATE chain_plan");
 }
 
 BOOST_AUTO_TEST_CASE(non_blocking_handlers_run_on_the_executor_thread) {
@@ -100,6 +106,36 @@ BOOST_AUTO_TEST_CASE(a_burst_is_drained_in_batches_every_attempt_recorded) {
   auto completions = count("SELECT count(DISTINCT finished_at) FROM leasehold.job_runs");
   BOOST_TEST(claims <= 4000 / 20, claims << " claims");
   BOOST_TEST(completions <= 4000 / 10, completions << " completion writes");
+}
+
+BOOST_AUTO_TEST_CASE(a_chain_lists_running_jobs_too) {
+  // The correlation index leaves running jobs out (migration 008).
+  for (const auto& [type, payload] : {std::pair{"sleep", R"({"ms": 5000})"},
+                                      std::pair{"noop", "{}"}}) {
+    new_job j;
+    j.type = type;
+    j.payload = payload;
+    j.correlation_id = "order-17";
+    db.enqueue(j);
+  }
+  auto handlers = std::make_shared<handler_registry>();
+  add_builtin_handlers(*handlers);
+  node n{fast_node_config(), handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until(
+    [&] {
+      return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'running'") == 1
+             && count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 1;
+    },
+    10s));
+  auto chain = nlohmann::json::parse(db.chain_json("order-17"));
+  n.stop(); // the sleep is cut short; the chain was read while it ran
+  std::set<std::string> statuses;
+  for (const auto& job : chain)
+    statuses.insert(job["status"].get<std::string>());
+  BOOST_TEST(chain.size() == 2u);
+  BOOST_TEST(statuses.count("running") == 1u);
+  BOOST_TEST(statuses.count("succeeded") == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
