@@ -126,14 +126,6 @@ void complete_runs(pqxx::work& tx, const std::vector<int64_t>& job_ids) {
   tx.exec_prepared("run_complete_check", ids);
 }
 
-nlohmann::json optional_json(const std::optional<std::string>& x) {
-  return x ? nlohmann::json(*x) : nlohmann::json(nullptr);
-}
-
-nlohmann::json optional_json(const std::optional<int32_t>& x) {
-  return x ? nlohmann::json(*x) : nlohmann::json(nullptr);
-}
-
 } // namespace
 
 struct store::impl {
@@ -408,6 +400,40 @@ int64_t store::enqueue(const new_job& job) {
   });
 }
 
+namespace {
+
+// Appends `"key":value` for a field that is set; absent fields take the
+// statement's defaults.
+template <class T>
+void append_field(std::string& out, const char* key, const std::optional<T>& value) {
+  if (!value)
+    return;
+  out += ",\"";
+  out += key;
+  out += "\":";
+  out += nlohmann::json(*value).dump();
+}
+
+// One job as a JSON object, written straight into `out`: the payload is
+// already JSON text, so it is checked (not parsed into a tree) and copied.
+void append_job_json(std::string& out, const new_job& j, size_t index) {
+  if (!nlohmann::json::accept(j.payload))
+    throw store_invalid_input("job " + std::to_string(index + 1)
+                              + ": payload is not valid JSON");
+  out += "{\"type\":";
+  out += nlohmann::json(j.type).dump();
+  out += ",\"payload\":";
+  out += j.payload;
+  append_field(out, "queue", j.queue);
+  append_field(out, "priority", j.priority);
+  append_field(out, "max_attempts", j.max_attempts);
+  append_field(out, "run_at", j.run_at);
+  append_field(out, "correlation_id", j.correlation_id);
+  out += '}';
+}
+
+} // namespace
+
 std::vector<int64_t> store::enqueue_many(const std::vector<new_job>& jobs) {
   // Large enough to amortise round trips, small enough to bound the size of
   // one JSON parameter.
@@ -416,19 +442,16 @@ std::vector<int64_t> store::enqueue_many(const std::vector<new_job>& jobs) {
     std::vector<int64_t> ids;
     ids.reserve(jobs.size());
     pqxx::work tx{impl_->conn};
+    std::string rows;
     for (size_t start = 0; start < jobs.size(); start += chunk) {
-      auto rows = nlohmann::json::array();
+      rows.assign(1, '[');
       for (size_t i = start; i < std::min(jobs.size(), start + chunk); ++i) {
-        const auto& j = jobs[i];
-        rows.push_back({{"type", j.type},
-                        {"payload", nlohmann::json::parse(j.payload)},
-                        {"queue", optional_json(j.queue)},
-                        {"priority", optional_json(j.priority)},
-                        {"max_attempts", optional_json(j.max_attempts)},
-                        {"run_at", optional_json(j.run_at)},
-                        {"correlation_id", optional_json(j.correlation_id)}});
+        if (i != start)
+          rows += ',';
+        append_job_json(rows, jobs[i], i);
       }
-      for (const auto& r : tx.exec_prepared("job_insert_many", rows.dump()))
+      rows += ']';
+      for (const auto& r : tx.exec_prepared("job_insert_many", rows))
         ids.push_back(r[0].as<int64_t>());
     }
     tx.commit();

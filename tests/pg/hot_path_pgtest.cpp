@@ -138,4 +138,31 @@ BOOST_AUTO_TEST_CASE(a_chain_lists_running_jobs_too) {
   BOOST_TEST(statuses.count("succeeded") == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(bulk_enqueue_gives_consecutive_v7_correlation_ids) {
+  std::vector<new_job> jobs(3);
+  for (auto& j : jobs)
+    j.type = "noop";
+  jobs[1].correlation_id = "mine";
+  db.enqueue_many(jobs);
+  db.enqueue_many(jobs);
+  auto generated = count("SELECT count(DISTINCT correlation_id) FROM leasehold.jobs"
+                         " WHERE correlation_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}"
+                         "-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'");
+  BOOST_TEST(generated == 4); // two per batch, all different
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE correlation_id = 'mine'") == 2);
+  // In id order, the generated ids of a batch sort in the same order.
+  BOOST_TEST(count("SELECT count(*) FROM (SELECT correlation_id, lag(correlation_id)"
+                   " OVER (ORDER BY id) AS before FROM leasehold.jobs"
+                   " WHERE correlation_id <> 'mine') AS s WHERE before > correlation_id") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_bulk_payload_that_is_not_json_writes_nothing) {
+  std::vector<new_job> jobs(2);
+  jobs[0].type = "noop";
+  jobs[1].type = "noop";
+  jobs[1].payload = R"(1}, {"type": "smuggled")"; // would add a row if spliced blindly
+  BOOST_CHECK_THROW(db.enqueue_many(jobs), store_invalid_input);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
