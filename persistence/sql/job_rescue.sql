@@ -5,14 +5,7 @@
 -- attempt's run row gets outcome 'expired'. SKIP LOCKED lets every node run
 -- this concurrently without double work; the old owner's later writes are
 -- fenced out because the job is no longer 'running' under its attempt.
-WITH expired AS (
-  SELECT id FROM leasehold.jobs
-  WHERE status = 'running'
-    AND heartbeat_at < now() - $1::bigint * interval '1 millisecond'
-  ORDER BY heartbeat_at
-  LIMIT 1000
-  FOR UPDATE SKIP LOCKED
-), rescued AS (
+WITH rescued AS (
   UPDATE leasehold.jobs AS j
   SET status = CASE WHEN j.attempts >= j.max_attempts
                THEN 'failed' ELSE 'queued' END,
@@ -28,8 +21,15 @@ WITH expired AS (
       locked_by = CASE WHEN j.attempts >= j.max_attempts THEN j.locked_by END,
       heartbeat_at = NULL,
       updated_at = now()
-  FROM expired
-  WHERE j.id = expired.id
+  -- An id array, not a join: the planner could otherwise hash-join a scan
+  -- of the whole table (see job_claim.sql).
+  WHERE j.id = ANY (ARRAY(
+    SELECT id FROM leasehold.jobs
+    WHERE status = 'running'
+      AND heartbeat_at < now() - $1::bigint * interval '1 millisecond'
+    ORDER BY heartbeat_at
+    LIMIT 1000
+    FOR UPDATE SKIP LOCKED))
   RETURNING j.id, j.attempts
 ), runs AS (
   UPDATE leasehold.job_runs AS r
