@@ -17,8 +17,8 @@ using clock_type = std::chrono::steady_clock;
 struct bench_args {
   std::string url;
   int64_t jobs = 10000;
-  int nodes = 1;
-  int32_t concurrency = 50;
+  int nodes = 2;
+  int32_t concurrency = 1000;
   int samples = 200;
   std::chrono::milliseconds pace{50};
   std::vector<int64_t> depths = {10000, 100000, 1000000};
