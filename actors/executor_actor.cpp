@@ -33,12 +33,13 @@ nlohmann::json job_fields(const claimed_job& job) {
           {"trace_id", job.trace_id}};
 }
 
-// Runs the handler on a pool thread; never throws.
-job_outcome run_handler(const claimed_job& job, const executor_config& cfg,
+// Runs `handler` (null: the type has none) on the calling thread; never
+// throws.
+job_outcome run_handler(const claimed_job& job, const registered_handler* handler,
+                        const executor_config& cfg,
                         const std::shared_ptr<std::atomic<bool>>& cancel) {
   job_outcome out;
   out.lease = {job.id, job.attempt};
-  const auto* handler = cfg.handlers->find(job.type);
   handler_result result;
   job_context ctx{job, cfg.worker_id, cancel};
   auto started = std::chrono::steady_clock::now();
@@ -152,14 +153,15 @@ executor_actor_impl(self_ptr self, claimed_job job, executor_config cfg,
   const auto* handler = cfg.handlers->find(job.type);
   if (handler == nullptr || handler->mode == handler_mode::non_blocking) {
     // Nothing to wait for: run it here and write the outcome right away.
-    write_outcome(self, job, store, supervisor, run_handler(job, cfg, cancel));
+    write_outcome(self, job, store, supervisor, run_handler(job, handler, cfg, cancel));
   } else {
     executor_actor handle = caf::actor_cast<executor_actor>(self);
     auto task_cfg = cfg;
     task_cfg.pool.reset(); // a queued task must not keep its own pool alive
-    cfg.pool->submit([job, task_cfg, cancel, handle] {
+    // The registry is read-only and task_cfg keeps it alive: the pointer holds.
+    cfg.pool->submit([job, handler, task_cfg, cancel, handle] {
       caf::anon_send(handle, done_atom::value,
-                     run_handler(job, task_cfg, cancel));
+                     run_handler(job, handler, task_cfg, cancel));
     });
   }
   return {

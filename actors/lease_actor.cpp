@@ -89,8 +89,9 @@ bool claim_should_wait(int32_t capacity, int32_t free,
                        std::chrono::milliseconds coalesce) {
   if (free <= 0)
     return true;
-  // Idle, or a quarter free: claim now. Otherwise wait, but not for long.
-  if (free == capacity || free >= std::max(1, capacity / 4))
+  // A quarter free (an idle queue always is): claim now. Otherwise wait,
+  // but not for long.
+  if (free >= std::max(1, capacity / 4))
     return false;
   return waited < coalesce;
 }

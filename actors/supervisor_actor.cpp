@@ -1,6 +1,7 @@
 #include "actors/supervisor_actor.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -32,16 +33,22 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
                                           st.store);
 }
 
+// Every core actor, in one place: stopping, recognising and listing them
+// all read this.
+std::vector<caf::actor> core_actors(const supervisor_state& st) {
+  return {caf::actor_cast<caf::actor>(st.store), caf::actor_cast<caf::actor>(st.lease),
+          caf::actor_cast<caf::actor>(st.heartbeat), caf::actor_cast<caf::actor>(st.reaper),
+          caf::actor_cast<caf::actor>(st.writer)};
+}
+
 // Ends the core actors without counting their exits as failures.
 void stop_core(self_ptr self, const caf::error& reason) {
   auto& st = self->state;
-  for (auto addr : {st.lease.address(), st.heartbeat.address(),
-                    st.reaper.address(), st.store.address(),
-                    st.writer.address()}) {
-    if (!addr)
+  for (const auto& core : core_actors(st)) {
+    if (!core)
       continue;
-    self->demonitor(addr);
-    self->send_exit(addr, reason);
+    self->demonitor(core.address());
+    self->send_exit(core, reason);
   }
   st.lease = nullptr;
   st.heartbeat = nullptr;
@@ -51,10 +58,9 @@ void stop_core(self_ptr self, const caf::error& reason) {
 }
 
 bool is_core(self_ptr self, const caf::actor_addr& addr) {
-  auto& st = self->state;
-  return addr == st.store.address() || addr == st.lease.address()
-         || addr == st.heartbeat.address() || addr == st.reaper.address()
-         || addr == st.writer.address();
+  auto cores = core_actors(self->state);
+  return std::any_of(cores.begin(), cores.end(),
+                     [&](const caf::actor& core) { return core && core.address() == addr; });
 }
 
 void quit_now(self_ptr self, const caf::error& reason) {
@@ -230,12 +236,7 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       self->state.restart_streak = 0; // work flows again
     },
     [=](core_atom) {
-      auto& st = self->state;
-      return std::vector<caf::actor>{caf::actor_cast<caf::actor>(st.store),
-                                     caf::actor_cast<caf::actor>(st.lease),
-                                     caf::actor_cast<caf::actor>(st.heartbeat),
-                                     caf::actor_cast<caf::actor>(st.reaper),
-                                     caf::actor_cast<caf::actor>(st.writer)};
+      return core_actors(self->state);
     },
     [=](stats_atom) {
       auto s = self->state.stats;

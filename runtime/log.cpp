@@ -68,9 +68,9 @@ bool enabled(level lvl) {
 }
 
 void write(level lvl, std::string_view msg, const nlohmann::json& fields) {
-  auto& l = logger();
-  if (!l.should_log(to_spdlog(lvl)))
+  if (!enabled(lvl))
     return;
+  auto& l = logger();
   nlohmann::json line = {{"msg", msg}};
   if (!worker_id_field.empty())
     line["worker_id"] = worker_id_field;

@@ -178,28 +178,27 @@ leasehold_round() {
   done
 }
 
-graphile_round() {
-  local r="$1" log="$logs/r$1-graphile"
-  cd "$peers/bench/graphile"
-  record "$r" graphile throughput "${GW_PARALLELISM:-4}x24 lq500" \
-    "$(JOBS="$jobs" GW_PARALLELISM="${GW_PARALLELISM:-4}" run "$log-perf" "$node22" perf.mjs)"
+# One peer's round: its throughput driver, then paced and closed-loop latency.
+#   peer_round <round> <system> <throughput label> <latency label suffix> [VAR=value ...]
+peer_round() {
+  local r="$1" sys="$2" label="$3" lat_suffix="$4" log="$logs/r$1-$2" m
+  shift 4
+  cd "$peers/bench/$sys"
+  # The command substitution is a subshell: the exported settings end with it.
+  # shellcheck disable=SC2163  # "$@" holds VAR=value settings, exported as given
+  record "$r" "$sys" throughput "$label" \
+    "$(export JOBS="$jobs" "$@"; run "$log-perf" "$node22" perf.mjs)"
   for m in paced closed; do
-    record "$r" graphile latency "$m" \
+    record "$r" "$sys" latency "$m$lat_suffix" \
       "$(LAT_MODE=$m LAT_SAMPLES="$samples" LAT_GAP_MS=50 run "$log-lat-$m" "$node22" latency.mjs)"
   done
   cd "$root"
 }
-
+graphile_round() {
+  peer_round "$1" graphile "${GW_PARALLELISM:-4}x24 lq500" "" GW_PARALLELISM="${GW_PARALLELISM:-4}"
+}
 pgboss_round() {
-  local r="$1" log="$logs/r$1-pgboss"
-  cd "$peers/bench/pgboss"
-  record "$r" pgboss throughput "${PB_PROCS:-2}p b100 lc4 burst" \
-    "$(JOBS="$jobs" PB_PROCS="${PB_PROCS:-2}" run "$log-perf" "$node22" perf.mjs)"
-  for m in paced closed; do
-    record "$r" pgboss latency "$m notify" \
-      "$(LAT_MODE=$m LAT_SAMPLES="$samples" LAT_GAP_MS=50 run "$log-lat-$m" "$node22" latency.mjs)"
-  done
-  cd "$root"
+  peer_round "$1" pgboss "${PB_PROCS:-2}p b100 lc4 burst" " notify" PB_PROCS="${PB_PROCS:-2}"
 }
 
 pg_version="$(psqlx postgres -Atc 'SHOW server_version')"

@@ -113,7 +113,7 @@ BOOST_AUTO_TEST_CASE(a_killed_nodes_jobs_finish_elsewhere_and_it_ends_stopped) {
   victim->wait(2000);
   auto rescuer = start_node();
   BOOST_REQUIRE(wait_until(
-    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 4; }, 15s));
+    [&] { return succeeded() == 4; }, 15s));
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE worker_id = '" + victim_id
                    + "' AND outcome = 'expired'") == 4);
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE worker_id <> '" + victim_id

@@ -45,8 +45,7 @@ void add_instance(store& db, const std::string& id, const std::string& type,
 BOOST_FIXTURE_TEST_SUITE(diagnosis, pg_fixture)
 
 BOOST_AUTO_TEST_CASE(each_failure_raises_its_alert_and_leads_to_its_cause) {
-  auto handlers = std::make_shared<handler_registry>();
-  add_builtin_handlers(*handlers);
+  auto handlers = builtin_handlers();
   auto cfg = fast_node_config();
   cfg.reap_interval = 1h; // keep the injected stuck job stuck
   cfg.stale_after = 1h;

@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(non_blocking_handlers_run_on_the_executor_thread) {
   node n{fast_node_config(), handlers};
   n.start();
   BOOST_REQUIRE(wait_until(
-    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 2; },
+    [&] { return succeeded() == 2; },
     10s));
   n.stop();
   BOOST_TEST(ran_on["slow"] == "lh.handler");
@@ -107,14 +107,13 @@ BOOST_AUTO_TEST_CASE(non_blocking_handlers_run_on_the_executor_thread) {
 BOOST_AUTO_TEST_CASE(a_burst_is_drained_in_batches_every_attempt_recorded) {
   db.execute("INSERT INTO leasehold.jobs (type) SELECT 'noop' FROM generate_series(1, 4000)");
   db.execute("ANALYZE leasehold.jobs");
-  auto handlers = std::make_shared<handler_registry>();
-  add_builtin_handlers(*handlers);
+  auto handlers = builtin_handlers();
   auto cfg = fast_node_config();
   cfg.concurrency = 400;
   node n{cfg, handlers};
   n.start();
   BOOST_REQUIRE(wait_until(
-    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 4000; },
+    [&] { return succeeded() == 4000; },
     30s));
   n.stop();
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 4000);
@@ -137,14 +136,13 @@ BOOST_AUTO_TEST_CASE(a_chain_lists_running_jobs_too) {
     j.correlation_id = "order-17";
     db.enqueue(j);
   }
-  auto handlers = std::make_shared<handler_registry>();
-  add_builtin_handlers(*handlers);
+  auto handlers = builtin_handlers();
   node n{fast_node_config(), handlers};
   n.start();
   BOOST_REQUIRE(wait_until(
     [&] {
       return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'running'") == 1
-             && count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 1;
+             && succeeded() == 1;
     },
     10s));
   auto chain = nlohmann::json::parse(db.chain_json("order-17"));

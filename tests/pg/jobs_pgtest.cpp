@@ -10,25 +10,15 @@ using namespace leasehold;
 using namespace leasehold::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::shared_ptr<handler_registry> builtins() {
-  auto r = std::make_shared<handler_registry>();
-  add_builtin_handlers(*r);
-  return r;
-}
-
-} // namespace
-
 BOOST_FIXTURE_TEST_SUITE(job_outcomes, pg_fixture)
 
 BOOST_AUTO_TEST_CASE(noop_jobs_succeed_once_with_a_run_and_trace_id_each) {
   for (int i = 0; i < 50; ++i)
     enqueue(db, "noop");
-  node n{fast_node_config(), builtins()};
+  node n{fast_node_config(), builtin_handlers()};
   n.start();
   BOOST_REQUIRE(wait_until(
-    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 50; },
+    [&] { return succeeded() == 50; },
     10s));
   auto me = n.worker_id();
   n.stop();
@@ -47,7 +37,7 @@ BOOST_AUTO_TEST_CASE(failures_retry_with_backoff_then_die_with_max_attempts_exce
   auto id = enqueue(db, "fail", R"({"message":"disk full"})", 4);
   auto cfg = fast_node_config();
   cfg.retry_base = 100ms;
-  node n{cfg, builtins()};
+  node n{cfg, builtin_handlers()};
   n.start();
   auto where = " WHERE id = " + std::to_string(id);
   BOOST_REQUIRE(wait_until(
@@ -76,7 +66,7 @@ BOOST_AUTO_TEST_CASE(failures_retry_with_backoff_then_die_with_max_attempts_exce
 BOOST_AUTO_TEST_CASE(unknown_type_and_bad_payload_fail_at_once_as_precondition_failed) {
   auto unknown = enqueue(db, "no_such_type", "{}", 5);
   auto bad = enqueue(db, "sleep", R"({"ms":"soon"})", 5);
-  node n{fast_node_config(), builtins()};
+  node n{fast_node_config(), builtin_handlers()};
   n.start();
   BOOST_REQUIRE(wait_until(
     [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'failed'") == 2; },
@@ -92,7 +82,7 @@ BOOST_AUTO_TEST_CASE(unknown_type_and_bad_payload_fail_at_once_as_precondition_f
 }
 
 BOOST_AUTO_TEST_CASE(children_inherit_the_correlation_id_and_only_on_success) {
-  auto handlers = builtins();
+  auto handlers = builtin_handlers();
   handlers->add("parent", [](job_context& ctx) {
     ctx.enqueue("noop", {{"from", ctx.job_id()}});
     ctx.enqueue("noop", {{"from", ctx.job_id()}}, "other");
@@ -110,7 +100,7 @@ BOOST_AUTO_TEST_CASE(children_inherit_the_correlation_id_and_only_on_success) {
   node n{fast_node_config(), handlers};
   n.start();
   BOOST_REQUIRE(wait_until(
-    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 2; },
+    [&] { return succeeded() == 2; },
     10s));
   n.stop();
   BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE parent_id = "
@@ -122,7 +112,7 @@ BOOST_AUTO_TEST_CASE(children_inherit_the_correlation_id_and_only_on_success) {
 BOOST_AUTO_TEST_CASE(notify_wakes_an_idle_node_long_before_its_poll) {
   auto cfg = fast_node_config();
   cfg.poll_interval = 30s;
-  node n{cfg, builtins()};
+  node n{cfg, builtin_handlers()};
   n.start();
   std::this_thread::sleep_for(300ms); // let it go idle after the first poll
   auto id = enqueue(db, "noop");
@@ -145,10 +135,10 @@ BOOST_AUTO_TEST_CASE(queues_and_priorities_are_respected) {
   auto other_id = db.enqueue(elsewhere);
   auto cfg = fast_node_config();
   cfg.queues = {{"default", 1}};
-  node n{cfg, builtins()};
+  node n{cfg, builtin_handlers()};
   n.start();
   BOOST_REQUIRE(wait_until(
-    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") == 2; },
+    [&] { return succeeded() == 2; },
     5s));
   std::this_thread::sleep_for(300ms);
   n.stop();

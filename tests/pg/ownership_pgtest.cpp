@@ -134,8 +134,7 @@ BOOST_AUTO_TEST_CASE(an_expired_lease_is_rescued_and_run_again_elsewhere) {
              " WHERE id = " + id);
   db.execute("INSERT INTO leasehold.job_runs (job_id, attempt, worker_id)"
              " VALUES (" + id + ", 1, 'dead-node')");
-  auto handlers = std::make_shared<handler_registry>();
-  add_builtin_handlers(*handlers);
+  auto handlers = builtin_handlers();
   auto cfg = fast_node_config();
   cfg.retry_base = 10ms;
   node n{cfg, handlers};

@@ -36,12 +36,11 @@ BOOST_AUTO_TEST_CASE(the_node_survives_a_restart_and_every_job_finishes_once) {
     j.payload = R"({"ms":20})";
   }
   db.enqueue_many(jobs);
-  auto handlers = std::make_shared<handler_registry>();
-  add_builtin_handlers(*handlers);
+  auto handlers = builtin_handlers();
   node n{fast_node_config(), handlers};
   n.start();
   BOOST_REQUIRE(wait_until(
-    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'") >= 50; },
+    [&] { return succeeded() >= 50; },
     10s));
   restart_postgres();
   // A fresh connection for the checks: the fixture's died with the server.

@@ -67,8 +67,7 @@ std::string run_status(pg_fixture& pg, int64_t run) {
 }
 
 std::shared_ptr<handler_registry> run_handlers() {
-  auto h = std::make_shared<handler_registry>();
-  add_builtin_handlers(*h);
+  auto h = builtin_handlers();
   h->add("run_done", [](job_context&) { return handler_result::success(); });
   // Fails its first attempt when the payload says so.
   h->add("flaky", [](job_context& ctx) {

@@ -13,8 +13,7 @@ using namespace std::chrono_literals;
 BOOST_FIXTURE_TEST_SUITE(supervision, pg_fixture)
 
 BOOST_AUTO_TEST_CASE(a_crashed_core_actor_is_restarted_and_counted) {
-  auto handlers = std::make_shared<handler_registry>();
-  add_builtin_handlers(*handlers);
+  auto handlers = builtin_handlers();
   node n{fast_node_config(), handlers};
   n.start();
   // persistence, lease, heartbeat, reaper, completion writer

@@ -29,6 +29,16 @@ int64_t pg_fixture::count(const std::string& sql) {
   return std::stoll(db.query_value(sql).value_or("0"));
 }
 
+int64_t pg_fixture::succeeded() {
+  return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'");
+}
+
+std::shared_ptr<handler_registry> builtin_handlers() {
+  auto handlers = std::make_shared<handler_registry>();
+  add_builtin_handlers(*handlers);
+  return handlers;
+}
+
 node_config fast_node_config() {
   using namespace std::chrono_literals;
   node_config cfg;

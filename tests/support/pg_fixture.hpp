@@ -3,9 +3,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "persistence/store.hpp"
+#include "runtime/handler_registry.hpp"
 #include "runtime/node.hpp"
 
 /// Shared helpers for tests against a real Postgres (LEASEHOLD_TEST_DSN).
@@ -22,7 +24,12 @@ struct pg_fixture {
   /// A single value as text ("" for NULL).
   std::string value(const std::string& sql);
   int64_t count(const std::string& sql);
+  /// Jobs with status succeeded.
+  int64_t succeeded();
 };
+
+/// A registry with the built-in handlers (noop, sleep, fail).
+std::shared_ptr<handler_registry> builtin_handlers();
 
 /// Node settings that make tests fast: 100ms heartbeats and polls, 1s TTL,
 /// 20ms retry base, 5s stop timeout, no migration (the fixture did it).
