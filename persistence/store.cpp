@@ -178,9 +178,10 @@ std::vector<claimed_job> store::claim(const std::string& worker_id,
                                       const std::string& queue,
                                       int32_t limit) {
   return translate_errors("job_claim", [&] {
-    pqxx::work tx{impl_->conn};
+    // One statement is its own transaction: no BEGIN/COMMIT round trips,
+    // which are most of a single claim's latency on an idle machine.
+    pqxx::nontransaction tx{impl_->conn};
     auto rows = tx.exec_prepared("job_claim", worker_id, queue, limit);
-    tx.commit();
     std::vector<claimed_job> jobs;
     jobs.reserve(rows.size());
     for (const auto& r : rows) {
@@ -391,11 +392,11 @@ rescue_reply store::rescue_expired(const rescue_request& req) {
 
 int64_t store::enqueue(const new_job& job) {
   return translate_errors("job_insert", [&] {
-    pqxx::work tx{impl_->conn};
+    // One INSERT is atomic on its own: autocommit saves two round trips.
+    pqxx::nontransaction tx{impl_->conn};
     auto row = tx.exec_prepared1("job_insert", job.type, job.payload, job.queue,
                                  job.priority, job.max_attempts, job.run_at,
                                  job.correlation_id);
-    tx.commit();
     return row[0].as<int64_t>();
   });
 }
