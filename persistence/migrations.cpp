@@ -15,6 +15,7 @@ const std::vector<migration>& all_migrations() {
     {7, "claim_without_fk_check", migration_sql::m007_claim_without_fk_check},
     {8, "correlation_index_skips_running",
      migration_sql::m008_correlation_index_skips_running},
+    {9, "runs_written_once", migration_sql::m009_runs_written_once},
   };
   return list;
 }

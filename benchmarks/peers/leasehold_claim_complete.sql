@@ -2,19 +2,19 @@
 -- real schema, so "the raw limit of leasehold's statements" can be set beside
 -- the reference raw/claim_complete.sql (minimal table) and beside a node.
 -- Mirrors (scripts/bench-peers.sh warns when these files change):
---   persistence/sql/job_claim.sql             sha256 2ee4d85eb561
---   persistence/sql/job_complete_success.sql  sha256 1eeab848ccf3
+--   persistence/sql/job_claim.sql             sha256 ca516b0391ef
+--   persistence/sql/job_complete_success.sql  sha256 32c2c9b03fed
 -- To update: paste the two statements below again and replace their
 -- parameters ($1 = 'w' || client_id, claim $2 = 'default', claim $3 = the
 -- pgbench variable n, complete $2 = the gset variable done cast to jsonb,
--- $3 = 'infinity', $4 = false); keep the claim's final SELECT folded to one
--- row for gset; then put the new sha256 prefixes above
--- (sha256sum FILE | cut -c1-12). No colon-variables in comments: pgbench
--- would substitute them.
+-- $3 = 'infinity', $4 = false); keep the claim's
+-- final SELECT folded to one row for gset; then put the new sha256 prefixes
+-- above (sha256sum FILE | cut -c1-12). No colon-variables in comments:
+-- pgbench would substitute them.
 -- Run with: pgbench -M prepared -D n=<batch> -f leasehold_claim_complete.sql
 -- Like the node, each statement is its own (autocommit) transaction.
 
--- job_claim.sql: claim n jobs and open their job_runs rows.
+-- job_claim.sql: claim n jobs (their job_runs rows are written at the end).
 WITH claimed AS (
   UPDATE leasehold.jobs AS j
   SET status = 'running', locked_by = 'w' || :client_id, locked_at = now(),
@@ -29,21 +29,16 @@ WITH claimed AS (
     FOR UPDATE SKIP LOCKED))
   RETURNING j.id, j.type, j.queue, j.payload::text AS payload, j.attempts,
             j.max_attempts, j.correlation_id, j.trace_id, j.priority, j.run_at
-), runs AS (
-  INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id)
-  SELECT id, attempts, 'w' || :client_id, trace_id FROM claimed
 )
 -- the node's final SELECT (same columns, same order), folded into one row
-SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'attempt', attempts)), '[]') AS done,
+SELECT coalesce(jsonb_agg(jsonb_build_array(id, attempts)), '[]') AS done,
        json_agg(json_build_array(id, type, queue, payload, attempts, max_attempts,
                                  correlation_id, trace_id) ORDER BY priority, run_at, id) AS got
 FROM claimed
 \gset
 
--- job_complete_success.sql: fenced completion of the batch + its job_runs rows.
-WITH input AS (
-  SELECT * FROM jsonb_to_recordset(:done::jsonb) AS t (id bigint, attempt integer)
-), done AS (
+-- job_complete_success.sql: fenced completion of the batch + one job_runs row each.
+WITH done AS (
   UPDATE leasehold.jobs AS j
   SET status = CASE WHEN j.trace_id IS NULL AND j.created_at >= 'infinity'::timestamptz
                          AND false::boolean
@@ -57,20 +52,21 @@ WITH input AS (
                                   AND false::boolean
                         THEN 'trace_policy' END,
       finished_at = now(), updated_at = now()
-  FROM input AS i
+  FROM (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt
+        FROM jsonb_array_elements(:done::jsonb) AS p) AS i
   WHERE j.id = i.id AND j.locked_by = 'w' || :client_id AND j.attempts = i.attempt
     AND j.status = 'running'
-  RETURNING j.id, j.attempts,
-            j.trace_id IS NULL AND j.created_at >= 'infinity'::timestamptz AS violates
+  RETURNING j.id, j.attempts, j.trace_id, j.locked_at,
+            j.trace_id IS NULL AND j.created_at >= 'infinity'::timestamptz AS violates,
+            j.run_id IS NOT NULL AS in_run
 ), runs AS (
-  UPDATE leasehold.job_runs AS r
-  SET finished_at = now(),
-      outcome = CASE WHEN d.violates AND false::boolean
-                THEN 'failed' ELSE 'succeeded' END,
-      error = CASE WHEN d.violates AND false::boolean
-              THEN 'succeeded without a trace_id (strict trace policy)' END
-  FROM done AS d
-  WHERE r.job_id = d.id AND r.attempt = d.attempts
+  INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,
+                                  started_at, finished_at, outcome, error)
+  SELECT id, attempts, 'w' || :client_id, trace_id, locked_at, now(),
+         CASE WHEN violates AND false::boolean THEN 'failed' ELSE 'succeeded' END,
+         CASE WHEN violates AND false::boolean
+         THEN 'succeeded without a trace_id (strict trace policy)' END
+  FROM done
 ), violations AS (
   INSERT INTO leasehold.policy_violations (job_id, attempt, worker_id, policy,
                                            detail)
@@ -78,4 +74,4 @@ WITH input AS (
          'job created at or after the trace-id cutoff succeeded without one'
   FROM done WHERE violates
 )
-SELECT id, violates FROM done;
+SELECT id, violates, in_run FROM done;

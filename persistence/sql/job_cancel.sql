@@ -1,9 +1,11 @@
 -- Cancels a queued or running job. A running attempt then loses its lease:
 -- its next heartbeat or guarded write finds the job no longer 'running' and
--- its executor ends with ownership_lost. Finished jobs do not change.
+-- its executor ends with ownership_lost, and the attempt's run row is
+-- written here with outcome 'cancelled'. Finished jobs do not change.
 -- Replies with the status before, or nothing if there is no such job.
 WITH target AS (
-  SELECT id, status FROM leasehold.jobs WHERE id = $1 FOR UPDATE
+  SELECT id, status, attempts, locked_by, locked_at, trace_id
+  FROM leasehold.jobs WHERE id = $1 FOR UPDATE
 ), cancelled AS (
   UPDATE leasehold.jobs AS j
   SET status = 'cancelled', finished_at = now(), updated_at = now(),
@@ -11,5 +13,12 @@ WITH target AS (
   FROM target
   WHERE j.id = target.id AND target.status IN ('queued', 'running')
   RETURNING j.id
+), runs AS (
+  INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,
+                                  started_at, finished_at, outcome, error)
+  SELECT id, attempts, coalesce(locked_by, 'unknown'), trace_id,
+         coalesce(locked_at, now()), now(), 'cancelled',
+         'cancelled by request'
+  FROM target WHERE status = 'running' AND EXISTS (SELECT 1 FROM cancelled)
 )
 SELECT target.status, EXISTS (SELECT 1 FROM cancelled) AS changed FROM target

@@ -1,5 +1,7 @@
 -- Claims up to $3 due jobs of queue $2 for worker $1, in priority, run_at,
--- id order, and opens an attempt row for each, in ONE statement.
+-- id order, in ONE statement. The running attempt lives in the job row
+-- (locked_by, attempts, locked_at, trace_id); its job_runs row is written
+-- once, by whichever statement ends the attempt (migration 009).
 -- SKIP LOCKED lets concurrent nodes take disjoint rows without waiting.
 -- attempts is incremented here, so (locked_by, attempts) is the lease token
 -- every later write is fenced by.
@@ -20,9 +22,6 @@ WITH claimed AS (
     FOR UPDATE SKIP LOCKED))
   RETURNING j.id, j.type, j.queue, j.payload::text AS payload, j.attempts,
             j.max_attempts, j.correlation_id, j.trace_id, j.priority, j.run_at
-), runs AS (
-  INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id)
-  SELECT id, attempts, $1, trace_id FROM claimed
 )
 SELECT id, type, queue, payload, attempts, max_attempts, correlation_id,
        trace_id

@@ -2,7 +2,8 @@
 -- {id, attempt, error, code, final, delay_ms}. Same ownership guard as
 -- success. A failure goes back to 'queued' after delay_ms while attempts
 -- remain; when attempts are exhausted (or final is set, e.g. a precondition
--- failure) it ends 'failed' and the job is dead.
+-- failure) it ends 'failed' and the job is dead. Each attempt that ends
+-- here gets its one job_runs row.
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($2::jsonb)
     AS t (id bigint, attempt integer, error text, code text, final boolean,
@@ -25,11 +26,12 @@ WITH input AS (
   FROM input AS i
   WHERE j.id = i.id AND j.locked_by = $1 AND j.attempts = i.attempt
     AND j.status = 'running'
-  RETURNING j.id, j.attempts, i.error
+  RETURNING j.id, j.attempts, j.trace_id, j.locked_at, i.error,
+            j.run_id IS NOT NULL AS in_run
 ), runs AS (
-  UPDATE leasehold.job_runs AS r
-  SET finished_at = now(), outcome = 'failed', error = d.error
-  FROM done AS d
-  WHERE r.job_id = d.id AND r.attempt = d.attempts
+  INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,
+                                  started_at, finished_at, outcome, error)
+  SELECT id, attempts, $1, trace_id, locked_at, now(), 'failed', error
+  FROM done
 )
-SELECT id FROM done
+SELECT id, in_run FROM done

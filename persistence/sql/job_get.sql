@@ -1,4 +1,6 @@
 -- One job and all of its attempts, as a JSON document (NULL if no such job).
+-- Ended attempts come from job_runs; a running one from the job row itself
+-- (migration 009), with no finished_at or outcome yet.
 SELECT jsonb_build_object(
   'id', j.id, 'type', j.type, 'queue', j.queue, 'priority', j.priority,
   'payload', j.payload, 'status', j.status, 'attempts', j.attempts,
@@ -15,7 +17,13 @@ SELECT jsonb_build_object(
       'attempt', r.attempt, 'worker_id', r.worker_id, 'trace_id', r.trace_id,
       'started_at', r.started_at, 'finished_at', r.finished_at,
       'outcome', r.outcome, 'error', r.error) ORDER BY r.attempt)
-    FROM leasehold.job_runs AS r WHERE r.job_id = j.id), '[]'::jsonb)
+    FROM (SELECT attempt, worker_id, trace_id, started_at, finished_at,
+                 outcome, error
+          FROM leasehold.job_runs WHERE job_id = j.id
+          UNION ALL
+          SELECT j.attempts, j.locked_by, j.trace_id, j.locked_at, NULL, NULL,
+                 NULL
+          WHERE j.status = 'running') AS r), '[]'::jsonb)
 )::text
 FROM leasehold.jobs AS j
 WHERE j.id = $1

@@ -1,4 +1,5 @@
--- Every job of correlation id $1 in creation order, each with its attempts.
+-- Every job of correlation id $1 in creation order, each with its attempts
+-- (ended ones from job_runs, a running one from the job row: migration 009).
 SELECT coalesce(jsonb_agg(jsonb_build_object(
   'id', j.id, 'type', j.type, 'queue', j.queue, 'status', j.status,
   'parent_id', j.parent_id, 'attempts', j.attempts,
@@ -10,7 +11,11 @@ SELECT coalesce(jsonb_agg(jsonb_build_object(
       'attempt', r.attempt, 'worker_id', r.worker_id, 'outcome', r.outcome,
       'error', r.error, 'started_at', r.started_at,
       'finished_at', r.finished_at) ORDER BY r.attempt)
-    FROM leasehold.job_runs AS r WHERE r.job_id = j.id), '[]'))
+    FROM (SELECT attempt, worker_id, outcome, error, started_at, finished_at
+          FROM leasehold.job_runs WHERE job_id = j.id
+          UNION ALL
+          SELECT j.attempts, j.locked_by, NULL, NULL, j.locked_at, NULL
+          WHERE j.status = 'running') AS r), '[]'))
   ORDER BY j.created_at, j.id), '[]')::text
 -- Two branches because the correlation index leaves out running jobs
 -- (migration 008); those few are found through jobs_running_idx.

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/pg_fixture.hpp"
 
@@ -64,8 +65,9 @@ BOOST_AUTO_TEST_CASE(a_stolen_lease_ends_the_executor_and_the_old_owner_writes_n
   BOOST_TEST(value("SELECT status || '/' || locked_by || '/' || updated_at"
                    " FROM leasehold.jobs WHERE id = " + id)
              == "running/thief/" + stolen_at);
-  BOOST_TEST(value("SELECT coalesce(outcome, 'null') FROM leasehold.job_runs"
-                   " WHERE job_id = " + id) == "null");
+  // The old owner's attempt has no run row: only a statement that ends the
+  // attempt under its lease writes one, and the lease had moved.
+  BOOST_TEST(value("SELECT count(*) FROM leasehold.job_runs WHERE job_id = " + id) == "0");
 }
 
 BOOST_AUTO_TEST_CASE(a_completion_after_the_lease_moved_is_fenced_out) {
@@ -91,8 +93,9 @@ BOOST_AUTO_TEST_CASE(a_completion_after_the_lease_moved_is_fenced_out) {
   BOOST_TEST(value("SELECT status || '/' || attempts || '/' || locked_by"
                    " FROM leasehold.jobs WHERE id = " + id)
              == "running/2/other-node");
-  BOOST_TEST(value("SELECT coalesce(outcome, 'null') FROM leasehold.job_runs"
-                   " WHERE job_id = " + id) == "null");
+  // The old owner's attempt has no run row: only a statement that ends the
+  // attempt under its lease writes one, and the lease had moved.
+  BOOST_TEST(value("SELECT count(*) FROM leasehold.job_runs WHERE job_id = " + id) == "0");
 }
 
 // Regression: a node holding a stale attempt and the new attempt of the same
@@ -126,14 +129,59 @@ BOOST_AUTO_TEST_CASE(a_stale_and_a_new_attempt_of_one_job_on_one_node_are_told_a
   n.stop();
 }
 
+// The running attempt lives in the job row; its job_runs row is written once,
+// by the statement that ends it (migration 009). Readers show it meanwhile.
+BOOST_AUTO_TEST_CASE(a_running_attempt_is_shown_from_the_job_row_and_recorded_when_it_ends) {
+  watched_sleep first, second;
+  auto handlers = std::make_shared<handler_registry>();
+  handlers->add("long", first.fn(30s));
+  handlers->add("short", second.fn(300ms));
+  auto cancelled = enqueue(db, "long");
+  auto finished = enqueue(db, "short");
+  auto cfg = fast_node_config();
+  cfg.lease_ttl = 60s;
+  node n{cfg, handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until([&] { return first.started.load() && second.started.load(); }, 5s));
+  auto running = nlohmann::json::parse(*db.job_json(cancelled));
+  BOOST_REQUIRE(running["runs"].size() == 1u);
+  BOOST_TEST(running["runs"][0]["attempt"] == 1);
+  BOOST_TEST(running["runs"][0]["worker_id"] == n.worker_id());
+  BOOST_TEST(running["runs"][0]["outcome"].is_null());
+  BOOST_TEST(running["runs"][0]["finished_at"].is_null());
+  BOOST_TEST(!running["runs"][0]["started_at"].is_null());
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs") == 0);
+
+  // Ended by success: exactly one row, the one the reader showed.
+  BOOST_REQUIRE(wait_until([&] { return second.finished.load(); }, 5s));
+  BOOST_REQUIRE(wait_until([&] { return succeeded() == 1; }, 5s));
+  auto done = nlohmann::json::parse(*db.job_json(finished));
+  BOOST_REQUIRE(done["runs"].size() == 1u);
+  BOOST_TEST(done["runs"][0]["outcome"] == "succeeded");
+  BOOST_TEST(done["runs"][0]["worker_id"] == n.worker_id());
+
+  // Ended by a cancel: the cancel writes the owner's attempt as cancelled,
+  // and the executor's later write is fenced out (no second row).
+  BOOST_REQUIRE(db.cancel_job(cancelled).has_value());
+  BOOST_REQUIRE(wait_until([&] { return lost_count(n) == 1; }, 5s));
+  n.stop();
+  const auto id = std::to_string(cancelled);
+  BOOST_TEST(value("SELECT string_agg(attempt || ':' || outcome || ':' || worker_id, ',')"
+                   " FROM leasehold.job_runs WHERE job_id = " + id)
+             == "1:cancelled:" + n.worker_id());
+  BOOST_TEST(value("SELECT count(*) FROM leasehold.job_runs WHERE started_at IS NULL"
+                   " OR finished_at IS NULL") == "0");
+  auto after = nlohmann::json::parse(*db.job_json(cancelled));
+  BOOST_TEST(after["runs"].size() == 1u);
+  BOOST_TEST(after["status"] == "cancelled");
+}
+
 BOOST_AUTO_TEST_CASE(an_expired_lease_is_rescued_and_run_again_elsewhere) {
   // A job left running by a node that died: heartbeat far in the past.
   auto id = std::to_string(enqueue(db, "noop"));
   db.execute("UPDATE leasehold.jobs SET status = 'running', attempts = 1,"
              " locked_by = 'dead-node', heartbeat_at = now() - interval '1 hour'"
              " WHERE id = " + id);
-  db.execute("INSERT INTO leasehold.job_runs (job_id, attempt, worker_id)"
-             " VALUES (" + id + ", 1, 'dead-node')");
   auto handlers = builtin_handlers();
   auto cfg = fast_node_config();
   cfg.retry_base = 10ms;
@@ -143,8 +191,8 @@ BOOST_AUTO_TEST_CASE(an_expired_lease_is_rescued_and_run_again_elsewhere) {
     [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "succeeded"; },
     5s));
   n.stop();
-  BOOST_TEST(value("SELECT outcome FROM leasehold.job_runs WHERE attempt = 1 AND job_id = " + id)
-             == "expired");
+  BOOST_TEST(value("SELECT outcome || '/' || worker_id FROM leasehold.job_runs"
+                   " WHERE attempt = 1 AND job_id = " + id) == "expired/dead-node");
   BOOST_TEST(value("SELECT outcome FROM leasehold.job_runs WHERE attempt = 2 AND job_id = " + id)
              == "succeeded");
 }
