@@ -16,6 +16,8 @@ const std::vector<migration>& all_migrations() {
     {8, "correlation_index_skips_running",
      migration_sql::m008_correlation_index_skips_running},
     {9, "runs_written_once", migration_sql::m009_runs_written_once},
+    {10, "one_queued_observer_index",
+     migration_sql::m010_one_queued_observer_index},
   };
   return list;
 }

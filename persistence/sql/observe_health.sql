@@ -4,7 +4,14 @@
 -- size of the table.
 -- Dead jobs of the last 24 hours are read once, counted by type and
 -- reason; the total and the top three both come from those counts.
-WITH dead AS MATERIALIZED (
+-- Queued jobs are read once too (jobs_queued_type_idx, migration 010): the
+-- counts per type and the oldest due job come from the same pass.
+WITH queued AS MATERIALIZED (
+  SELECT type, count(*) AS n, min(run_at) FILTER (WHERE run_at <= now()) AS oldest_due
+  FROM leasehold.jobs
+  WHERE status = 'queued'
+  GROUP BY type
+), dead AS MATERIALIZED (
   SELECT type, coalesce(last_error_code, 'handler_error') AS reason,
          count(*) AS n
   FROM leasehold.jobs
@@ -16,8 +23,7 @@ SELECT jsonb_build_object(
     SELECT jsonb_build_object(
       'by_type', coalesce(jsonb_object_agg(type, n), '{}'),
       'total', coalesce(sum(n), 0))
-    FROM (SELECT type, count(*) AS n FROM leasehold.jobs
-          WHERE status = 'queued' GROUP BY type) AS q),
+    FROM queued),
   'jobs_processing', (
     SELECT jsonb_build_object(
       'count', count(*),
@@ -41,8 +47,8 @@ SELECT jsonb_build_object(
     FROM (SELECT * FROM dead ORDER BY n DESC LIMIT 3) AS d), '[]'),
   'dead_last_24h', (SELECT coalesce(sum(n), 0)::bigint FROM dead),
   'estimated_lag_seconds', (
-    SELECT round(coalesce(extract(epoch FROM now() - min(run_at)), 0)::numeric, 3)
-    FROM leasehold.jobs WHERE status = 'queued' AND run_at <= now()),
+    SELECT round(coalesce(extract(epoch FROM now() - min(oldest_due)), 0)::numeric, 3)
+    FROM queued),
   'policy_violations_last_24h', (
     SELECT count(*) FROM leasehold.policy_violations
     WHERE created_at > now() - interval '24 hours'),
