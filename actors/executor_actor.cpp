@@ -92,13 +92,15 @@ const char* outcome_label(const job_outcome& o) {
   }
 }
 
-void write_outcome(self_ptr self, const claimed_job& job,
+// The job is shared, not copied, by the callbacks below: this runs once per
+// job, and a copy is five strings.
+void write_outcome(self_ptr self, std::shared_ptr<const claimed_job> job,
                    persistence_actor store, supervisor_actor supervisor,
                    job_outcome outcome) {
   auto label = outcome_label(outcome);
-  // Fields are built only when a line is written: this runs once per job.
-  auto fields = [=, error = outcome.error, ok = outcome.kind == job_outcome::succeeded] {
-    auto f = job_fields(job);
+  // Fields are built only when a line is written.
+  auto fields = [job, error = outcome.error, ok = outcome.kind == job_outcome::succeeded] {
+    auto f = job_fields(*job);
     if (!ok)
       f["error"] = error;
     return f;
@@ -141,27 +143,29 @@ void write_outcome(self_ptr self, const claimed_job& job,
 } // namespace
 
 executor_actor::behavior_type
-executor_actor_impl(self_ptr self, claimed_job job, executor_config cfg,
+executor_actor_impl(self_ptr self, claimed_job claimed,
+                    std::shared_ptr<const executor_config> cfg,
                     persistence_actor store, supervisor_actor supervisor) {
+  auto job = std::make_shared<const claimed_job>(std::move(claimed));
   auto cancel = std::make_shared<std::atomic<bool>>(false);
   self->state.cancel_flag = cancel;
   // However the attempt ends (done, ownership lost, stop deadline), the
   // handler is told to stop.
   self->attach_functor([cancel](const caf::error&) { *cancel = true; });
   if (log::enabled(log::level::debug))
-    log::debug("job started", job_fields(job));
-  const auto* handler = cfg.handlers->find(job.type);
+    log::debug("job started", job_fields(*job));
+  const auto* handler = cfg->handlers->find(job->type);
   if (handler == nullptr || handler->mode == handler_mode::non_blocking) {
     // Nothing to wait for: run it here and write the outcome right away.
-    write_outcome(self, job, store, supervisor, run_handler(job, handler, cfg, cancel));
+    write_outcome(self, job, store, supervisor, run_handler(*job, handler, *cfg, cancel));
   } else {
     executor_actor handle = caf::actor_cast<executor_actor>(self);
-    auto task_cfg = cfg;
+    auto task_cfg = *cfg;
     task_cfg.pool.reset(); // a queued task must not keep its own pool alive
     // The registry is read-only and task_cfg keeps it alive: the pointer holds.
-    cfg.pool->submit([job, handler, task_cfg, cancel, handle] {
+    cfg->pool->submit([job, handler, task_cfg, cancel, handle] {
       caf::anon_send(handle, done_atom::value,
-                     run_handler(job, handler, task_cfg, cancel));
+                     run_handler(*job, handler, task_cfg, cancel));
     });
   }
   return {

@@ -47,7 +47,7 @@ struct executor_state {
 
 executor_actor::behavior_type
 executor_actor_impl(executor_actor::stateful_pointer<executor_state> self,
-                    claimed_job job, executor_config cfg,
+                    claimed_job job, std::shared_ptr<const executor_config> cfg,
                     persistence_actor store, supervisor_actor supervisor);
 
 } // namespace leasehold

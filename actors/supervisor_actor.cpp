@@ -183,7 +183,8 @@ void on_down(self_ptr self, const supervisor_config& cfg, caf::down_msg& dm) {
     on_core_down(self, cfg, dm.reason);
 }
 
-void spawn_executors(self_ptr self, const supervisor_config& cfg,
+void spawn_executors(self_ptr self,
+                     const std::shared_ptr<const executor_config>& executor_cfg,
                      std::vector<claimed_job>& batch) {
   auto& st = self->state;
   auto me = caf::actor_cast<supervisor_actor>(self);
@@ -192,7 +193,7 @@ void spawn_executors(self_ptr self, const supervisor_config& cfg,
     auto lease = lease_ref{job.id, job.attempt};
     auto queue = job.queue;
     auto exec = self->spawn<caf::monitored>(executor_actor_impl, std::move(job),
-                                            cfg.executor, st.writer, me);
+                                            executor_cfg, st.writer, me);
     st.jobs[exec.address()] = {exec, lease, queue};
   }
 }
@@ -202,6 +203,8 @@ void spawn_executors(self_ptr self, const supervisor_config& cfg,
 supervisor_actor::behavior_type
 supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
   spawn_core(self, cfg);
+  // One executor configuration for all attempts, shared rather than copied.
+  auto executor_cfg = std::make_shared<const executor_config>(cfg.executor);
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, cfg, dm); });
   // Shut down from outside (node teardown): take every child along.
   self->set_exit_handler([=](caf::exit_msg& em) {
@@ -212,7 +215,7 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
   });
   return {
     [=](spawn_atom, std::vector<claimed_job>& batch) {
-      spawn_executors(self, cfg, batch);
+      spawn_executors(self, executor_cfg, batch);
     },
     [=](leases_atom) {
       std::vector<lease_ref> leases;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <unordered_map>
 #include <string>
 
 #include <caf/actor_addr.hpp>
@@ -49,7 +50,7 @@ struct supervisor_state {
   };
   /// Keyed by executor: a node may hold a stale and a new attempt of the
   /// same job at once, and each must end and be counted on its own.
-  std::map<caf::actor_addr, running_job> jobs;
+  std::unordered_map<caf::actor_addr, running_job> jobs;
   persistence_actor store;
   /// A second connection for completions only, so claims and completions
   /// run side by side in Postgres instead of queueing on one connection.

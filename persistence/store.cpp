@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <regex>
 #include <string_view>
 #include <utility>
@@ -233,7 +234,8 @@ store::complete(const std::string& worker_id,
   // nlohmann.
   std::string successes = "[";
   auto failures = nlohmann::json::array();
-  std::map<int64_t, const job_outcome*> by_id;
+  std::unordered_map<int64_t, const job_outcome*> by_id;
+  by_id.reserve(batch.size());
   for (const auto& o : batch) {
     by_id[o.lease.job_id] = &o;
     if (o.kind == job_outcome::succeeded) {
@@ -254,7 +256,8 @@ store::complete(const std::string& worker_id,
     }
   }
   return translate_errors("job_complete", [&] {
-    std::map<int64_t, completion_result> written;
+    std::unordered_map<int64_t, completion_result> written;
+    written.reserve(batch.size());
     std::vector<int64_t> partitions;
     pqxx::work tx{impl_->conn};
     successes += ']';
