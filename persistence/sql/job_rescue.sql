@@ -36,9 +36,9 @@ WITH expired AS MATERIALIZED (
 ), runs AS (
   INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,
                                   started_at, finished_at, outcome, error)
-  -- coalesce: a row marked running by hand may lack locked_at, and one
-  -- such row must not block every rescue.
-  SELECT r.id, r.attempts, e.locked_by, r.trace_id,
+  -- coalesce: a row marked running by hand may lack locked_by or
+  -- locked_at, and one such row must not block every rescue.
+  SELECT r.id, r.attempts, coalesce(e.locked_by, 'unknown'), r.trace_id,
          coalesce(r.locked_at, now()), now(),
          'expired', 'lease expired without a heartbeat'
   FROM rescued AS r JOIN expired AS e ON e.id = r.id

@@ -211,6 +211,32 @@ BOOST_AUTO_TEST_CASE(an_expired_lease_with_no_attempts_left_dies_with_ttl_exceed
   n.stop();
   BOOST_TEST(value("SELECT last_error_code FROM leasehold.jobs WHERE id = " + id)
              == "ttl_exceeded");
+  BOOST_TEST(value("SELECT attempt || ':' || outcome || ':' || worker_id"
+                   " FROM leasehold.job_runs WHERE job_id = " + id) == "1:expired:dead-node");
+}
+
+// A row set to running by hand, with no owner or start time, must not stop
+// the reaper: it is rescued like any other, and its run row says so.
+BOOST_AUTO_TEST_CASE(a_running_row_without_owner_is_rescued_too) {
+  auto odd = std::to_string(enqueue(db, "noop"));
+  auto normal = std::to_string(enqueue(db, "noop"));
+  db.execute("UPDATE leasehold.jobs SET status = 'running', attempts = 1,"
+             " heartbeat_at = now() - interval '1 hour' WHERE id = " + odd);
+  db.execute("UPDATE leasehold.jobs SET status = 'running', attempts = 1, locked_by = 'dead-node',"
+             " locked_at = now() - interval '2 hours', heartbeat_at = now() - interval '1 hour'"
+             " WHERE id = " + normal);
+  auto handlers = builtin_handlers();
+  auto cfg = fast_node_config();
+  cfg.retry_base = 10ms;
+  node n{cfg, handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until([&] { return succeeded() == 2; }, 5s));
+  n.stop();
+  BOOST_TEST(value("SELECT outcome || ':' || worker_id FROM leasehold.job_runs"
+                   " WHERE attempt = 1 AND job_id = " + odd) == "expired:unknown");
+  BOOST_TEST(value("SELECT outcome || ':' || worker_id || ':' || (started_at < now() - interval '1 hour')"
+                   " FROM leasehold.job_runs WHERE attempt = 1 AND job_id = " + normal)
+             == "expired:dead-node:true");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
