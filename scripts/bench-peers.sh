@@ -166,16 +166,33 @@ raw_round() {
   done
 }
 
+# Latency is measured on a quiet cluster for every system: the writes of the
+# throughput run before it (and of pgbench's runs) are flushed first, and
+# autovacuum of those tables is given up to a minute to finish, so neither
+# lands in the middle of the samples. The peers' latency drivers start from a
+# fresh database; leasehold's from emptied tables.
+quiesce() {
+  local i busy
+  psqlx postgres -c CHECKPOINT || die "CHECKPOINT failed"
+  for i in $(seq 1 120); do
+    busy="$(psqlx postgres -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")"
+    [ "$busy" = 0 ] && return 0
+    sleep 0.5
+  done
+  say "  (autovacuum still busy after 60 s; measuring anyway)"
+}
+
 # leasehold-bench runs ANALYZE itself between its bulk enqueue and the drain (throughput_bench.cpp).
 leasehold_round() {
-  local r="$1" log="$logs/r$1-leasehold" s line
+  local r="$1" log="$logs/r$1-leasehold"
   # shellcheck disable=SC2086  # lh_args is a list of flags
-  run "$log" build/leasehold-bench --database-url "$lh_url" --reset --scenario throughput,latency \
-    --jobs "$jobs" --samples "$samples" --pace-ms 50 $lh_args >/dev/null
-  for s in throughput latency; do
-    line="$(grep "\"scenario\":\"$s\"" "$log.out")" || die "leasehold-bench printed no $s result (log: $log.out)"
-    record "$r" leasehold "$s" "$([ $s = throughput ] && echo "$lh_args" || echo "pace 50ms")" "$line"
-  done
+  record "$r" leasehold throughput "$lh_args" \
+    "$(run "$log-perf" build/leasehold-bench --database-url "$lh_url" --reset --scenario throughput \
+         --jobs "$jobs" $lh_args)"
+  quiesce
+  record "$r" leasehold latency "pace 50ms" \
+    "$(run "$log-lat" build/leasehold-bench --database-url "$lh_url" --reset --scenario latency \
+         --samples "$samples" --pace-ms 50)"
 }
 
 # One peer's round: its throughput driver, then paced and closed-loop latency.
@@ -189,6 +206,7 @@ peer_round() {
   record "$r" "$sys" throughput "$label" \
     "$(export JOBS="$jobs" "$@"; run "$log-perf" "$node22" perf.mjs)"
   for m in paced closed; do
+    quiesce
     record "$r" "$sys" latency "$m$lat_suffix" \
       "$(LAT_MODE=$m LAT_SAMPLES="$samples" LAT_GAP_MS=50 run "$log-lat-$m" "$node22" latency.mjs)"
   done
