@@ -255,13 +255,13 @@ store::complete(const std::string& worker_id,
                           {"delay_ms", o.retry_delay_ms}});
     }
   }
+  successes += ']';
   return translate_errors("job_complete", [&] {
     std::unordered_map<int64_t, completion_result> written;
     written.reserve(batch.size());
     std::vector<int64_t> partitions;
     pqxx::work tx{impl_->conn};
-    successes += ']';
-    if (successes.size() > 2) {
+    if (successes != "[]") {
       auto children = nlohmann::json::array();
       auto rows = tx.exec_prepared("job_complete_success", worker_id,
                                    successes, policy.cutoff,

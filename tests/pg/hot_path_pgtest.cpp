@@ -158,12 +158,7 @@ BOOST_AUTO_TEST_CASE(non_blocking_handlers_run_on_the_executor_thread) {
   handlers->add("slow", record("slow"));
   enqueue(db, "quick");
   enqueue(db, "slow");
-  node n{fast_node_config(), handlers};
-  n.start();
-  BOOST_REQUIRE(wait_until(
-    [&] { return succeeded() == 2; },
-    10s));
-  n.stop();
+  BOOST_REQUIRE(run_until_succeeded(fast_node_config(), handlers, 2, 10s));
   BOOST_TEST(ran_on["slow"] == "lh.handler");
   BOOST_TEST(ran_on["quick"] != "lh.handler");
   BOOST_TEST(!ran_on["quick"].empty());
@@ -172,15 +167,9 @@ BOOST_AUTO_TEST_CASE(non_blocking_handlers_run_on_the_executor_thread) {
 BOOST_AUTO_TEST_CASE(a_burst_is_drained_in_batches_every_attempt_recorded) {
   db.execute("INSERT INTO leasehold.jobs (type) SELECT 'noop' FROM generate_series(1, 4000)");
   db.execute("ANALYZE leasehold.jobs");
-  auto handlers = builtin_handlers();
   auto cfg = fast_node_config();
   cfg.concurrency = 400;
-  node n{cfg, handlers};
-  n.start();
-  BOOST_REQUIRE(wait_until(
-    [&] { return succeeded() == 4000; },
-    30s));
-  n.stop();
+  BOOST_REQUIRE(run_until_succeeded(cfg, builtin_handlers(), 4000, 30s));
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 4000);
   // Every claim and every completion batch is one transaction, so now()
   // is shared within it: distinct timestamps count the round trips. One

@@ -97,12 +97,7 @@ BOOST_AUTO_TEST_CASE(children_inherit_the_correlation_id_and_only_on_success) {
   parent.correlation_id = "chain-42";
   auto parent_id = db.enqueue(parent);
   enqueue(db, "failing_parent");
-  node n{fast_node_config(), handlers};
-  n.start();
-  BOOST_REQUIRE(wait_until(
-    [&] { return succeeded() == 2; },
-    10s));
-  n.stop();
+  BOOST_REQUIRE(run_until_succeeded(fast_node_config(), handlers, 2, 10s));
   BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE parent_id = "
                    + std::to_string(parent_id) + " AND correlation_id = 'chain-42'") == 2);
   BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE queue = 'other'") == 1);

@@ -225,13 +225,9 @@ BOOST_AUTO_TEST_CASE(a_running_row_without_owner_is_rescued_too) {
   db.execute("UPDATE leasehold.jobs SET status = 'running', attempts = 1, locked_by = 'dead-node',"
              " locked_at = now() - interval '2 hours', heartbeat_at = now() - interval '1 hour'"
              " WHERE id = " + normal);
-  auto handlers = builtin_handlers();
   auto cfg = fast_node_config();
   cfg.retry_base = 10ms;
-  node n{cfg, handlers};
-  n.start();
-  BOOST_REQUIRE(wait_until([&] { return succeeded() == 2; }, 5s));
-  n.stop();
+  BOOST_REQUIRE(run_until_succeeded(cfg, builtin_handlers(), 2, 5s));
   BOOST_TEST(value("SELECT outcome || ':' || worker_id FROM leasehold.job_runs"
                    " WHERE attempt = 1 AND job_id = " + odd) == "expired:unknown");
   BOOST_TEST(value("SELECT outcome || ':' || worker_id || ':' || (started_at < now() - interval '1 hour')"

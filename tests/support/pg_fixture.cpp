@@ -33,6 +33,16 @@ int64_t pg_fixture::succeeded() {
   return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'");
 }
 
+bool pg_fixture::run_until_succeeded(const node_config& cfg,
+                                     std::shared_ptr<handler_registry> handlers,
+                                     int64_t jobs, std::chrono::milliseconds timeout) {
+  node n{cfg, std::move(handlers)};
+  n.start();
+  bool done = wait_until([&] { return succeeded() == jobs; }, timeout);
+  n.stop();
+  return done;
+}
+
 std::shared_ptr<handler_registry> builtin_handlers() {
   auto handlers = std::make_shared<handler_registry>();
   add_builtin_handlers(*handlers);

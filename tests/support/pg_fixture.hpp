@@ -26,6 +26,11 @@ struct pg_fixture {
   int64_t count(const std::string& sql);
   /// Jobs with status succeeded.
   int64_t succeeded();
+  /// Runs a node until `jobs` jobs have succeeded (or `timeout` passed),
+  /// then stops it; true when they did.
+  bool run_until_succeeded(const node_config& cfg,
+                           std::shared_ptr<handler_registry> handlers,
+                           int64_t jobs, std::chrono::milliseconds timeout);
 };
 
 /// A registry with the built-in handlers (noop, sleep, fail).
