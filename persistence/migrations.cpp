@@ -18,6 +18,8 @@ const std::vector<migration>& all_migrations() {
     {9, "runs_written_once", migration_sql::m009_runs_written_once},
     {10, "one_queued_observer_index",
      migration_sql::m010_one_queued_observer_index},
+    {11, "succeeded_jobs_leave_the_hot_table",
+     migration_sql::m011_succeeded_jobs_leave_the_hot_table},
   };
   return list;
 }

@@ -3,7 +3,7 @@
 -- the reference raw/claim_complete.sql (minimal table) and beside a node.
 -- Mirrors (scripts/bench-peers.sh warns when these files change):
 --   persistence/sql/job_claim.sql             sha256 ca516b0391ef
---   persistence/sql/job_complete_success.sql  sha256 32c2c9b03fed
+--   persistence/sql/job_complete_success.sql  sha256 5581b3c76cf8
 -- To update: paste the two statements below again and replace their
 -- parameters ($1 = 'w' || client_id, claim $2 = 'default', claim $3 = the
 -- pgbench variable n, complete $2 = the gset variable done cast to jsonb,
@@ -37,41 +37,55 @@ SELECT coalesce(jsonb_agg(jsonb_build_array(id, attempts)), '[]') AS done,
 FROM claimed
 \gset
 
--- job_complete_success.sql: fenced completion of the batch + one job_runs row each.
-WITH done AS (
+-- job_complete_success.sql: fenced completion of the batch; each job leaves jobs
+-- for its job_runs row.
+WITH strict_failed AS (
   UPDATE leasehold.jobs AS j
-  SET status = CASE WHEN j.trace_id IS NULL AND j.created_at >= 'infinity'::timestamptz
-                         AND false::boolean
-               THEN 'failed' ELSE 'succeeded' END,
-      last_error = CASE WHEN j.trace_id IS NULL
-                             AND j.created_at >= 'infinity'::timestamptz AND false::boolean
-                   THEN 'succeeded without a trace_id (strict trace policy)'
-                   END,
-      last_error_code = CASE WHEN j.trace_id IS NULL
-                                  AND j.created_at >= 'infinity'::timestamptz
-                                  AND false::boolean
-                        THEN 'trace_policy' END,
-      finished_at = now(), updated_at = now()
+  SET status = 'failed',
+      last_error = 'succeeded without a trace_id (strict trace policy)',
+      last_error_code = 'trace_policy', finished_at = now(), updated_at = now()
   FROM (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt
         FROM jsonb_array_elements(:done::jsonb) AS p) AS i
+  WHERE false::boolean
+    AND j.id = i.id AND j.locked_by = 'w' || :client_id AND j.attempts = i.attempt
+    AND j.status = 'running'
+    AND j.trace_id IS NULL AND j.created_at >= 'infinity'::timestamptz
+  RETURNING j.id, j.attempts, j.trace_id, j.locked_at, j.run_id
+), succeeded AS (
+  DELETE FROM leasehold.jobs AS j
+  USING (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt
+         FROM jsonb_array_elements(:done::jsonb) AS p) AS i
   WHERE j.id = i.id AND j.locked_by = 'w' || :client_id AND j.attempts = i.attempt
     AND j.status = 'running'
-  RETURNING j.id, j.attempts, j.trace_id, j.locked_at,
-            j.trace_id IS NULL AND j.created_at >= 'infinity'::timestamptz AS violates,
-            j.run_id IS NOT NULL AS in_run
+    AND NOT (false::boolean AND j.trace_id IS NULL
+             AND j.created_at >= 'infinity'::timestamptz)
+  RETURNING j.*, j.trace_id IS NULL AND j.created_at >= 'infinity'::timestamptz
+                 AS violates
 ), runs AS (
   INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,
-                                  started_at, finished_at, outcome, error)
-  SELECT id, attempts, 'w' || :client_id, trace_id, locked_at, now(),
-         CASE WHEN violates AND false::boolean THEN 'failed' ELSE 'succeeded' END,
-         CASE WHEN violates AND false::boolean
-         THEN 'succeeded without a trace_id (strict trace policy)' END
-  FROM done
+                                  started_at, finished_at, outcome, error,
+                                  type, queue, priority, payload,
+                                  max_attempts, run_at, correlation_id,
+                                  parent_id, run_id, partition_key,
+                                  created_at)
+  SELECT id, attempts, 'w' || :client_id, trace_id, locked_at, now(), 'succeeded', NULL,
+         type, queue, priority, payload, max_attempts, run_at, correlation_id,
+         parent_id, run_id, partition_key, created_at
+  FROM succeeded
+  UNION ALL
+  SELECT id, attempts, 'w' || :client_id, trace_id, locked_at, now(), 'failed',
+         'succeeded without a trace_id (strict trace policy)',
+         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM strict_failed
 ), violations AS (
   INSERT INTO leasehold.policy_violations (job_id, attempt, worker_id, policy,
                                            detail)
   SELECT id, attempts, 'w' || :client_id, 'trace_id_required',
          'job created at or after the trace-id cutoff succeeded without one'
-  FROM done WHERE violates
+  FROM (SELECT id, attempts FROM succeeded WHERE violates
+        UNION ALL
+        SELECT id, attempts FROM strict_failed) AS v
 )
-SELECT id, violates, in_run FROM done;
+SELECT id, violates, run_id IS NOT NULL AS in_run FROM succeeded
+UNION ALL
+SELECT id, true, run_id IS NOT NULL FROM strict_failed;

@@ -22,3 +22,7 @@ WITH target AS (
   FROM target WHERE status = 'running' AND EXISTS (SELECT 1 FROM cancelled)
 )
 SELECT target.status, EXISTS (SELECT 1 FROM cancelled) AS changed FROM target
+UNION ALL
+-- A succeeded job has left jobs for job_runs (migration 011).
+SELECT 'succeeded', false FROM leasehold.job_runs
+WHERE job_id = $1 AND outcome = 'succeeded'

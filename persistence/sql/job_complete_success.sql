@@ -1,47 +1,63 @@
--- Marks a batch of attempts succeeded for worker $1: $2 is a JSON array of
+-- Ends a batch of attempts successfully for worker $1: $2 is a JSON array of
 -- [id, attempt] pairs. (JSON, not two arrays for unnest: the planner
 -- estimates unnest of a parameter at 10 rows and, with a generic plan,
--- rescans it once per running job: 170 ms for a batch of 1,000.) The guard (locked_by, attempts, running) stops a stale
--- owner: a lease taken away matches zero rows and nothing is written.
--- Each attempt that ends here gets its one job_runs row. in_run says which
--- jobs are run partitions (only those need the run completion check).
+-- rescans it once per running job: 170 ms for a batch of 1,000.) The guard
+-- (locked_by, attempts, running) stops a stale owner: a lease taken away
+-- matches zero rows and nothing is written.
+-- A succeeded job leaves the jobs table (migration 011): its row is deleted
+-- and the attempt's job_runs row, written here, carries the job. in_run says
+-- which jobs are run partitions (only those need the run completion check).
 -- Trace policy: a job created at or after cutoff $3 must have a trace_id
 -- when it succeeds. Violations are recorded; with $4 (strict) the attempt
--- fails instead of succeeding.
-WITH done AS (
+-- fails instead, and the job stays in jobs, dead.
+WITH strict_failed AS (
   UPDATE leasehold.jobs AS j
-  SET status = CASE WHEN j.trace_id IS NULL AND j.created_at >= $3::timestamptz
-                         AND $4::boolean
-               THEN 'failed' ELSE 'succeeded' END,
-      last_error = CASE WHEN j.trace_id IS NULL
-                             AND j.created_at >= $3::timestamptz AND $4::boolean
-                   THEN 'succeeded without a trace_id (strict trace policy)'
-                   END,
-      last_error_code = CASE WHEN j.trace_id IS NULL
-                                  AND j.created_at >= $3::timestamptz
-                                  AND $4::boolean
-                        THEN 'trace_policy' END,
-      finished_at = now(), updated_at = now()
+  SET status = 'failed',
+      last_error = 'succeeded without a trace_id (strict trace policy)',
+      last_error_code = 'trace_policy', finished_at = now(), updated_at = now()
   FROM (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt
         FROM jsonb_array_elements($2::jsonb) AS p) AS i
+  -- $4 alone is a one-time filter: without strict, no row is visited.
+  WHERE $4::boolean
+    AND j.id = i.id AND j.locked_by = $1 AND j.attempts = i.attempt
+    AND j.status = 'running'
+    AND j.trace_id IS NULL AND j.created_at >= $3::timestamptz
+  RETURNING j.id, j.attempts, j.trace_id, j.locked_at, j.run_id
+), succeeded AS (
+  DELETE FROM leasehold.jobs AS j
+  USING (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt
+         FROM jsonb_array_elements($2::jsonb) AS p) AS i
   WHERE j.id = i.id AND j.locked_by = $1 AND j.attempts = i.attempt
     AND j.status = 'running'
-  RETURNING j.id, j.attempts, j.trace_id, j.locked_at,
-            j.trace_id IS NULL AND j.created_at >= $3::timestamptz AS violates,
-            j.run_id IS NOT NULL AS in_run
+    AND NOT ($4::boolean AND j.trace_id IS NULL
+             AND j.created_at >= $3::timestamptz)
+  RETURNING j.*, j.trace_id IS NULL AND j.created_at >= $3::timestamptz
+                 AS violates
 ), runs AS (
   INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,
-                                  started_at, finished_at, outcome, error)
-  SELECT id, attempts, $1, trace_id, locked_at, now(),
-         CASE WHEN violates AND $4::boolean THEN 'failed' ELSE 'succeeded' END,
-         CASE WHEN violates AND $4::boolean
-         THEN 'succeeded without a trace_id (strict trace policy)' END
-  FROM done
+                                  started_at, finished_at, outcome, error,
+                                  type, queue, priority, payload,
+                                  max_attempts, run_at, correlation_id,
+                                  parent_id, run_id, partition_key,
+                                  created_at)
+  SELECT id, attempts, $1, trace_id, locked_at, now(), 'succeeded', NULL,
+         type, queue, priority, payload, max_attempts, run_at, correlation_id,
+         parent_id, run_id, partition_key, created_at
+  FROM succeeded
+  UNION ALL
+  SELECT id, attempts, $1, trace_id, locked_at, now(), 'failed',
+         'succeeded without a trace_id (strict trace policy)',
+         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM strict_failed
 ), violations AS (
   INSERT INTO leasehold.policy_violations (job_id, attempt, worker_id, policy,
                                            detail)
   SELECT id, attempts, $1, 'trace_id_required',
          'job created at or after the trace-id cutoff succeeded without one'
-  FROM done WHERE violates
+  FROM (SELECT id, attempts FROM succeeded WHERE violates
+        UNION ALL
+        SELECT id, attempts FROM strict_failed) AS v
 )
-SELECT id, violates, in_run FROM done
+SELECT id, violates, run_id IS NOT NULL AS in_run FROM succeeded
+UNION ALL
+SELECT id, true, run_id IS NOT NULL FROM strict_failed

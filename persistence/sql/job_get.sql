@@ -1,4 +1,5 @@
 -- One job and all of its attempts, as a JSON document (NULL if no such job).
+-- all_jobs: a succeeded job is found in job_runs (migration 011).
 -- Ended attempts come from job_runs; a running one from the job row itself
 -- (migration 009), with no finished_at or outcome yet.
 SELECT jsonb_build_object(
@@ -25,5 +26,5 @@ SELECT jsonb_build_object(
                  NULL
           WHERE j.status = 'running') AS r), '[]'::jsonb)
 )::text
-FROM leasehold.jobs AS j
+FROM leasehold.all_jobs AS j
 WHERE j.id = $1

@@ -2,7 +2,7 @@
 -- JSON array of {parent_id, type, payload, queue, priority, max_attempts};
 -- each child inherits its parent's correlation_id. Runs in the same
 -- transaction as the parent's fenced success, so a stale owner's children
--- are never created.
+-- are never created. The parent has just moved to job_runs (all_jobs).
 INSERT INTO leasehold.jobs (type, payload, queue, priority, max_attempts,
                             correlation_id, parent_id)
 SELECT c.type, coalesce(c.payload, '{}'), coalesce(nullif(c.queue, ''), p.queue),
@@ -11,4 +11,4 @@ SELECT c.type, coalesce(c.payload, '{}'), coalesce(nullif(c.queue, ''), p.queue)
 FROM jsonb_to_recordset($1::jsonb)
   AS c (parent_id bigint, type text, payload jsonb, queue text,
         priority smallint, max_attempts integer)
-JOIN leasehold.jobs AS p ON p.id = c.parent_id
+JOIN leasehold.all_jobs AS p ON p.id = c.parent_id

@@ -19,3 +19,7 @@ WITH target AS (
   WHERE id = (SELECT run_id FROM retried)
 )
 SELECT target.status, EXISTS (SELECT 1 FROM retried) AS changed FROM target
+UNION ALL
+-- A succeeded job has left jobs for job_runs (migration 011).
+SELECT 'succeeded', false FROM leasehold.job_runs
+WHERE job_id = $1 AND outcome = 'succeeded'

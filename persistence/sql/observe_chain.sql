@@ -17,9 +17,10 @@ SELECT coalesce(jsonb_agg(jsonb_build_object(
           SELECT j.attempts, j.locked_by, NULL, NULL, j.locked_at, NULL
           WHERE j.status = 'running') AS r), '[]'))
   ORDER BY j.created_at, j.id), '[]')::text
--- Two branches because the correlation index leaves out running jobs
--- (migration 008); those few are found through jobs_running_idx.
-FROM (SELECT * FROM leasehold.jobs
+-- Two branches because the correlation index of jobs leaves out running
+-- jobs (migration 008); those few are found through jobs_running_idx.
+-- Succeeded jobs come from job_runs through all_jobs (migration 011).
+FROM (SELECT * FROM leasehold.all_jobs
       WHERE correlation_id = $1 AND status <> 'running'
       UNION ALL
       SELECT * FROM leasehold.jobs

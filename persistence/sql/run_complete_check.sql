@@ -5,7 +5,7 @@
 WITH finished AS (
   SELECT r.id FROM leasehold.runs AS r
   WHERE r.completed_at IS NULL
-    AND r.id IN (SELECT run_id FROM leasehold.jobs
+    AND r.id IN (SELECT run_id FROM leasehold.all_jobs
                  WHERE id = ANY ($1::bigint[]) AND run_id IS NOT NULL)
     AND NOT EXISTS (SELECT 1 FROM leasehold.jobs AS j
                     WHERE j.run_id = r.id AND j.status IN ('queued', 'running'))

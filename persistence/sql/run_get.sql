@@ -14,7 +14,7 @@ SELECT jsonb_build_object(
       'status', j.status, 'attempts', j.attempts, 'worker', j.locked_by,
       'last_error', j.last_error, 'last_error_code', j.last_error_code)
       ORDER BY j.partition_key)
-    FROM leasehold.jobs AS j WHERE j.run_id = r.id), '[]') END
+    FROM leasehold.all_jobs AS j WHERE j.run_id = r.id), '[]') END
 )::text
 FROM leasehold.runs AS r
 JOIN leasehold.run_progress AS p ON p.id = r.id

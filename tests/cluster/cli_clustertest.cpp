@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_one_line_and_a_non_zero_exit) {
       BOOST_TEST(r.err.find(c.says) != std::string::npos);
     }
   }
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 0);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs") == 0);
 }
 
 BOOST_AUTO_TEST_CASE(an_unreachable_database_is_one_line_without_the_password) {
@@ -103,7 +103,7 @@ BOOST_AUTO_TEST_CASE(bulk_enqueue_is_all_or_nothing_and_names_the_bad_line) {
   auto r = run_cli({"enqueue", "--file", good});
   BOOST_REQUIRE_EQUAL(r.exit_code, 0);
   BOOST_TEST(r.out.find("enqueued 12000 jobs") == 0u);
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 12000);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs") == 12000);
 
   auto bad = write_file("bad.ndjson", "{\"type\":\"noop\"}\n{\"type\":\"noop\"}\n"
                                       "{\"type\":\"noop\",\"payload\":{\"x\":}\n");
@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(bulk_enqueue_is_all_or_nothing_and_names_the_bad_line) {
   auto rl = run_cli({"enqueue", "--file", late});
   BOOST_TEST(rl.exit_code != 0);
   BOOST_TEST(lines(rl.err) == 1u);
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 12000);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs") == 12000);
 }
 
 BOOST_AUTO_TEST_CASE(run_create_show_and_retry_from_the_command_line) {

@@ -107,8 +107,8 @@ BOOST_AUTO_TEST_CASE(a_killed_nodes_jobs_finish_elsewhere_and_it_ends_stopped) {
   db.enqueue_many(jobs);
   auto victim = start_node();
   BOOST_REQUIRE(wait_until(
-    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'running'") == 4; }, 10s));
-  auto victim_id = value("SELECT DISTINCT locked_by FROM leasehold.jobs");
+    [&] { return count("SELECT count(*) FROM leasehold.all_jobs WHERE status = 'running'") == 4; }, 10s));
+  auto victim_id = value("SELECT DISTINCT locked_by FROM leasehold.all_jobs");
   victim->signal(SIGKILL);
   victim->wait(2000);
   auto rescuer = start_node();
@@ -127,13 +127,13 @@ BOOST_AUTO_TEST_CASE(sigterm_lets_a_short_job_finish_and_exits_zero) {
   auto id = std::to_string(enqueue(db, "sleep", R"({"ms":1000})"));
   auto n = start_node();
   BOOST_REQUIRE(wait_until(
-    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "running"; }, 10s));
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "running"; }, 10s));
   n->signal(SIGTERM);
   // STOPPING at once, while the job still runs.
   BOOST_TEST(wait_until(
     [&] { return value("SELECT status FROM leasehold.worker_instances") == "STOPPING"; }, 2s));
   BOOST_TEST(n->wait(10000) == 0);
-  BOOST_TEST(value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "succeeded");
+  BOOST_TEST(value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "succeeded");
   BOOST_TEST(value("SELECT status FROM leasehold.worker_instances") == "STOPPED");
 }
 
@@ -141,17 +141,17 @@ BOOST_AUTO_TEST_CASE(a_job_longer_than_the_grace_period_is_released_to_another_n
   auto id = std::to_string(enqueue(db, "sleep", R"({"ms":2500})"));
   auto first = start_node({"--stop-timeout", "300ms"});
   BOOST_REQUIRE(wait_until(
-    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "running"; }, 10s));
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "running"; }, 10s));
   first->signal(SIGTERM);
   BOOST_TEST(first->wait(5000) == 0);
   auto log = first->log();
   BOOST_TEST(log.find(R"("reason":"stopping_timeout")") != std::string::npos, log);
-  BOOST_TEST(value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "queued");
+  BOOST_TEST(value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "queued");
   BOOST_TEST(value("SELECT outcome FROM leasehold.job_runs WHERE attempt = 1 AND job_id = " + id)
              == "stopping_timeout");
   auto second = start_node();
   BOOST_TEST(wait_until(
-    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "succeeded"; }, 10s));
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "succeeded"; }, 10s));
   BOOST_TEST(value("SELECT outcome FROM leasehold.job_runs WHERE attempt = 2 AND job_id = " + id)
              == "succeeded");
 }
@@ -165,12 +165,12 @@ BOOST_AUTO_TEST_CASE(a_second_signal_stops_at_once_releasing_every_lease) {
   db.enqueue_many(jobs);
   auto n = start_node({"--stop-timeout", "60s"});
   BOOST_REQUIRE(wait_until(
-    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'running'") == 3; }, 10s));
+    [&] { return count("SELECT count(*) FROM leasehold.all_jobs WHERE status = 'running'") == 3; }, 10s));
   n->signal(SIGTERM);
   std::this_thread::sleep_for(200ms);
   n->signal(SIGINT);
   BOOST_TEST(n->wait(3000) == 0);
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE status = 'queued'"
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs WHERE status = 'queued'"
                    " AND locked_by IS NULL") == 3);
 }
 
@@ -178,8 +178,8 @@ BOOST_AUTO_TEST_CASE(a_paused_node_learns_it_lost_itself_and_its_old_attempt_wri
   auto id = std::to_string(enqueue(db, "sleep", R"({"ms":1500})"));
   auto paused = start_node();
   BOOST_REQUIRE(wait_until(
-    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "running"; }, 10s));
-  auto paused_id = value("SELECT locked_by FROM leasehold.jobs WHERE id = " + id);
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "running"; }, 10s));
+  auto paused_id = value("SELECT locked_by FROM leasehold.all_jobs WHERE id = " + id);
   paused->signal(SIGSTOP);
   auto other = start_node();
   // The other node presumes it dead, rescues the job and runs it.
@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(a_paused_node_learns_it_lost_itself_and_its_old_attempt_wri
     [&] { return value("SELECT status FROM leasehold.worker_instances WHERE worker_id = '"
                        + paused_id + "'") == "STOPPED"; }, 10s));
   BOOST_REQUIRE(wait_until(
-    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "succeeded"; }, 10s));
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "succeeded"; }, 10s));
   paused->signal(SIGCONT);
   auto code = paused->wait(5000);
   BOOST_TEST(code == 3, paused->log());

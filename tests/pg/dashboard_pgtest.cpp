@@ -58,7 +58,7 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_live_numbers_in_a_browser) {
   cfg.queues = {{"work", 2}};
   node n{cfg, handlers};
   n.start();
-  BOOST_REQUIRE(wait_until([&] { return count("SELECT count(*) FROM leasehold.jobs"
+  BOOST_REQUIRE(wait_until([&] { return count("SELECT count(*) FROM leasehold.all_jobs"
                                               " WHERE status = 'failed'") == 1; }, 5s));
   auto url = "http://127.0.0.1:" + std::to_string(n.http_port()) + "/";
   auto user_dir = "/tmp/leasehold-chromium-" + std::to_string(getpid());

@@ -39,14 +39,14 @@ BOOST_AUTO_TEST_CASE(a_program_gets_the_payload_and_its_exit_status_decides) {
   node n{fast_node_config(), handlers};
   n.start();
   BOOST_REQUIRE(wait_until(
-    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE finished_at IS NOT NULL") == 2; },
+    [&] { return count("SELECT count(*) FROM leasehold.all_jobs WHERE finished_at IS NOT NULL") == 2; },
     10s));
   n.stop();
-  BOOST_TEST(value("SELECT status FROM leasehold.jobs WHERE id = " + ok) == "succeeded");
+  BOOST_TEST(value("SELECT status FROM leasehold.all_jobs WHERE id = " + ok) == "succeeded");
   std::ifstream in{seen};
   std::string text((std::istreambuf_iterator<char>(in)), {});
   BOOST_TEST(text == R"({"w":640})");
-  BOOST_TEST(value("SELECT last_error FROM leasehold.jobs WHERE id = " + bad)
+  BOOST_TEST(value("SELECT last_error FROM leasehold.all_jobs WHERE id = " + bad)
              == "exit status 3: line one\nimage too large");
 }
 
@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(a_program_is_killed_when_its_lease_is_lost) {
   node n{cfg, handlers};
   n.start();
   BOOST_REQUIRE(wait_until(
-    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "running"; }, 5s));
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "running"; }, 5s));
   std::this_thread::sleep_for(200ms);
   db.execute("UPDATE leasehold.jobs SET locked_by = 'thief' WHERE id = " + id);
   BOOST_REQUIRE(wait_until(
@@ -80,9 +80,9 @@ BOOST_AUTO_TEST_CASE(a_program_past_its_timeout_is_killed_and_the_attempt_fails)
   node n{fast_node_config(), handlers};
   n.start();
   BOOST_REQUIRE(wait_until(
-    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "failed"; }, 5s));
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "failed"; }, 5s));
   n.stop();
-  BOOST_TEST(value("SELECT last_error FROM leasehold.jobs WHERE id = " + id)
+  BOOST_TEST(value("SELECT last_error FROM leasehold.all_jobs WHERE id = " + id)
              == "timed out: program killed");
 }
 

@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(a_completion_batch_is_not_matched_row_by_row_against_every_
              " locked_at = now(), heartbeat_at = now() WHERE id % 20 = 0");
   db.execute("ANALYZE leasehold.jobs");
   auto batch = value("SELECT jsonb_agg(jsonb_build_array(id, attempts))::text"
-                     " FROM leasehold.jobs WHERE status = 'running'");
+                     " FROM leasehold.all_jobs WHERE status = 'running'");
   db.execute("SET plan_cache_mode = force_generic_plan");
   db.execute("PREPARE plan_me(text, text, timestamptz, boolean) AS "
              + read_sql("job_complete_success.sql"));
@@ -195,7 +195,7 @@ BOOST_AUTO_TEST_CASE(a_chain_lists_running_jobs_too) {
   n.start();
   BOOST_REQUIRE(wait_until(
     [&] {
-      return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'running'") == 1
+      return count("SELECT count(*) FROM leasehold.all_jobs WHERE status = 'running'") == 1
              && succeeded() == 1;
     },
     10s));
@@ -216,14 +216,14 @@ BOOST_AUTO_TEST_CASE(bulk_enqueue_gives_consecutive_v7_correlation_ids) {
   jobs[1].correlation_id = "mine";
   db.enqueue_many(jobs);
   db.enqueue_many(jobs);
-  auto generated = count("SELECT count(DISTINCT correlation_id) FROM leasehold.jobs"
+  auto generated = count("SELECT count(DISTINCT correlation_id) FROM leasehold.all_jobs"
                          " WHERE correlation_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}"
                          "-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'");
   BOOST_TEST(generated == 4); // two per batch, all different
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE correlation_id = 'mine'") == 2);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs WHERE correlation_id = 'mine'") == 2);
   // In id order, the generated ids of a batch sort in the same order.
   BOOST_TEST(count("SELECT count(*) FROM (SELECT correlation_id, lag(correlation_id)"
-                   " OVER (ORDER BY id) AS before FROM leasehold.jobs"
+                   " OVER (ORDER BY id) AS before FROM leasehold.all_jobs"
                    " WHERE correlation_id <> 'mine') AS s WHERE before > correlation_id") == 0);
 }
 
@@ -233,7 +233,7 @@ BOOST_AUTO_TEST_CASE(a_bulk_payload_that_is_not_json_writes_nothing) {
   jobs[1].type = "noop";
   jobs[1].payload = R"(1}, {"type": "smuggled")"; // would add a row if spliced blindly
   BOOST_CHECK_THROW(db.enqueue_many(jobs), store_invalid_input);
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 0);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs") == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -24,10 +24,10 @@ BOOST_AUTO_TEST_CASE(noop_jobs_succeed_once_with_a_run_and_trace_id_each) {
   n.stop();
   BOOST_TEST(me.rfind("test-", 0) == 0);
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 50);
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE attempts <> 1"
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs WHERE attempts <> 1"
                    " OR finished_at IS NULL") == 0);
   // trace_id = {worker_id}-{job_id}-{attempt}, on the job and on its run.
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs j JOIN leasehold.job_runs r"
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs j JOIN leasehold.job_runs r"
                    " ON r.job_id = j.id WHERE j.trace_id = '" + me + "-' || j.id || '-1'"
                    " AND r.trace_id = j.trace_id AND r.worker_id = '" + me + "'") == 50);
   BOOST_TEST(n.stats().claimed == 0); // stopped node reports nothing
@@ -41,11 +41,11 @@ BOOST_AUTO_TEST_CASE(failures_retry_with_backoff_then_die_with_max_attempts_exce
   n.start();
   auto where = " WHERE id = " + std::to_string(id);
   BOOST_REQUIRE(wait_until(
-    [&] { return value("SELECT status FROM leasehold.jobs" + where) == "failed"; }, 15s));
+    [&] { return value("SELECT status FROM leasehold.all_jobs" + where) == "failed"; }, 15s));
   n.stop();
-  BOOST_TEST(value("SELECT last_error_code FROM leasehold.jobs" + where) == "max_attempts_exceeded");
-  BOOST_TEST(value("SELECT last_error FROM leasehold.jobs" + where) == "disk full");
-  BOOST_TEST(value("SELECT attempts FROM leasehold.jobs" + where) == "4");
+  BOOST_TEST(value("SELECT last_error_code FROM leasehold.all_jobs" + where) == "max_attempts_exceeded");
+  BOOST_TEST(value("SELECT last_error FROM leasehold.all_jobs" + where) == "disk full");
+  BOOST_TEST(value("SELECT attempts FROM leasehold.all_jobs" + where) == "4");
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'failed'"
                    " AND error = 'disk full' AND job_id = " + std::to_string(id)) == 4);
   // Gaps between attempts follow 100ms * 2^(n-1): >= 100, 200, 400 ms.
@@ -69,15 +69,15 @@ BOOST_AUTO_TEST_CASE(unknown_type_and_bad_payload_fail_at_once_as_precondition_f
   node n{fast_node_config(), builtin_handlers()};
   n.start();
   BOOST_REQUIRE(wait_until(
-    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'failed'") == 2; },
+    [&] { return count("SELECT count(*) FROM leasehold.all_jobs WHERE status = 'failed'") == 2; },
     10s));
   n.stop();
   for (auto id : {unknown, bad}) {
     auto where = " WHERE id = " + std::to_string(id);
-    BOOST_TEST(value("SELECT last_error_code FROM leasehold.jobs" + where) == "precondition_failed");
-    BOOST_TEST(value("SELECT attempts FROM leasehold.jobs" + where) == "1");
+    BOOST_TEST(value("SELECT last_error_code FROM leasehold.all_jobs" + where) == "precondition_failed");
+    BOOST_TEST(value("SELECT attempts FROM leasehold.all_jobs" + where) == "1");
   }
-  BOOST_TEST(value("SELECT last_error FROM leasehold.jobs WHERE id = " + std::to_string(unknown))
+  BOOST_TEST(value("SELECT last_error FROM leasehold.all_jobs WHERE id = " + std::to_string(unknown))
              == "no handler for job type 'no_such_type'");
 }
 
@@ -98,10 +98,10 @@ BOOST_AUTO_TEST_CASE(children_inherit_the_correlation_id_and_only_on_success) {
   auto parent_id = db.enqueue(parent);
   enqueue(db, "failing_parent");
   BOOST_REQUIRE(run_until_succeeded(fast_node_config(), handlers, 2, 10s));
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE parent_id = "
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs WHERE parent_id = "
                    + std::to_string(parent_id) + " AND correlation_id = 'chain-42'") == 2);
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE queue = 'other'") == 1);
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 4);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs WHERE queue = 'other'") == 1);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs") == 4);
 }
 
 BOOST_AUTO_TEST_CASE(notify_wakes_an_idle_node_long_before_its_poll) {
@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(notify_wakes_an_idle_node_long_before_its_poll) {
   std::this_thread::sleep_for(300ms); // let it go idle after the first poll
   auto id = enqueue(db, "noop");
   BOOST_TEST(wait_until(
-    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + std::to_string(id)) == "succeeded"; },
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + std::to_string(id)) == "succeeded"; },
     3s));
   n.stop();
 }
@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(queues_and_priorities_are_respected) {
     5s));
   std::this_thread::sleep_for(300ms);
   n.stop();
-  BOOST_TEST(value("SELECT status FROM leasehold.jobs WHERE id = " + std::to_string(other_id)) == "queued");
+  BOOST_TEST(value("SELECT status FROM leasehold.all_jobs WHERE id = " + std::to_string(other_id)) == "queued");
   // Compared as timestamps by Postgres (Boost.Test compares std::string
   // operands of < as collections, not as text).
   auto started = [](int64_t id) {

@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(every_read_endpoint_answers_with_live_figures) {
   enqueue(db, "noop");
   start();
   BOOST_REQUIRE(wait_until([&] {
-    return count("SELECT count(*) FROM leasehold.jobs WHERE status IN ('succeeded','failed')") == 3;
+    return count("SELECT count(*) FROM leasehold.all_jobs WHERE status IN ('succeeded','failed')") == 3;
   }, 10s));
 
   auto h = get_json("/health");
@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(writes_enqueue_retry_and_cancel_idempotently) {
   BOOST_TEST(created->status == 201, created->body);
   auto id = nlohmann::json::parse(created->body)["id"].get<int64_t>();
   auto path = "/jobs/" + std::to_string(id);
-  BOOST_REQUIRE(wait_until([&] { return value("SELECT status FROM leasehold.jobs WHERE id = "
+  BOOST_REQUIRE(wait_until([&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = "
                                                + std::to_string(id)) == "failed"; }, 5s));
   // Two concurrent retries: exactly one queues it.
   std::atomic<int> ok{0}, conflict{0};
@@ -147,7 +147,7 @@ BOOST_AUTO_TEST_CASE(writes_enqueue_retry_and_cancel_idempotently) {
     t.join();
   BOOST_TEST(ok == 1);
   BOOST_TEST(conflict == 1);
-  BOOST_REQUIRE(wait_until([&] { return value("SELECT attempts FROM leasehold.jobs WHERE id = "
+  BOOST_REQUIRE(wait_until([&] { return value("SELECT attempts FROM leasehold.all_jobs WHERE id = "
                                                + std::to_string(id)) == "2"; }, 5s));
   // Dead again after its one extra attempt; a retry of a queued job says so.
   auto queued = post("/jobs", R"({"type":"noop","run_at":"2999-01-01T00:00:00Z"})");
@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(writes_enqueue_retry_and_cancel_idempotently) {
   BOOST_TEST(nlohmann::json::parse(again->body)["message"] == "nothing to retry: the job is queued");
   auto cancel = post("/jobs/" + std::to_string(queued_id) + "/cancel");
   BOOST_TEST(cancel->status == 200, cancel->body);
-  BOOST_TEST(value("SELECT status FROM leasehold.jobs WHERE id = " + std::to_string(queued_id))
+  BOOST_TEST(value("SELECT status FROM leasehold.all_jobs WHERE id = " + std::to_string(queued_id))
              == "cancelled");
   BOOST_TEST(post("/jobs/" + std::to_string(queued_id) + "/cancel")->status == 409);
 }
@@ -208,7 +208,7 @@ BOOST_AUTO_TEST_CASE(every_error_has_its_status_and_a_json_body) {
   BOOST_TEST(http->Post("/jobs", {{"Authorization", "Basic abc"}}, "{}", "application/json")->status == 401);
   BOOST_TEST(post("/jobs", R"({"type":"noop"})", "wrong")->status == 403);
   BOOST_TEST(post("/jobs/" + id + "/cancel", "", "s3cret-tokeN")->status == 403);
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 1);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(an_internal_failure_is_a_500_that_leaks_nothing) {
@@ -232,7 +232,7 @@ BOOST_AUTO_TEST_CASE(writes_are_disabled_without_a_token) {
   auto r = post("/jobs", R"({"type":"noop"})", "anything");
   BOOST_TEST(r->status == 403);
   BOOST_TEST(r->body.find("writes are disabled") != std::string::npos);
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 0);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs") == 0);
 }
 
 BOOST_AUTO_TEST_CASE(runs_are_created_shown_and_retried_over_http) {
@@ -273,7 +273,7 @@ BOOST_AUTO_TEST_CASE(sql_metacharacters_and_absurd_values_change_and_leak_nothin
   start();
   enqueue(db, "noop");
   BOOST_REQUIRE(wait_until([&] { return succeeded() == 1; }, 5s));
-  auto snapshot = value("SELECT string_agg(id || status || updated_at, ',') FROM leasehold.jobs");
+  auto snapshot = value("SELECT string_agg(id || status || updated_at, ',') FROM leasehold.all_jobs");
   std::vector<std::string> hostile = {
     "'; DROP TABLE leasehold.jobs; --", "1 OR 1=1", "\" OR \"\"=\"", "%27%3B%20DELETE%20FROM%20leasehold.jobs%3B--",
     "$1", "\\x00", "1e309", "-9223372036854775808", "99999999999999999999999", "%00", "<script>alert(1)</script>"};
@@ -293,7 +293,7 @@ BOOST_AUTO_TEST_CASE(sql_metacharacters_and_absurd_values_change_and_leak_nothin
       }
     }
   }
-  BOOST_TEST(value("SELECT string_agg(id || status || updated_at, ',') FROM leasehold.jobs") == snapshot);
+  BOOST_TEST(value("SELECT string_agg(id || status || updated_at, ',') FROM leasehold.all_jobs") == snapshot);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

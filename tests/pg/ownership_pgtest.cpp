@@ -54,7 +54,7 @@ BOOST_AUTO_TEST_CASE(a_stolen_lease_ends_the_executor_and_the_old_owner_writes_n
   BOOST_REQUIRE(wait_until([&] { return probe.started.load(); }, 5s));
   db.execute("UPDATE leasehold.jobs SET locked_by = 'thief', updated_at = now()"
              " WHERE id = " + id);
-  auto stolen_at = value("SELECT updated_at FROM leasehold.jobs WHERE id = " + id);
+  auto stolen_at = value("SELECT updated_at FROM leasehold.all_jobs WHERE id = " + id);
   // The next heartbeat finds the lease gone: executor ends, supervisor counts.
   BOOST_REQUIRE(wait_until([&] { return lost_count(n) == 1; }, 3s));
   BOOST_TEST(wait_until([&] { return probe.saw_cancel.load(); }, 1s));
@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(a_stolen_lease_ends_the_executor_and_the_old_owner_writes_n
   n.stop();
   // Nothing more was written for that attempt.
   BOOST_TEST(value("SELECT status || '/' || locked_by || '/' || updated_at"
-                   " FROM leasehold.jobs WHERE id = " + id)
+                   " FROM leasehold.all_jobs WHERE id = " + id)
              == "running/thief/" + stolen_at);
   // The old owner's attempt has no run row: only a statement that ends the
   // attempt under its lease writes one, and the lease had moved.
@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(a_completion_after_the_lease_moved_is_fenced_out) {
   BOOST_TEST(probe.finished.load());
   BOOST_TEST(!probe.saw_cancel.load()); // it finished, then the write failed
   BOOST_TEST(value("SELECT status || '/' || attempts || '/' || locked_by"
-                   " FROM leasehold.jobs WHERE id = " + id)
+                   " FROM leasehold.all_jobs WHERE id = " + id)
              == "running/2/other-node");
   // The old owner's attempt has no run row: only a statement that ends the
   // attempt under its lease writes one, and the lease had moved.
@@ -122,10 +122,10 @@ BOOST_AUTO_TEST_CASE(a_stale_and_a_new_attempt_of_one_job_on_one_node_are_told_a
   // The lease moves to a new attempt, which this same node claims and runs.
   db.execute("UPDATE leasehold.jobs SET status = 'queued', locked_by = NULL WHERE id = " + id);
   BOOST_REQUIRE(wait_until(
-    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "succeeded"; }, 5s));
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "succeeded"; }, 5s));
   BOOST_REQUIRE(wait_until([&] { return lost_count(n) == 1; }, 5s));
   BOOST_TEST(n.stats().in_flight == 0);
-  BOOST_TEST(value("SELECT attempts FROM leasehold.jobs WHERE id = " + id) == "2");
+  BOOST_TEST(value("SELECT attempts FROM leasehold.all_jobs WHERE id = " + id) == "2");
   n.stop();
 }
 
@@ -188,7 +188,7 @@ BOOST_AUTO_TEST_CASE(an_expired_lease_is_rescued_and_run_again_elsewhere) {
   node n{cfg, handlers};
   n.start();
   BOOST_REQUIRE(wait_until(
-    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "succeeded"; },
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "succeeded"; },
     5s));
   n.stop();
   BOOST_TEST(value("SELECT outcome || '/' || worker_id FROM leasehold.job_runs"
@@ -206,10 +206,10 @@ BOOST_AUTO_TEST_CASE(an_expired_lease_with_no_attempts_left_dies_with_ttl_exceed
   node n{fast_node_config(), handlers};
   n.start();
   BOOST_REQUIRE(wait_until(
-    [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "failed"; },
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "failed"; },
     5s));
   n.stop();
-  BOOST_TEST(value("SELECT last_error_code FROM leasehold.jobs WHERE id = " + id)
+  BOOST_TEST(value("SELECT last_error_code FROM leasehold.all_jobs WHERE id = " + id)
              == "ttl_exceeded");
   BOOST_TEST(value("SELECT attempt || ':' || outcome || ':' || worker_id"
                    " FROM leasehold.job_runs WHERE job_id = " + id) == "1:expired:dead-node");

@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_CASE(the_node_survives_a_restart_and_every_job_finishes_once) {
   auto succeeded = [&] {
     try {
       return static_cast<int64_t>(std::stoll(after.query_value(
-        "SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'").value_or("0")));
+        "SELECT count(*) FROM leasehold.all_jobs WHERE status = 'succeeded'").value_or("0")));
     } catch (const std::exception&) {
       return int64_t{0};
     }

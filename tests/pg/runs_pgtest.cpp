@@ -50,8 +50,8 @@ void check_consistent(pg_fixture& pg, int64_t run) {
     "   'cancelled', count(*) FILTER (WHERE status = 'cancelled'),"
     "   'expected', count(*)) AS counts,"
     "   count(*) FILTER (WHERE status IN ('queued', 'running')) > 0 AS open"
-    "   FROM leasehold.jobs WHERE run_id = " + id + "),"
-    " done AS (SELECT count(*) AS n FROM leasehold.jobs WHERE type = 'run_done'"
+    "   FROM leasehold.all_jobs WHERE run_id = " + id + "),"
+    " done AS (SELECT count(*) AS n FROM leasehold.all_jobs WHERE type = 'run_done'"
     "   AND payload->>'run_id' = '" + id + "')"
     " SELECT CASE WHEN api.doc->'counts' <> direct.counts"
     "   THEN 'counts differ: ' || (api.doc->'counts')::text || ' vs ' || direct.counts::text"
@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(a_failed_partition_is_retried_and_counts_stay_consistent) {
   auto r = nlohmann::json::parse(*db.run_json(run, true));
   BOOST_TEST(r["counts"]["failed"] == 1);
   BOOST_TEST(r["partitions"][7]["last_error"] == "flaky first attempt");
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE type = 'run_done'") == 1);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs WHERE type = 'run_done'") == 1);
   auto keys = db.retry_run(run, std::string{"p007"});
   BOOST_TEST(keys->size() == 1u);
   BOOST_REQUIRE(wait_until([&] {
@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(a_failed_partition_is_retried_and_counts_stay_consistent) {
   }, 10s));
   n.stop();
   // The on-complete job ran once, in the run's chain, and is not repeated.
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs j JOIN leasehold.runs r"
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs j JOIN leasehold.runs r"
                    " ON j.correlation_id = r.correlation_id WHERE j.type = 'run_done'") == 1);
 }
 
@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(two_retries_queue_a_partition_once_even_concurrently) {
         t.join();
       BOOST_TEST(queued == 1);
     }
-    BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE status = 'queued' AND run_id = "
+    BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs WHERE status = 'queued' AND run_id = "
                      + std::to_string(run)) == 1);
     check_consistent(*this, run);
   }
@@ -170,10 +170,10 @@ BOOST_AUTO_TEST_CASE(a_stale_attempt_cannot_write_after_its_partition_moved) {
   // A finishes later; its success is refused and counted as ownership loss.
   BOOST_REQUIRE(wait_until([&] { return a.stats().supervised_failures["ownership_lost"] == 1; }, 5s));
   check_consistent(*this, run);
-  auto id = value("SELECT id FROM leasehold.jobs WHERE run_id = " + std::to_string(run));
+  auto id = value("SELECT id FROM leasehold.all_jobs WHERE run_id = " + std::to_string(run));
   BOOST_TEST(value("SELECT string_agg(attempt || ':' || outcome, ',' ORDER BY attempt)"
                    " FROM leasehold.job_runs WHERE job_id = " + id) == "1:expired,2:succeeded");
-  BOOST_TEST(value("SELECT locked_by FROM leasehold.jobs WHERE id = " + id) == b.worker_id());
+  BOOST_TEST(value("SELECT locked_by FROM leasehold.all_jobs WHERE id = " + id) == b.worker_id());
   a.stop();
   b.stop();
 }
@@ -190,7 +190,7 @@ BOOST_AUTO_TEST_CASE(several_failures_of_one_partition_count_once) {
   auto r = nlohmann::json::parse(*db.run_json(run, true));
   BOOST_TEST(r["counts"]["failed"] == 2);
   BOOST_TEST(r["partitions"][0]["attempts"] == 3);
-  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs r JOIN leasehold.jobs j"
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs r JOIN leasehold.all_jobs j"
                    " ON j.id = r.job_id WHERE j.run_id = " + std::to_string(run)) == 6);
 }
 
@@ -215,9 +215,9 @@ BOOST_AUTO_TEST_CASE(the_last_two_partitions_finishing_together_complete_the_run
     auto run = db.create_run(spec);
     BOOST_REQUIRE(wait_until([&] { return run_status(*this, run) == "completed"; }, 5s));
     BOOST_TEST(!nlohmann::json::parse(*db.run_json(run, false))["completed_at"].is_null());
-    BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE type = 'run_done'"
+    BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs WHERE type = 'run_done'"
                      " AND payload->>'run_id' = '" + std::to_string(run) + "'") == 1);
-    BOOST_TEST(count("SELECT count(DISTINCT locked_by) FROM leasehold.jobs WHERE run_id = "
+    BOOST_TEST(count("SELECT count(DISTINCT locked_by) FROM leasehold.all_jobs WHERE run_id = "
                      + std::to_string(run)) == 2);
   }
   a.stop();
@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(random_failures_retries_and_steals_never_make_counts_drift)
       }
       case 3: { // steal: one running partition's lease expires and is rescued
         db.execute("UPDATE leasehold.jobs SET heartbeat_at = now() - interval '1 hour'"
-                   " WHERE id = (SELECT id FROM leasehold.jobs WHERE status = 'running'"
+                   " WHERE id = (SELECT id FROM leasehold.all_jobs WHERE status = 'running'"
                    " ORDER BY random() LIMIT 1)");
         db.rescue_expired({1000, 0, 0, 3600000, 3600000});
         break;
@@ -278,9 +278,9 @@ BOOST_AUTO_TEST_CASE(random_failures_retries_and_steals_never_make_counts_drift)
         job_outcome o;
         o.lease = mine.front();
         o.kind = job_outcome::succeeded;
-        auto before = value("SELECT status FROM leasehold.jobs WHERE id = "
+        auto before = value("SELECT status FROM leasehold.all_jobs WHERE id = "
                             + std::to_string(o.lease.job_id));
-        bool owned = count("SELECT count(*) FROM leasehold.jobs WHERE status = 'running' AND id = "
+        bool owned = count("SELECT count(*) FROM leasehold.all_jobs WHERE status = 'running' AND id = "
                            + std::to_string(o.lease.job_id) + " AND locked_by = '" + w
                            + "' AND attempts = " + std::to_string(o.lease.attempt)) == 1;
         BOOST_TEST(db.complete(w, {o}, policy)[0].written == owned, before);

@@ -27,7 +27,7 @@ BOOST_AUTO_TEST_CASE(a_crashed_core_actor_is_restarted_and_counted) {
       // Still claiming and completing after the restart.
       auto id = std::to_string(enqueue(db, "noop"));
       BOOST_TEST(wait_until(
-        [&] { return value("SELECT status FROM leasehold.jobs WHERE id = " + id) == "succeeded"; },
+        [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "succeeded"; },
         5s));
     }
   }

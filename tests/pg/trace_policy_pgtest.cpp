@@ -42,13 +42,13 @@ untraced_run run_untraced(pg_fixture& pg, bool strict, const std::string& cutoff
   pg.db.execute("UPDATE leasehold.jobs SET trace_id = NULL WHERE id = " + id);
   go = true;
   BOOST_REQUIRE(wait_until(
-    [&] { return pg.value("SELECT status FROM leasehold.jobs WHERE id = " + id) != "running"; },
+    [&] { return pg.value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) != "running"; },
     5s));
   untraced_run r;
   r.counted = n.stats().policy_violations;
   n.stop();
-  r.status = pg.value("SELECT status FROM leasehold.jobs WHERE id = " + id);
-  r.error_code = pg.value("SELECT coalesce(last_error_code, '') FROM leasehold.jobs WHERE id = " + id);
+  r.status = pg.value("SELECT status FROM leasehold.all_jobs WHERE id = " + id);
+  r.error_code = pg.value("SELECT coalesce(last_error_code, '') FROM leasehold.all_jobs WHERE id = " + id);
   r.violations = pg.count("SELECT count(*) FROM leasehold.policy_violations WHERE job_id = " + id);
   return r;
 }

@@ -30,7 +30,7 @@ int64_t pg_fixture::count(const std::string& sql) {
 }
 
 int64_t pg_fixture::succeeded() {
-  return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'succeeded'");
+  return count("SELECT count(*) FROM leasehold.all_jobs WHERE status = 'succeeded'");
 }
 
 bool pg_fixture::run_until_succeeded(const node_config& cfg,
