@@ -33,8 +33,8 @@ nlohmann::json throughput_scenario(const bench_args& a) {
     nodes.back()->start();
   }
   auto done = [&] {
-    return std::stoll(db.query_value("SELECT count(*) FROM leasehold.jobs"
-                                     " WHERE status = 'succeeded'").value_or("0"));
+    return std::stoll(db.query_value("SELECT count(*) FROM leasehold.job_runs"
+                                     " WHERE outcome = 'succeeded'").value_or("0"));
   };
   for (int64_t n = 0; (n = done()) < a.jobs;) {
     std::cerr << "\rdrained " << n << " / " << a.jobs << std::flush;

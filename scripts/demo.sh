@@ -63,7 +63,7 @@ done
 # The bulk jobs, counted in one query (enqueue --file prints "ids A..B").
 if [[ "$bulk_out" =~ ids\ ([0-9]+)\.\.([0-9]+) ]]; then
   psql -X -qtA "$DATABASE_URL" -c "SELECT 'bulk: ' || count(*) FILTER (WHERE status = 'succeeded')
-    || ' of ' || count(*) || ' noop jobs succeeded' FROM leasehold.jobs
+    || ' of ' || count(*) || ' noop jobs succeeded' FROM leasehold.all_jobs
     WHERE id BETWEEN ${BASH_REMATCH[1]} AND ${BASH_REMATCH[2]}"
 fi
 

@@ -4,6 +4,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include "persistence/migrations.hpp"
 #include "tests/support/pg_fixture.hpp"
 
 using namespace leasehold;
@@ -144,6 +147,89 @@ BOOST_AUTO_TEST_CASE(queues_and_priorities_are_respected) {
     return "(SELECT started_at FROM leasehold.job_runs WHERE job_id = " + std::to_string(id) + ")";
   };
   BOOST_TEST(value("SELECT " + started(high_id) + " < " + started(low_id)) == "t");
+}
+
+BOOST_AUTO_TEST_CASE(a_succeeded_job_leaves_the_jobs_table_and_its_run_row_keeps_it) {
+  new_job job;
+  job.type = "noop";
+  job.payload = R"({"to": "ada"})";
+  job.correlation_id = "order-7";
+  job.priority = 3;
+  auto id = db.enqueue(job);
+  auto dead = enqueue(db, "fail", R"({"message": "no"})", 1);
+  BOOST_REQUIRE(run_until_succeeded(fast_node_config(), builtin_handlers(), 1, 10s));
+  BOOST_REQUIRE(wait_until(
+    [&] { return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'failed'") == 1; },
+    5s));
+  const auto sid = std::to_string(id);
+  // The hot table keeps only the dead job; the success is one job_runs row
+  // that carries the job.
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE id = " + sid) == 0);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE id = " + std::to_string(dead)) == 1);
+  BOOST_TEST(value("SELECT type || ' ' || payload::text || ' ' || correlation_id || ' '"
+                   " || priority || ' ' || outcome FROM leasehold.job_runs WHERE job_id = " + sid)
+             == R"(noop {"to": "ada"} order-7 3 succeeded)");
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE type IS NOT NULL"
+                   " AND job_id = " + std::to_string(dead)) == 0);
+  // Every reader still finds it.
+  auto shown = nlohmann::json::parse(*db.job_json(id));
+  BOOST_TEST(shown["status"] == "succeeded");
+  BOOST_TEST(shown["payload"]["to"] == "ada");
+  BOOST_TEST(shown["correlation_id"] == "order-7");
+  BOOST_TEST(shown["attempts"] == 1);
+  BOOST_TEST(!shown["finished_at"].is_null());
+  BOOST_REQUIRE(shown["runs"].size() == 1u);
+  BOOST_TEST(shown["runs"][0]["outcome"] == "succeeded");
+  auto chain = nlohmann::json::parse(db.chain_json("order-7"));
+  BOOST_REQUIRE(chain.size() == 1u);
+  BOOST_TEST(chain[0]["id"] == id);
+  BOOST_TEST(chain[0]["status"] == "succeeded");
+  // Cancel and retry say it has succeeded, and change nothing.
+  for (auto change : {db.cancel_job(id), db.retry_job(id)}) {
+    BOOST_REQUIRE(change.has_value());
+    BOOST_TEST(change->previous_status == "succeeded");
+    BOOST_TEST(!change->changed);
+  }
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 1);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE job_id = " + sid) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(migration_011_moves_the_jobs_that_had_already_succeeded) {
+  // Rebuild the schema as it was before migration 011, with one job of each
+  // kind, then migrate.
+  db.execute("DROP SCHEMA leasehold CASCADE");
+  db.execute("CREATE SCHEMA leasehold");
+  db.execute("CREATE TABLE leasehold.schema_migrations (version integer PRIMARY KEY,"
+             " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+  for (const auto& m : all_migrations()) {
+    if (m.version >= 11)
+      continue;
+    db.execute(std::string{m.text});
+    db.execute("INSERT INTO leasehold.schema_migrations (version, name) VALUES ("
+               + std::to_string(m.version) + ", 'before')");
+  }
+  db.execute("INSERT INTO leasehold.jobs (id, type, payload, status, attempts, locked_by,"
+             " locked_at, finished_at, correlation_id, trace_id) OVERRIDING SYSTEM VALUE VALUES"
+             " (1, 'mail', '{\"n\": 1}', 'succeeded', 2, 'w', now(), now(), 'c-1', 'w-1-2'),"
+             " (2, 'mail', '{}', 'queued', 0, NULL, NULL, NULL, 'c-1', NULL),"
+             " (3, 'mail', '{}', 'succeeded', 1, 'w', now(), now(), 'c-3', 'w-3-1')");
+  // Job 1 has the rows of both attempts; job 3 lost its row (it gets one).
+  db.execute("INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,"
+             " started_at, finished_at, outcome, error) VALUES"
+             " (1, 1, 'w', 'w-1-1', now(), now(), 'failed', 'first try'),"
+             " (1, 2, 'w', 'w-1-2', now(), now(), 'succeeded', NULL)");
+  BOOST_TEST(db.migrate() == static_cast<int>(all_migrations().size()) - 10);
+  BOOST_TEST(value("SELECT string_agg(id || status, ',' ORDER BY id) FROM leasehold.jobs")
+             == "2queued");
+  BOOST_TEST(value("SELECT string_agg(job_id || ':' || attempt || ':' || outcome || ':'"
+                   " || coalesce(type || payload::text || correlation_id, '-'), ','"
+                   " ORDER BY job_id, attempt) FROM leasehold.job_runs")
+             == R"(1:1:failed:-,1:2:succeeded:mail{"n": 1}c-1,3:1:succeeded:mail{}c-3)");
+  auto chain = nlohmann::json::parse(db.chain_json("c-1"));
+  BOOST_REQUIRE(chain.size() == 2u);
+  BOOST_TEST(chain[0]["status"] == "succeeded");
+  BOOST_TEST(chain[0]["runs"].size() == 2u);
+  BOOST_TEST(chain[1]["status"] == "queued");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
