@@ -8,11 +8,14 @@
 --
 -- Readers see every job, succeeded or not, through the view all_jobs.
 -- Every attempt still has its job_runs row; only the row of the attempt that
--- succeeded carries the job's columns.
+-- succeeded carries the job's columns. Stop nodes of older versions before
+-- migrating: they would leave their successes in jobs (all_jobs still shows
+-- them, but they stay in the hot table).
 
 -- Byte-order comparison for correlation ids: they are only ever looked up
--- by equality, and the index insert on every success is cheaper. Both
--- tables use it so the view can union them.
+-- by equality, and the index insert on every success then costs the same
+-- whatever the database's collation (en_US.UTF-8 would compare through
+-- strcoll). Both tables use it so the view can union them.
 ALTER TABLE leasehold.jobs ALTER COLUMN correlation_id TYPE text COLLATE "C";
 
 ALTER TABLE leasehold.job_runs
