@@ -31,17 +31,20 @@ ALTER TABLE leasehold.job_runs
   ADD COLUMN partition_key  text,
   ADD COLUMN created_at     timestamptz;
 
--- Move the jobs that already succeeded. Since migration 009 every one of
--- them has the job_runs row of its last attempt.
+-- Move the jobs that already succeeded into the job_runs row of their last
+-- attempt (since migration 009 every one has it). The job's status decides
+-- the outcome, so a row left open or stale cannot make the job vanish with
+-- the DELETE below; a job without the row gets one.
 UPDATE leasehold.job_runs AS r
-SET type = j.type, queue = j.queue, priority = j.priority,
+SET outcome = 'succeeded', error = NULL,
+    finished_at = coalesce(r.finished_at, j.finished_at, now()),
+    type = j.type, queue = j.queue, priority = j.priority,
     payload = j.payload, max_attempts = j.max_attempts, run_at = j.run_at,
     correlation_id = j.correlation_id, parent_id = j.parent_id,
     run_id = j.run_id, partition_key = j.partition_key,
     created_at = j.created_at
 FROM leasehold.jobs AS j
-WHERE r.job_id = j.id AND r.attempt = j.attempts AND j.status = 'succeeded'
-  AND r.outcome = 'succeeded';
+WHERE r.job_id = j.id AND r.attempt = j.attempts AND j.status = 'succeeded';
 INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,
                                 started_at, finished_at, outcome, type, queue,
                                 priority, payload, max_attempts, run_at,

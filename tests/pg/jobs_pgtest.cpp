@@ -212,19 +212,24 @@ BOOST_AUTO_TEST_CASE(migration_011_moves_the_jobs_that_had_already_succeeded) {
              " locked_at, finished_at, correlation_id, trace_id) OVERRIDING SYSTEM VALUE VALUES"
              " (1, 'mail', '{\"n\": 1}', 'succeeded', 2, 'w', now(), now(), 'c-1', 'w-1-2'),"
              " (2, 'mail', '{}', 'queued', 0, NULL, NULL, NULL, 'c-1', NULL),"
-             " (3, 'mail', '{}', 'succeeded', 1, 'w', now(), now(), 'c-3', 'w-3-1')");
-  // Job 1 has the rows of both attempts; job 3 lost its row (it gets one).
+             " (3, 'mail', '{}', 'succeeded', 1, 'w', now(), now(), 'c-3', 'w-3-1'),"
+             " (4, 'mail', '{}', 'succeeded', 1, 'w', now(), now(), 'c-4', 'w-4-1')");
+  // Job 1 has the rows of both attempts; job 3 lost its row (it gets one);
+  // job 4's row was left open (the job's status decides).
   db.execute("INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,"
              " started_at, finished_at, outcome, error) VALUES"
              " (1, 1, 'w', 'w-1-1', now(), now(), 'failed', 'first try'),"
-             " (1, 2, 'w', 'w-1-2', now(), now(), 'succeeded', NULL)");
+             " (1, 2, 'w', 'w-1-2', now(), now(), 'succeeded', NULL),"
+             " (4, 1, 'w', 'w-4-1', now(), NULL, NULL, NULL)"); // left open
   BOOST_TEST(db.migrate() == static_cast<int>(all_migrations().size()) - 10);
   BOOST_TEST(value("SELECT string_agg(id || status, ',' ORDER BY id) FROM leasehold.jobs")
              == "2queued");
   BOOST_TEST(value("SELECT string_agg(job_id || ':' || attempt || ':' || outcome || ':'"
                    " || coalesce(type || payload::text || correlation_id, '-'), ','"
                    " ORDER BY job_id, attempt) FROM leasehold.job_runs")
-             == R"(1:1:failed:-,1:2:succeeded:mail{"n": 1}c-1,3:1:succeeded:mail{}c-3)");
+             == R"(1:1:failed:-,1:2:succeeded:mail{"n": 1}c-1,3:1:succeeded:mail{}c-3,)"
+                R"(4:1:succeeded:mail{}c-4)");
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE finished_at IS NULL") == 0);
   auto chain = nlohmann::json::parse(db.chain_json("c-1"));
   BOOST_REQUIRE(chain.size() == 2u);
   BOOST_TEST(chain[0]["status"] == "succeeded");
