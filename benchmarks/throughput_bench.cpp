@@ -1,6 +1,7 @@
 // throughput: bulk-enqueue N noop jobs, then drain them with K nodes of C
 // slots; jobs/s from the first claim to the last completion, by the
 // database's own timestamps.
+#include <atomic>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -22,6 +23,17 @@ nlohmann::json throughput_scenario(const bench_args& a) {
   std::cerr << "enqueued " << a.jobs << " jobs in " << enqueue_s << " s\n";
   auto handlers = std::make_shared<handler_registry>();
   add_builtin_handlers(*handlers);
+  // The no-op handler, counting its runs: the harness watches this counter
+  // instead of polling the database, whose count(*) over a growing job_runs
+  // took ~15% of a core away from the drain it measures.
+  auto handled = std::make_shared<std::atomic<int64_t>>(0);
+  handlers->add(
+    "noop",
+    [handled](job_context&) {
+      handled->fetch_add(1, std::memory_order_relaxed);
+      return handler_result::success();
+    },
+    handler_mode::non_blocking);
   node_config cfg;
   cfg.database_url = a.url;
   cfg.concurrency = a.concurrency;
@@ -36,10 +48,13 @@ nlohmann::json throughput_scenario(const bench_args& a) {
     return std::stoll(db.query_value("SELECT count(*) FROM leasehold.job_runs"
                                      " WHERE outcome = 'succeeded'").value_or("0"));
   };
-  for (int64_t n = 0; (n = done()) < a.jobs;) {
-    std::cerr << "\rdrained " << n << " / " << a.jobs << std::flush;
+  for (int64_t n = 0; (n = handled->load()) < a.jobs;) {
+    std::cerr << "\rhandled " << n << " / " << a.jobs << std::flush;
     std::this_thread::sleep_for(std::chrono::milliseconds{200});
   }
+  // Completions are written in batches after the handlers return.
+  while (done() < a.jobs)
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
   std::cerr << "\rdrained " << a.jobs << " / " << a.jobs << "\n";
   for (auto& n : nodes)
     n->stop();

@@ -130,8 +130,15 @@ void complete_runs(pqxx::work& tx, const std::vector<int64_t>& job_ids) {
 
 } // namespace
 
+// Where this connection's next claim of a queue starts (see job_claim.sql).
+struct claim_cursor {
+  std::string priority, run_at, id;
+  std::chrono::steady_clock::time_point set_at;
+};
+
 struct store::impl {
   pqxx::connection conn;
+  std::unordered_map<std::string, claim_cursor> claim_cursors;
   explicit impl(const std::string& url) : conn(url) {
     for (const auto& s : prepared_statements)
       conn.prepare(s.name, std::string{s.text});
@@ -180,10 +187,21 @@ std::vector<claimed_job> store::claim(const std::string& worker_id,
                                       const std::string& queue,
                                       int32_t limit) {
   return translate_errors("job_claim", [&] {
+    auto now = std::chrono::steady_clock::now();
+    auto cursor = impl_->claim_cursors.find(queue);
+    if (cursor != impl_->claim_cursors.end()
+        && now - cursor->second.set_at > claim_cursor_max_age_) {
+      impl_->claim_cursors.erase(cursor);
+      cursor = impl_->claim_cursors.end();
+    }
+    const bool from_start = cursor == impl_->claim_cursors.end();
     // One statement is its own transaction: no BEGIN/COMMIT round trips,
     // which are most of a single claim's latency on an idle machine.
     pqxx::nontransaction tx{impl_->conn};
-    auto rows = tx.exec_prepared("job_claim", worker_id, queue, limit);
+    auto rows = tx.exec_prepared("job_claim", worker_id, queue, limit,
+                                 from_start ? "-32768" : cursor->second.priority,
+                                 from_start ? "-infinity" : cursor->second.run_at,
+                                 from_start ? "0" : cursor->second.id);
     std::vector<claimed_job> jobs;
     jobs.reserve(rows.size());
     for (const auto& r : rows) {
@@ -198,8 +216,26 @@ std::vector<claimed_job> store::claim(const std::string& worker_id,
       j.trace_id = r[7].as<std::string>("");
       jobs.push_back(std::move(j));
     }
+    // A full batch means more jobs may wait past its last one: start there
+    // next time. A short batch may have missed nothing but jobs that sort
+    // before the cursor, so the next claim starts from the head again.
+    if (rows.size() == static_cast<size_t>(limit) && limit > 0) {
+      const auto last = rows[rows.size() - 1];
+      auto& next = impl_->claim_cursors[queue];
+      next.priority = last[8].c_str();
+      next.run_at = last[9].c_str();
+      next.id = last[0].c_str();
+      if (from_start)
+        next.set_at = now;
+    } else {
+      impl_->claim_cursors.erase(queue);
+    }
     return jobs;
   });
+}
+
+void store::set_claim_cursor_max_age(std::chrono::milliseconds age) {
+  claim_cursor_max_age_ = age;
 }
 
 renew_reply store::renew(const std::string& worker_id,

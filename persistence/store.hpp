@@ -110,9 +110,16 @@ public:
   /// Applies pending migrations under an advisory lock; returns how many.
   int migrate();
 
-  /// Claims up to `limit` due jobs of `queue` for `worker_id`.
+  /// Claims up to `limit` due jobs of `queue` for `worker_id`, in priority,
+  /// run_at, id order. After a full batch the next claim of the queue
+  /// starts past its last job (job_claim.sql says why); a short batch or a
+  /// cursor older than the max age starts from the head again.
   std::vector<claimed_job> claim(const std::string& worker_id,
                                  const std::string& queue, int32_t limit);
+
+  /// How long a claim cursor is kept: the longest a job that sorts before
+  /// it waits while the queue is busy. Tests shorten it.
+  void set_claim_cursor_max_age(std::chrono::milliseconds age);
 
   /// Renews this instance's heartbeat and its leases in one transaction
   /// (one statement each).
@@ -201,6 +208,7 @@ public:
 private:
   struct impl;
   std::unique_ptr<impl> impl_;
+  std::chrono::milliseconds claim_cursor_max_age_{500};
 };
 
 /// The URL with any password replaced by "***", safe to log.

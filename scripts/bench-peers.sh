@@ -148,7 +148,7 @@ raw_round() {
       psqlx "$db" -v rows="$rows" -f "benchmarks/peers/$seed" >/dev/null || die "seeding $db failed"
       log="$logs/r$r-raw-$script-b$batch-c$c"
       timeout -k 10 "$step_timeout" "$pgbin/pgbench" -n -M prepared -c "$c" -j $(( c < 2 ? c : 2 )) \
-        -T "$secs" -D n="$batch" -f "benchmarks/peers/$file" -h 127.0.0.1 -p "$port" -U postgres "$db" \
+        -T "$secs" -D n="$batch" -D cp=-32768 -D cr=-infinity -D ci=0 -f "benchmarks/peers/$file" -h 127.0.0.1 -p "$port" -U postgres "$db" \
         >"$log.out" 2>"$log.err" || die "pgbench $file failed: $(errline "$log.err") (log: $log.err)"
       tps="$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$log.out")"
       tx="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$log.out")"

@@ -2,16 +2,19 @@
 -- real schema, so "the raw limit of leasehold's statements" can be set beside
 -- the reference raw/claim_complete.sql (minimal table) and beside a node.
 -- Mirrors (scripts/bench-peers.sh warns when these files change):
---   persistence/sql/job_claim.sql             sha256 ca516b0391ef
+--   persistence/sql/job_claim.sql             sha256 f88762287e93
 --   persistence/sql/job_complete_success.sql  sha256 5581b3c76cf8
 -- To update: paste the two statements below again and replace their
 -- parameters ($1 = 'w' || client_id, claim $2 = 'default', claim $3 = the
--- pgbench variable n, complete $2 = the gset variable done cast to jsonb,
+-- pgbench variable n, claim $4-$6 = the cursor variables cp, cr, ci,
+-- complete $2 = the gset variable done cast to jsonb,
 -- $3 = 'infinity', $4 = false); keep the claim's
--- final SELECT folded to one row for gset; then put the new sha256 prefixes
+-- final SELECT folded to one row for gset (it also sets the next cursor,
+-- as store::claim does); then put the new sha256 prefixes
 -- above (sha256sum FILE | cut -c1-12). No colon-variables in comments:
 -- pgbench would substitute them.
--- Run with: pgbench -M prepared -D n=<batch> -f leasehold_claim_complete.sql
+-- Run with: pgbench -M prepared -D n=<batch> -D cp=-32768 -D cr=-infinity
+--   -D ci=0 -f leasehold_claim_complete.sql (the cursor starts at the head)
 -- Like the node, each statement is its own (autocommit) transaction.
 
 -- job_claim.sql: claim n jobs (their job_runs rows are written at the end).
@@ -24,14 +27,22 @@ WITH claimed AS (
   WHERE j.id = ANY (ARRAY(
     SELECT id FROM leasehold.jobs
     WHERE status = 'queued' AND queue = 'default' AND run_at <= now()
+      AND (priority, run_at, id) > (:cp::smallint, :cr::timestamptz, :ci::bigint)
     ORDER BY priority, run_at, id
     LIMIT :n
     FOR UPDATE SKIP LOCKED))
   RETURNING j.id, j.type, j.queue, j.payload::text AS payload, j.attempts,
             j.max_attempts, j.correlation_id, j.trace_id, j.priority, j.run_at
 )
--- the node's final SELECT (same columns, same order), folded into one row
+-- the node's final SELECT (same columns, same order), folded into one row;
+-- a full batch moves the cursor to its last job, a short one resets it
 SELECT coalesce(jsonb_agg(jsonb_build_array(id, attempts)), '[]') AS done,
+       CASE WHEN count(*) = :n THEN (array_agg(priority ORDER BY priority DESC, run_at DESC, id DESC))[1]
+            ELSE -32768 END AS cp,
+       CASE WHEN count(*) = :n THEN (array_agg(run_at ORDER BY priority DESC, run_at DESC, id DESC))[1]::text
+            ELSE '-infinity' END AS cr,
+       CASE WHEN count(*) = :n THEN (array_agg(id ORDER BY priority DESC, run_at DESC, id DESC))[1]
+            ELSE 0 END AS ci,
        json_agg(json_build_array(id, type, queue, payload, attempts, max_attempts,
                                  correlation_id, trace_id) ORDER BY priority, run_at, id) AS got
 FROM claimed

@@ -8,6 +8,13 @@
 -- The picked ids go in as an array so the UPDATE reaches its rows through
 -- the primary key; joining a CTE instead lets the planner hash-join against
 -- a scan of the whole table, whose cost grows with the queue.
+-- ($4, $5, $6) is the claim cursor: the (priority, run_at, id) of the last
+-- job this connection claimed in a full batch. Claimed jobs leave dead
+-- entries at the head of jobs_claim_idx until VACUUM removes them; starting
+-- past them keeps a claim from walking every job claimed since the last
+-- VACUUM (~5 ms per 150k). The caller resets the cursor after a short batch
+-- and after claim_cursor_max_age, so a job that sorts before it (a higher
+-- priority, a past run_at) waits at most that long.
 WITH claimed AS (
   UPDATE leasehold.jobs AS j
   SET status = 'running', locked_by = $1, locked_at = now(),
@@ -17,6 +24,7 @@ WITH claimed AS (
   WHERE j.id = ANY (ARRAY(
     SELECT id FROM leasehold.jobs
     WHERE status = 'queued' AND queue = $2 AND run_at <= now()
+      AND (priority, run_at, id) > ($4::smallint, $5::timestamptz, $6::bigint)
     ORDER BY priority, run_at, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED))
@@ -24,6 +32,6 @@ WITH claimed AS (
             j.max_attempts, j.correlation_id, j.trace_id, j.priority, j.run_at
 )
 SELECT id, type, queue, payload, attempts, max_attempts, correlation_id,
-       trace_id
+       trace_id, priority, run_at
 FROM claimed
 ORDER BY priority, run_at, id

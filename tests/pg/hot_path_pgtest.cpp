@@ -3,6 +3,7 @@
 // jobs is drained in batched claims and completions.
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -81,8 +82,9 @@ BOOST_AUTO_TEST_CASE(hot_statements_never_scan_the_whole_jobs_table) {
     const char* types;
     const char* args;
   };
-  for (const auto& st : {statement{"job_claim.sql", "text, text, integer", "'w', 'default', 1"},
-                         statement{"job_claim.sql", "text, text, integer", "'w', 'default', 500"},
+  const char* claim_types = "text, text, integer, smallint, timestamptz, bigint";
+  for (const auto& st : {statement{"job_claim.sql", claim_types, "'w', 'default', 1, -32768, '-infinity', 0"},
+                         statement{"job_claim.sql", claim_types, "'w', 'default', 500, -32768, '-infinity', 0"},
                          statement{"observe_chain.sql", "text", "'order-17'"},
                          statement{"job_rescue.sql", "bigint, bigint, bigint", "1000, 100, 1000"}}) {
     BOOST_TEST_CONTEXT(st.file << "(" << st.args << ")") {
@@ -141,6 +143,92 @@ BOOST_AUTO_TEST_CASE(a_completion_batch_is_not_matched_row_by_row_against_every_
   db.execute("RESET plan_cache_mode");
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 1000);
   BOOST_TEST(rows_removed_by_join_filters(plan) < 1000.0, plan.dump());
+}
+
+// After a full batch, a claim starts past the last job it took: a job that
+// sorts before that point (here a higher priority) is taken once a short
+// batch or the cursor's age sends the claim back to the head of the queue.
+BOOST_AUTO_TEST_CASE(a_claim_resumes_after_its_last_full_batch) {
+  db.execute("INSERT INTO leasehold.jobs (type, queue) SELECT 'noop', 'cursor'"
+             " FROM generate_series(1, 30)");
+  auto ids = [](const std::vector<claimed_job>& jobs) {
+    std::vector<int64_t> out;
+    for (const auto& j : jobs)
+      out.push_back(j.id);
+    return out;
+  };
+  auto range = [](int64_t from, int64_t to) {
+    std::vector<int64_t> out;
+    for (auto i = from; i <= to; ++i)
+      out.push_back(i);
+    return out;
+  };
+  auto first = std::stoll(value("SELECT min(id) FROM leasehold.jobs"));
+  BOOST_TEST(ids(db.claim("w", "cursor", 10)) == range(first, first + 9));
+  auto urgent = std::stoll(value("INSERT INTO leasehold.jobs (type, queue, priority)"
+                                 " VALUES ('noop', 'cursor', -1) RETURNING id"));
+  BOOST_TEST(ids(db.claim("w", "cursor", 10)) == range(first + 10, first + 19));
+  // Short: 10 of 20. The next claim starts from the head and finds it.
+  BOOST_TEST(ids(db.claim("w", "cursor", 20)) == range(first + 20, first + 29));
+  BOOST_TEST(ids(db.claim("w", "cursor", 10)) == std::vector<int64_t>{urgent});
+}
+
+BOOST_AUTO_TEST_CASE(a_claim_cursor_expires_after_its_max_age) {
+  db.execute("INSERT INTO leasehold.jobs (type, queue) SELECT 'noop', 'cursor'"
+             " FROM generate_series(1, 30)");
+  db.set_claim_cursor_max_age(50ms);
+  BOOST_TEST(db.claim("w", "cursor", 10).size() == 10u);
+  auto urgent = std::stoll(value("INSERT INTO leasehold.jobs (type, queue, priority)"
+                                 " VALUES ('noop', 'cursor', -1) RETURNING id"));
+  std::this_thread::sleep_for(100ms);
+  auto next = db.claim("w", "cursor", 10);
+  BOOST_REQUIRE(next.size() == 10u);
+  BOOST_TEST(next.front().id == urgent);
+}
+
+// Claimed jobs leave dead entries at the head of the claim index until
+// VACUUM. With its cursor, a claim's index scan starts past them instead of
+// reading every page of them.
+BOOST_AUTO_TEST_CASE(a_claim_with_a_cursor_skips_the_claimed_head_of_the_index) {
+  db.execute("ALTER TABLE leasehold.jobs SET (autovacuum_enabled = false)");
+  db.execute("INSERT INTO leasehold.jobs (type) SELECT 'noop' FROM generate_series(1, 30000)");
+  db.execute("ANALYZE leasehold.jobs");
+  db.execute("UPDATE leasehold.jobs SET status = 'running', locked_by = 'w', attempts = 1"
+             " WHERE id < (SELECT min(id) + 20000 FROM leasehold.jobs)");
+  db.execute("DELETE FROM leasehold.jobs WHERE status = 'running'");
+  db.execute("PREPARE plan_me(text, text, integer, smallint, timestamptz, bigint) AS "
+             + read_sql("job_claim.sql"));
+  auto claim_index_blocks = [&](const std::string& cursor) {
+    auto plan = nlohmann::json::parse(value(
+      "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE plan_me('w', 'default', 10, " + cursor
+      + ")"));
+    std::function<int64_t(const nlohmann::json&)> blocks = [&](const nlohmann::json& n) -> int64_t {
+      if (n.is_array()) {
+        int64_t sum = 0;
+        for (const auto& c : n)
+          sum += blocks(c);
+        return sum;
+      }
+      if (!n.is_object())
+        return 0;
+      if (n.value("Index Name", "") == "jobs_claim_idx")
+        return n.value("Shared Hit Blocks", 0) + n.value("Shared Read Blocks", 0);
+      int64_t sum = 0;
+      for (const auto& key : {"Plan", "Plans"})
+        if (n.contains(key))
+          sum += blocks(n[key]);
+      return sum;
+    };
+    return blocks(plan);
+  };
+  // The cursor sits just before the first queued job, as after a full batch.
+  auto with_cursor = claim_index_blocks(
+    value("SELECT format('%s, %L, %s', priority, run_at, id - 1) FROM leasehold.jobs"
+          " WHERE status = 'queued' ORDER BY priority, run_at, id LIMIT 1"));
+  auto from_head = claim_index_blocks("-32768, '-infinity', 0");
+  db.execute("DEALLOCATE plan_me");
+  db.execute("ALTER TABLE leasehold.jobs RESET (autovacuum_enabled)");
+  BOOST_TEST(with_cursor * 10 < from_head, with_cursor << " vs " << from_head << " blocks");
 }
 
 BOOST_AUTO_TEST_CASE(non_blocking_handlers_run_on_the_executor_thread) {
