@@ -20,6 +20,7 @@ const std::vector<migration>& all_migrations() {
      migration_sql::m010_one_queued_observer_index},
     {11, "succeeded_jobs_leave_the_hot_table",
      migration_sql::m011_succeeded_jobs_leave_the_hot_table},
+    {12, "claim_index_carries_type", migration_sql::m012_claim_index_carries_type},
   };
   return list;
 }

@@ -4,8 +4,9 @@
 -- size of the table.
 -- Dead jobs of the last 24 hours are read once, counted by type and
 -- reason; the total and the top three both come from those counts.
--- Queued jobs are read once too (jobs_queued_type_idx, migration 010): the
--- counts per type and the oldest due job come from the same pass.
+-- Queued jobs are read once too, from the claim index, which carries their
+-- type (migration 012): the counts per type and the oldest due job come from
+-- the same pass.
 WITH queued AS MATERIALIZED (
   SELECT type, count(*) AS n, min(run_at) FILTER (WHERE run_at <= now()) AS oldest_due
   FROM leasehold.jobs

@@ -315,6 +315,38 @@ BOOST_AUTO_TEST_CASE(bulk_enqueue_gives_consecutive_v7_correlation_ids) {
                    " WHERE correlation_id <> 'mine') AS s WHERE before > correlation_id") == 0);
 }
 
+// Bulk enqueue copies rows (COPY): rows that set different optional fields
+// are copied apart, so unset fields still take the table's defaults, and
+// tabs, newlines and backslashes in values stay inside their field.
+BOOST_AUTO_TEST_CASE(bulk_enqueue_keeps_each_rows_fields_and_the_table_defaults) {
+  std::vector<new_job> jobs(4);
+  for (auto& j : jobs)
+    j.type = "noop";
+  jobs[1].queue = "q\t1\n2\\";
+  jobs[1].priority = -3;
+  jobs[1].payload = R"({"text": "a\tb\nc\\d"})";
+  jobs[2].run_at = "2031-01-02T03:04:05Z";
+  jobs[2].max_attempts = 7;
+  jobs[3].type = "noop\n3\t\\N";
+  jobs[3].correlation_id = "mine";
+  auto ids = db.enqueue_many(jobs);
+  BOOST_REQUIRE(ids.size() == 4u);
+  BOOST_TEST(std::is_sorted(ids.begin(), ids.end()));
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 4);
+  auto row = [&](int64_t id) {
+    return value("SELECT concat_ws('|', type, queue, priority, max_attempts, payload::text,"
+                 " run_at = now(), to_char(run_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
+                 " correlation_id = 'mine') FROM leasehold.jobs WHERE id = "
+                 + std::to_string(id));
+  };
+  BOOST_TEST(row(ids[0]).find("noop|default|0|25|{}|") == 0u);
+  BOOST_TEST(row(ids[1]).find("noop|q\t1\n2\\|-3|25|{\"text\": \"a\\tb\\nc\\\\d\"}|") == 0u,
+             row(ids[1]));
+  BOOST_TEST(row(ids[2]).find("noop|default|0|7|{}|f|2031-01-02 03:04:05|") == 0u, row(ids[2]));
+  BOOST_TEST(row(ids[3]).find("noop\n3\t\\N|default|0|25|") == 0u, row(ids[3]));
+  BOOST_TEST(row(ids[3]).substr(row(ids[3]).size() - 2) == "|t");
+}
+
 BOOST_AUTO_TEST_CASE(a_bulk_payload_that_is_not_json_writes_nothing) {
   std::vector<new_job> jobs(2);
   jobs[0].type = "noop";
