@@ -43,21 +43,29 @@ bool scans_all_jobs(const nlohmann::json& node) {
   return false;
 }
 
-// Rows that join filters threw away, over the whole plan (EXPLAIN ANALYZE).
-double rows_removed_by_join_filters(const nlohmann::json& node) {
+// Sums `value` over every node of a plan (EXPLAIN FORMAT JSON).
+double sum_over_plan(const nlohmann::json& node,
+                     const std::function<double(const nlohmann::json&)>& value) {
   if (node.is_array()) {
     double sum = 0;
     for (const auto& n : node)
-      sum += rows_removed_by_join_filters(n);
+      sum += sum_over_plan(n, value);
     return sum;
   }
   if (!node.is_object())
     return 0;
-  double sum = node.value("Rows Removed by Join Filter", 0.0);
+  double sum = value(node);
   for (const auto& key : {"Plan", "Plans"})
     if (node.contains(key))
-      sum += rows_removed_by_join_filters(node[key]);
+      sum += sum_over_plan(node[key], value);
   return sum;
+}
+
+// Rows that join filters threw away, over the whole plan (EXPLAIN ANALYZE).
+double rows_removed_by_join_filters(const nlohmann::json& plan) {
+  return sum_over_plan(plan, [](const nlohmann::json& n) {
+    return n.value("Rows Removed by Join Filter", 0.0);
+  });
 }
 
 std::string thread_name() {
@@ -202,24 +210,11 @@ BOOST_AUTO_TEST_CASE(a_claim_with_a_cursor_skips_the_claimed_head_of_the_index) 
     auto plan = nlohmann::json::parse(value(
       "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE plan_me('w', 'default', 10, " + cursor
       + ")"));
-    std::function<int64_t(const nlohmann::json&)> blocks = [&](const nlohmann::json& n) -> int64_t {
-      if (n.is_array()) {
-        int64_t sum = 0;
-        for (const auto& c : n)
-          sum += blocks(c);
-        return sum;
-      }
-      if (!n.is_object())
-        return 0;
-      if (n.value("Index Name", "") == "jobs_claim_idx")
-        return n.value("Shared Hit Blocks", 0) + n.value("Shared Read Blocks", 0);
-      int64_t sum = 0;
-      for (const auto& key : {"Plan", "Plans"})
-        if (n.contains(key))
-          sum += blocks(n[key]);
-      return sum;
-    };
-    return blocks(plan);
+    return sum_over_plan(plan, [](const nlohmann::json& n) {
+      return n.value("Index Name", "") == "jobs_claim_idx"
+               ? n.value("Shared Hit Blocks", 0.0) + n.value("Shared Read Blocks", 0.0)
+               : 0.0;
+    });
   };
   // The cursor sits just before the first queued job, as after a full batch.
   auto with_cursor = claim_index_blocks(
