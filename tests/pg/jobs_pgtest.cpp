@@ -120,6 +120,24 @@ BOOST_AUTO_TEST_CASE(notify_wakes_an_idle_node_long_before_its_poll) {
   n.stop();
 }
 
+// Bulk enqueue writes by COPY, which must fire the same NOTIFY trigger, for
+// every queue it writes to.
+BOOST_AUTO_TEST_CASE(a_bulk_enqueue_wakes_an_idle_node_too) {
+  auto cfg = fast_node_config();
+  cfg.poll_interval = 30s;
+  cfg.queues = {{"default", 4}, {"other", 4}};
+  node n{cfg, builtin_handlers()};
+  n.start();
+  std::this_thread::sleep_for(300ms); // let it go idle after the first poll
+  std::vector<new_job> jobs(6);
+  for (auto& j : jobs)
+    j.type = "noop";
+  jobs[5].queue = "other";
+  db.enqueue_many(jobs);
+  BOOST_TEST(wait_until([&] { return succeeded() == 6; }, 3s));
+  n.stop();
+}
+
 BOOST_AUTO_TEST_CASE(queues_and_priorities_are_respected) {
   new_job low;
   low.type = "noop";
