@@ -27,8 +27,13 @@ WITH strict_failed AS (
   DELETE FROM leasehold.jobs AS j
   USING (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt
          FROM jsonb_array_elements($2::jsonb) AS p) AS i
-  WHERE j.id = i.id AND j.locked_by = $1 AND j.attempts = i.attempt
-    AND j.status = 'running'
+  -- locked_by and status compared under COLLATE "C" (the same equality,
+  -- byte for byte) so that the generic plan cannot use jobs_running_idx:
+  -- with it, every batch hash-joined ALL of this worker's running jobs (its
+  -- concurrency), not just the batch; without it, each job of the batch is
+  -- one primary-key lookup. pg.hot_path checks the rows read.
+  WHERE j.id = i.id AND j.locked_by = $1 COLLATE "C" AND j.attempts = i.attempt
+    AND j.status = 'running' COLLATE "C"
     AND NOT ($4::boolean AND j.trace_id IS NULL
              AND j.created_at >= $3::timestamptz)
   RETURNING j.*, j.trace_id IS NULL AND j.created_at >= $3::timestamptz

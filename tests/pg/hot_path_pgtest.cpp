@@ -226,6 +226,33 @@ BOOST_AUTO_TEST_CASE(a_claim_with_a_cursor_skips_the_claimed_head_of_the_index) 
   BOOST_TEST(with_cursor * 10 < from_head, with_cursor << " vs " << from_head << " blocks");
 }
 
+// A completion batch reaches its own jobs only: a node with many slots must
+// not read all of its running jobs for every batch of a few.
+BOOST_AUTO_TEST_CASE(a_completion_batch_reads_its_own_jobs_not_every_running_one) {
+  db.execute("INSERT INTO leasehold.jobs (type) SELECT 'noop' FROM generate_series(1, 20000)");
+  db.execute("UPDATE leasehold.jobs SET status = 'running', locked_by = 'w', attempts = 1,"
+             " locked_at = now(), heartbeat_at = now() WHERE id % 10 = 0");
+  db.execute("ANALYZE leasehold.jobs");
+  auto batch = value("SELECT jsonb_agg(jsonb_build_array(id, attempts))::text FROM"
+                     " (SELECT id, attempts FROM leasehold.jobs WHERE status = 'running'"
+                     " ORDER BY id LIMIT 100) AS b");
+  db.execute("SET plan_cache_mode = force_generic_plan");
+  db.execute("PREPARE plan_me(text, text, timestamptz, boolean) AS "
+             + read_sql("job_complete_success.sql"));
+  auto plan = nlohmann::json::parse(value(
+    "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE plan_me('w', '" + batch + "', 'infinity', false)"));
+  db.execute("DEALLOCATE plan_me");
+  db.execute("RESET plan_cache_mode");
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 100);
+  auto job_rows_read = sum_over_plan(plan, [](const nlohmann::json& n) {
+    auto type = n.value("Node Type", "");
+    return n.value("Relation Name", "") == "jobs" && type.find("Scan") != std::string::npos
+             ? n.value("Actual Rows", 0.0) * n.value("Actual Loops", 0.0)
+             : 0.0;
+  });
+  BOOST_TEST(job_rows_read <= 200.0, job_rows_read << " rows of jobs read: " << plan.dump());
+}
+
 BOOST_AUTO_TEST_CASE(non_blocking_handlers_run_on_the_executor_thread) {
   std::mutex mtx;
   std::map<std::string, std::string> ran_on;
