@@ -133,13 +133,13 @@ void complete_runs(pqxx::work& tx, const std::vector<int64_t>& job_ids) {
   tx.exec_prepared("run_complete_check", ids);
 }
 
-} // namespace
-
 // Where this connection's next claim of a queue starts (see job_claim.sql).
 struct claim_cursor {
   std::string priority, run_at, id;
   std::chrono::steady_clock::time_point set_at;
 };
+
+} // namespace
 
 struct store::impl {
   pqxx::connection conn;
