@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -490,25 +489,23 @@ std::string hex12(uint64_t n) {
   return out;
 }
 
-// The optional fields of a new job, by column; rows that set the same ones
-// are copied together, so the others take the table's own defaults.
+// The optional fields of a new job, as COPY columns; rows that set the same
+// ones are copied together, so the others take the table's own defaults.
 struct optional_column {
   const char* name;
-  std::function<std::optional<std::string>(const new_job&)> value;
+  bool (*is_set)(const new_job&);
+  std::string (*text)(const new_job&);
 };
 
 const optional_column optional_columns[] = {
-  {"queue", [](const new_job& j) { return j.queue; }},
-  {"priority",
-   [](const new_job& j) {
-     return j.priority ? std::optional<std::string>{std::to_string(*j.priority)} : std::nullopt;
-   }},
-  {"max_attempts",
-   [](const new_job& j) {
-     return j.max_attempts ? std::optional<std::string>{std::to_string(*j.max_attempts)}
-                           : std::nullopt;
-   }},
-  {"run_at", [](const new_job& j) { return j.run_at; }},
+  {"queue", [](const new_job& j) { return j.queue.has_value(); },
+   [](const new_job& j) { return *j.queue; }},
+  {"priority", [](const new_job& j) { return j.priority.has_value(); },
+   [](const new_job& j) { return std::to_string(*j.priority); }},
+  {"max_attempts", [](const new_job& j) { return j.max_attempts.has_value(); },
+   [](const new_job& j) { return std::to_string(*j.max_attempts); }},
+  {"run_at", [](const new_job& j) { return j.run_at.has_value(); },
+   [](const new_job& j) { return *j.run_at; }},
 };
 
 } // namespace
@@ -532,7 +529,7 @@ std::vector<int64_t> store::enqueue_many(const std::vector<new_job>& jobs) {
     for (size_t i = 0; i < jobs.size(); ++i) {
       unsigned set = 0;
       for (size_t c = 0; c < std::size(optional_columns); ++c)
-        if (optional_columns[c].value(jobs[i]))
+        if (optional_columns[c].is_set(jobs[i]))
           set |= 1u << c;
       by_fields_set[set].push_back(i);
     }
@@ -561,7 +558,7 @@ std::vector<int64_t> store::enqueue_many(const std::vector<new_job>& jobs) {
                                           : correlation_prefix + hex12(i + 1));
         for (size_t c = 0; c < std::size(optional_columns); ++c)
           if (set & (1u << c))
-            fields.push_back(*optional_columns[c].value(j));
+            fields.push_back(optional_columns[c].text(j));
         copy.insert(fields.begin(), fields.end());
       }
       copy.complete();

@@ -3,7 +3,7 @@
 -- the reference raw/claim_complete.sql (minimal table) and beside a node.
 -- Mirrors (scripts/bench-peers.sh warns when these files change):
 --   persistence/sql/job_claim.sql             sha256 f88762287e93
---   persistence/sql/job_complete_success.sql  sha256 a0b524c8064b
+--   persistence/sql/job_complete_success.sql  sha256 97fe152ac042
 -- To update: paste the two statements below again and replace their
 -- parameters ($1 = 'w' || client_id, claim $2 = 'default', claim $3 = the
 -- pgbench variable n, claim $4-$6 = the cursor variables cp, cr, ci,
@@ -58,8 +58,8 @@ WITH strict_failed AS (
   FROM (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt
         FROM jsonb_array_elements(:done::jsonb) AS p) AS i
   WHERE false::boolean
-    AND j.id = i.id AND j.locked_by = 'w' || :client_id AND j.attempts = i.attempt
-    AND j.status = 'running'
+    AND j.id = i.id AND j.locked_by = 'w' || :client_id COLLATE "C" AND j.attempts = i.attempt
+    AND j.status = 'running' COLLATE "C"
     AND j.trace_id IS NULL AND j.created_at >= 'infinity'::timestamptz
   RETURNING j.id, j.attempts, j.trace_id, j.locked_at, j.run_id
 ), succeeded AS (

@@ -18,9 +18,10 @@ WITH strict_failed AS (
   FROM (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt
         FROM jsonb_array_elements($2::jsonb) AS p) AS i
   -- $4 alone is a one-time filter: without strict, no row is visited.
+  -- COLLATE "C": see the succeeded branch below.
   WHERE $4::boolean
-    AND j.id = i.id AND j.locked_by = $1 AND j.attempts = i.attempt
-    AND j.status = 'running'
+    AND j.id = i.id AND j.locked_by = $1 COLLATE "C" AND j.attempts = i.attempt
+    AND j.status = 'running' COLLATE "C"
     AND j.trace_id IS NULL AND j.created_at >= $3::timestamptz
   RETURNING j.id, j.attempts, j.trace_id, j.locked_at, j.run_id
 ), succeeded AS (

@@ -68,6 +68,19 @@ double rows_removed_by_join_filters(const nlohmann::json& plan) {
   });
 }
 
+// Completes `batch` for worker 'w' through the success statement, under the
+// generic plan a prepared statement settles on; returns EXPLAIN ANALYZE.
+nlohmann::json complete_under_generic_plan(pg_fixture& f, const std::string& batch) {
+  f.db.execute("SET plan_cache_mode = force_generic_plan");
+  f.db.execute("PREPARE plan_me(text, text, timestamptz, boolean) AS "
+               + read_sql("job_complete_success.sql"));
+  auto plan = nlohmann::json::parse(f.value(
+    "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE plan_me('w', '" + batch + "', 'infinity', false)"));
+  f.db.execute("DEALLOCATE plan_me");
+  f.db.execute("RESET plan_cache_mode");
+  return plan;
+}
+
 std::string thread_name() {
   char name[32] = {};
   pthread_getname_np(pthread_self(), name, sizeof name);
@@ -142,13 +155,7 @@ BOOST_AUTO_TEST_CASE(a_completion_batch_is_not_matched_row_by_row_against_every_
   db.execute("ANALYZE leasehold.jobs");
   auto batch = value("SELECT jsonb_agg(jsonb_build_array(id, attempts))::text"
                      " FROM leasehold.all_jobs WHERE status = 'running'");
-  db.execute("SET plan_cache_mode = force_generic_plan");
-  db.execute("PREPARE plan_me(text, text, timestamptz, boolean) AS "
-             + read_sql("job_complete_success.sql"));
-  auto plan = nlohmann::json::parse(value(
-    "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE plan_me('w', '" + batch + "', 'infinity', false)"));
-  db.execute("DEALLOCATE plan_me");
-  db.execute("RESET plan_cache_mode");
+  auto plan = complete_under_generic_plan(*this, batch);
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 1000);
   BOOST_TEST(rows_removed_by_join_filters(plan) < 1000.0, plan.dump());
 }
@@ -236,13 +243,7 @@ BOOST_AUTO_TEST_CASE(a_completion_batch_reads_its_own_jobs_not_every_running_one
   auto batch = value("SELECT jsonb_agg(jsonb_build_array(id, attempts))::text FROM"
                      " (SELECT id, attempts FROM leasehold.jobs WHERE status = 'running'"
                      " ORDER BY id LIMIT 100) AS b");
-  db.execute("SET plan_cache_mode = force_generic_plan");
-  db.execute("PREPARE plan_me(text, text, timestamptz, boolean) AS "
-             + read_sql("job_complete_success.sql"));
-  auto plan = nlohmann::json::parse(value(
-    "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE plan_me('w', '" + batch + "', 'infinity', false)"));
-  db.execute("DEALLOCATE plan_me");
-  db.execute("RESET plan_cache_mode");
+  auto plan = complete_under_generic_plan(*this, batch);
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 100);
   auto job_rows_read = sum_over_plan(plan, [](const nlohmann::json& n) {
     auto type = n.value("Node Type", "");
