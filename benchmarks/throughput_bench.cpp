@@ -1,6 +1,8 @@
 // throughput: bulk-enqueue N noop jobs, then drain them with K nodes of C
 // slots; jobs/s from the first claim to the last completion, by the
 // database's own timestamps.
+#include <sys/resource.h>
+
 #include <atomic>
 #include <iostream>
 #include <memory>
@@ -10,6 +12,18 @@
 #include "runtime/node.hpp"
 
 namespace leasehold::bench {
+
+namespace {
+
+// CPU seconds (user + system) this process has used: the nodes run in it.
+double process_cpu_seconds() {
+  rusage use{};
+  getrusage(RUSAGE_SELF, &use);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return secs(use.ru_utime) + secs(use.ru_stime);
+}
+
+} // namespace
 
 nlohmann::json throughput_scenario(const bench_args& a) {
   store db{a.url};
@@ -39,6 +53,10 @@ nlohmann::json throughput_scenario(const bench_args& a) {
   cfg.concurrency = a.concurrency;
   cfg.migrate = false;
   cfg.http_listen = "off";
+  // CPU per job, of the nodes and of Postgres, from node start to the last
+  // completion: what the drain costs, less noisy than its rate.
+  auto node_cpu0 = process_cpu_seconds();
+  auto postgres_cpu0 = postgres_cpu_seconds();
   std::vector<std::unique_ptr<node>> nodes;
   for (int i = 0; i < a.nodes; ++i) {
     nodes.push_back(std::make_unique<node>(cfg, handlers));
@@ -56,6 +74,9 @@ nlohmann::json throughput_scenario(const bench_args& a) {
   while (done() < a.jobs)
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
   std::cerr << "\rdrained " << a.jobs << " / " << a.jobs << "\n";
+  auto per_job_us = [&](double cpu_s) { return cpu_s * 1e6 / static_cast<double>(a.jobs); };
+  auto node_cpu_us = per_job_us(process_cpu_seconds() - node_cpu0);
+  auto postgres_cpu_us = per_job_us(postgres_cpu_seconds() - postgres_cpu0);
   for (auto& n : nodes)
     n->stop();
   auto drain_s = std::stod(db.query_value("SELECT extract(epoch FROM max(finished_at)"
@@ -66,7 +87,9 @@ nlohmann::json throughput_scenario(const bench_args& a) {
           {"concurrency", a.concurrency},
           {"enqueue_jobs_per_s", static_cast<int64_t>(static_cast<double>(a.jobs) / enqueue_s)},
           {"drain_seconds", drain_s},
-          {"drain_jobs_per_s", static_cast<int64_t>(static_cast<double>(a.jobs) / drain_s)}};
+          {"drain_jobs_per_s", static_cast<int64_t>(static_cast<double>(a.jobs) / drain_s)},
+          {"node_cpu_us_per_job", node_cpu_us},
+          {"postgres_cpu_us_per_job", postgres_cpu_us}};
 }
 
 } // namespace leasehold::bench
