@@ -108,6 +108,7 @@ void write_outcome(self_ptr self, std::shared_ptr<const claimed_job> job,
   self->request(store, caf::infinite, complete_atom::value, std::move(outcome))
     .then(
       [=](int32_t answer) mutable {
+        bool violated = false;
         switch (static_cast<write_result>(answer)) {
           case write_result::fenced_out:
             log::warn("outcome rejected: lease no longer held", fields());
@@ -118,7 +119,7 @@ void write_outcome(self_ptr self, std::shared_ptr<const claimed_job> job,
             auto f = fields();
             f["policy"] = "trace_id_required";
             log::critical("POLICY_VIOLATION", f);
-            self->send(supervisor, outcome_atom::value, "policy_violation");
+            violated = true;
             if (static_cast<write_result>(answer)
                 == write_result::rejected_by_policy)
               label = "trace_policy";
@@ -129,8 +130,9 @@ void write_outcome(self_ptr self, std::shared_ptr<const claimed_job> job,
         }
         if (log::enabled(log::level::info))
           log::info(std::string{"job "} + label, fields());
-        self->send(supervisor, outcome_atom::value, label);
-        self->quit();
+        // Idle again: a late lost or deadline for this attempt is ignored.
+        self->state.job = nullptr;
+        self->send(supervisor, outcome_atom::value, std::string{label}, violated);
       },
       [=](caf::error& err) mutable {
         auto f = fields();
@@ -140,39 +142,58 @@ void write_outcome(self_ptr self, std::shared_ptr<const claimed_job> job,
       });
 }
 
+bool is_current(self_ptr self, const lease_ref& lease) {
+  const auto& job = self->state.job;
+  return job && job->id == lease.job_id && job->attempt == lease.attempt;
+}
+
 } // namespace
 
 executor_actor::behavior_type
-executor_actor_impl(self_ptr self, claimed_job claimed,
-                    std::shared_ptr<const executor_config> cfg,
+executor_actor_impl(self_ptr self, std::shared_ptr<const executor_config> cfg,
                     persistence_actor store, supervisor_actor supervisor) {
-  auto job = std::make_shared<const claimed_job>(std::move(claimed));
-  auto cancel = std::make_shared<std::atomic<bool>>(false);
-  self->state.cancel_flag = cancel;
-  // However the attempt ends (done, ownership lost, stop deadline), the
-  // handler is told to stop.
-  self->attach_functor([cancel](const caf::error&) { *cancel = true; });
-  if (log::enabled(log::level::debug))
-    log::debug("job started", job_fields(*job));
-  const auto* handler = cfg->handlers->find(job->type);
-  if (handler == nullptr || handler->mode == handler_mode::non_blocking) {
-    // Nothing to wait for: run it here and write the outcome right away.
-    write_outcome(self, job, store, supervisor, run_handler(*job, handler, *cfg, cancel));
-  } else {
-    executor_actor handle = caf::actor_cast<executor_actor>(self);
-    auto task_cfg = *cfg;
-    task_cfg.pool.reset(); // a queued task must not keep its own pool alive
-    // The registry is read-only and task_cfg keeps it alive: the pointer holds.
-    cfg->pool->submit([job, handler, task_cfg, cancel, handle] {
-      caf::anon_send(handle, done_atom::value,
-                     run_handler(*job, handler, task_cfg, cancel));
-    });
-  }
+  // The running attempt's cancel flag. However the actor ends (ownership
+  // lost, stop deadline, shutdown), the handler is told to stop.
+  auto cancel = std::make_shared<std::shared_ptr<std::atomic<bool>>>();
+  self->attach_functor([cancel](const caf::error&) {
+    if (*cancel)
+      **cancel = true;
+  });
   return {
+    [=](run_atom, claimed_job& claimed) {
+      auto job = std::make_shared<const claimed_job>(std::move(claimed));
+      self->state.job = job;
+      *cancel = std::make_shared<std::atomic<bool>>(false);
+      if (log::enabled(log::level::debug))
+        log::debug("job started", job_fields(*job));
+      const auto* handler = cfg->handlers->find(job->type);
+      if (handler == nullptr || handler->mode == handler_mode::non_blocking) {
+        // Nothing to wait for: run it here and write the outcome right away.
+        write_outcome(self, job, store, supervisor,
+                      run_handler(*job, handler, *cfg, *cancel));
+        return;
+      }
+      executor_actor handle = caf::actor_cast<executor_actor>(self);
+      auto task_cfg = *cfg;
+      task_cfg.pool.reset(); // a queued task must not keep its own pool alive
+      // The registry is read-only and task_cfg keeps it alive: the pointer holds.
+      cfg->pool->submit([job, handler, task_cfg, flag = *cancel, handle] {
+        caf::anon_send(handle, done_atom::value,
+                       run_handler(*job, handler, task_cfg, flag));
+      });
+    },
     [=](done_atom, job_outcome& outcome) {
-      if (*cancel)
-        return; // ending already; nothing more is written for this attempt
-      write_outcome(self, job, store, supervisor, std::move(outcome));
+      if (!is_current(self, outcome.lease))
+        return;
+      write_outcome(self, self->state.job, store, supervisor, std::move(outcome));
+    },
+    [=](lost_atom, const lease_ref& lease) {
+      if (is_current(self, lease))
+        self->quit(make_error(exit_code::ownership_lost));
+    },
+    [=](deadline_atom, const lease_ref& lease) {
+      if (is_current(self, lease))
+        self->quit(make_error(exit_code::stopping_timeout));
     },
   };
 }

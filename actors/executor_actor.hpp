@@ -34,20 +34,25 @@ struct executor_config {
   std::shared_ptr<node_metrics> metrics;
 };
 
-/// Runs one attempt of one job, then writes its outcome under the lease.
+/// Runs attempts one at a time and writes each outcome under its lease. It
+/// is kept for the next attempt once an outcome is written (spawning an
+/// actor per attempt cost a spawn, a teardown and a wake of CAF's clock
+/// thread per job); any way an attempt fails ends the actor.
 //
-//   running --handler done--> writing --written--> quits normally
-//                                     --fenced out--> quits ownership_lost
-//   running/writing --exit from supervisor--> quits with that reason
-//   (ownership_lost, stopping_timeout); the cancel flag tells the handler.
+//   idle --run--> running --handler done--> writing --written--> idle
+//                                                   --fenced out--> exits ownership_lost
+//   running/writing --lost / deadline for this attempt--> exits
+//   ownership_lost / stopping_timeout; the cancel flag tells the handler.
+//   A lost or deadline for an attempt already written is ignored.
 struct executor_state {
   static inline const char* name = "executor";
-  std::shared_ptr<std::atomic<bool>> cancel_flag;
+  /// The attempt under way; null while idle.
+  std::shared_ptr<const claimed_job> job;
 };
 
 executor_actor::behavior_type
 executor_actor_impl(executor_actor::stateful_pointer<executor_state> self,
-                    claimed_job job, std::shared_ptr<const executor_config> cfg,
+                    std::shared_ptr<const executor_config> cfg,
                     persistence_actor store, supervisor_actor supervisor);
 
 } // namespace leasehold

@@ -47,6 +47,9 @@ std::string render_metrics(const node_stats& s, const node_metrics& m,
                  m.lease_renewals.load());
   out += counter("leasehold_policy_violations_total",
                  "Trace-id policy violations seen by this node.", s.policy_violations);
+  out += counter("leasehold_executors_spawned_total",
+                 "Executor actors started (one runs attempts until one fails).",
+                 s.executors_spawned);
   out += "# HELP leasehold_queue_depth Jobs per queue and status.\n"
          "# TYPE leasehold_queue_depth gauge\n";
   for (const auto& [queue, counts] : depth.items())

@@ -41,9 +41,20 @@ std::vector<caf::actor> core_actors(const supervisor_state& st) {
           caf::actor_cast<caf::actor>(st.writer)};
 }
 
+// Ends the executors that wait for work; their exits are not failures.
+// They hold the writer they were spawned with, so they go with the core.
+void stop_idle_executors(self_ptr self, const caf::error& reason) {
+  for (auto& exec : self->state.idle_executors) {
+    self->demonitor(exec.address());
+    self->send_exit(exec, reason);
+  }
+  self->state.idle_executors.clear();
+}
+
 // Ends the core actors without counting their exits as failures.
 void stop_core(self_ptr self, const caf::error& reason) {
   auto& st = self->state;
+  stop_idle_executors(self, reason);
   for (const auto& core : core_actors(st)) {
     if (!core)
       continue;
@@ -177,10 +188,43 @@ void on_core_down(self_ptr self, const supervisor_config& cfg,
 
 void on_down(self_ptr self, const supervisor_config& cfg, caf::down_msg& dm) {
   auto& st = self->state;
+  auto& idle = st.idle_executors;
+  auto was_idle = std::find_if(idle.begin(), idle.end(), [&](const executor_actor& e) {
+    return e.address() == dm.source;
+  });
   if (st.jobs.count(dm.source) != 0)
     on_executor_down(self, dm.source, dm.reason);
+  else if (was_idle != idle.end())
+    idle.erase(was_idle); // between attempts: no attempt was lost
   else if (is_core(self, dm.source))
     on_core_down(self, cfg, dm.reason);
+}
+
+// An executor's outcome is written: count it and give the executor the next
+// attempt (while stopping, there is none: it ends).
+void on_outcome(self_ptr self, const std::string& label, bool violated) {
+  auto& st = self->state;
+  ++st.stats.outcomes[label];
+  if (violated) {
+    ++st.stats.outcomes["policy_violation"];
+    ++st.stats.policy_violations;
+  }
+  st.restart_streak = 0; // work flows again
+  auto i = st.jobs.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+  if (i == st.jobs.end())
+    return;
+  auto exec = i->second.executor;
+  auto queue = std::move(i->second.queue);
+  st.jobs.erase(i);
+  if (st.stopping) {
+    self->demonitor(exec.address());
+    self->send_exit(exec, caf::exit_reason::user_shutdown);
+  } else {
+    st.idle_executors.push_back(std::move(exec));
+  }
+  if (st.lease)
+    self->send(st.lease, slot_atom::value, queue);
+  finish_stop_if_idle(self);
 }
 
 void spawn_executors(self_ptr self,
@@ -192,9 +236,17 @@ void spawn_executors(self_ptr self,
   for (auto& job : batch) {
     auto lease = lease_ref{job.id, job.attempt};
     auto queue = job.queue;
-    auto exec = self->spawn<caf::monitored>(executor_actor_impl, std::move(job),
-                                            executor_cfg, st.writer, me);
-    st.jobs[exec.address()] = {exec, lease, queue};
+    executor_actor exec;
+    if (st.idle_executors.empty()) {
+      exec = self->spawn<caf::monitored>(executor_actor_impl, executor_cfg,
+                                         st.writer, me);
+      ++st.stats.executors_spawned;
+    } else {
+      exec = std::move(st.idle_executors.back());
+      st.idle_executors.pop_back();
+    }
+    self->send(exec, run_atom::value, std::move(job));
+    st.jobs[exec.address()] = {exec, lease, std::move(queue)};
   }
 }
 
@@ -225,18 +277,16 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       return leases;
     },
     [=](lost_atom, const std::vector<lease_ref>& lost) {
+      // The executor ends with ownership_lost unless that attempt's outcome
+      // is already written (a renewal can race a completion).
       for (const auto& l : lost)
         for (const auto& kv : self->state.jobs)
           if (kv.second.lease.job_id == l.job_id
               && kv.second.lease.attempt == l.attempt)
-            self->send_exit(kv.second.executor,
-                            make_error(exit_code::ownership_lost));
+            self->send(kv.second.executor, lost_atom::value, l);
     },
-    [=](outcome_atom, const std::string& kind) {
-      ++self->state.stats.outcomes[kind];
-      if (kind == "policy_violation")
-        ++self->state.stats.policy_violations;
-      self->state.restart_streak = 0; // work flows again
+    [=](outcome_atom, const std::string& label, bool violated) {
+      on_outcome(self, label, violated);
     },
     [=](core_atom) {
       return core_actors(self->state);
@@ -266,13 +316,12 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       if (st.lease)
         self->send(st.lease, stop_atom::value);
       for (auto& kv : st.jobs)
-        self->send_exit(kv.second.executor, make_error(exit_code::ownership_lost));
+        self->send(kv.second.executor, lost_atom::value, kv.second.lease);
       finish_stop_if_idle(self);
     },
     [=](deadline_atom) {
       for (auto& kv : self->state.jobs)
-        self->send_exit(kv.second.executor,
-                        make_error(exit_code::stopping_timeout));
+        self->send(kv.second.executor, deadline_atom::value, kv.second.lease);
     },
     [=](restart_atom, const std::string&) {
       self->state.restart_pending = false;

@@ -5,6 +5,7 @@
 #include <map>
 #include <unordered_map>
 #include <string>
+#include <vector>
 
 #include <caf/actor_addr.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -31,8 +32,8 @@ struct supervisor_config {
   std::chrono::milliseconds restart_backoff{100};
 };
 
-/// Spawns and monitors the persistence, lease and heartbeat actors and one
-/// executor per claimed job. Counts every abnormal exit by reason
+/// Spawns and monitors the persistence, lease and heartbeat actors and the
+/// executors, one per running attempt (reused once an outcome is written). Counts every abnormal exit by reason
 /// (ownership_lost, stopping_timeout, ...) and restarts crashed core actors
 /// with backoff.
 //
@@ -48,9 +49,12 @@ struct supervisor_state {
     lease_ref lease;
     std::string queue;
   };
-  /// Keyed by executor: a node may hold a stale and a new attempt of the
-  /// same job at once, and each must end and be counted on its own.
+  /// Busy executors, keyed by executor: a node may hold a stale and a new
+  /// attempt of the same job at once, and each must end and be counted on
+  /// its own.
   std::unordered_map<caf::actor_addr, running_job> jobs;
+  /// Executors whose last outcome is written, waiting for an attempt.
+  std::vector<executor_actor> idle_executors;
   persistence_actor store;
   /// A second connection for completions only, so claims and completions
   /// run side by side in Postgres instead of queueing on one connection.

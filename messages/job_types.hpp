@@ -176,13 +176,16 @@ struct node_stats {
   std::map<std::string, int64_t> supervised_failures; // exit reason -> count
   int64_t policy_violations = 0;
   int64_t restarts = 0;
+  /// Executor actors started; each runs attempts until one fails, so this
+  /// grows with failures and concurrency, not with jobs.
+  int64_t executors_spawned = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("node_stats"), x.in_flight, x.claimed,
            x.outcomes, x.supervised_failures, x.policy_violations,
-           x.restarts);
+           x.restarts, x.executors_spawned);
 }
 
 } // namespace leasehold

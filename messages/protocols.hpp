@@ -50,10 +50,16 @@ using heartbeat_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
 /// Regularly rescues jobs whose lease expired (their owner died or hung).
 using reaper_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
 
-/// Runs one attempt of one job and writes its outcome under the lease.
+/// Runs attempts, one at a time, and writes each outcome under its lease.
 using executor_actor = caf::typed_actor<
+  // Run this attempt (the executor is idle).
+  caf::reacts_to<run_atom, claimed_job>,
   // The handler finished: kind, error text, error code, children (as outcome)
-  caf::reacts_to<done_atom, job_outcome>>;
+  caf::reacts_to<done_atom, job_outcome>,
+  // This attempt's lease is gone: if it is still running, exit ownership_lost.
+  caf::reacts_to<lost_atom, lease_ref>,
+  // The stop's grace period is over: if it still runs, exit stopping_timeout.
+  caf::reacts_to<deadline_atom, lease_ref>>;
 
 /// Answers operators: health with alerts, Prometheus metrics, and reads
 /// and admin writes passed to its own persistence actor (JSON text).
@@ -69,7 +75,9 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<lost_atom, std::vector<lease_ref>>,
   // This node's instance row is no longer its own: give up and exit.
   caf::reacts_to<orphan_atom>,
-  caf::reacts_to<outcome_atom, std::string>,
+  // From an executor: its attempt's outcome is written (label, and whether
+  // it broke the trace policy); the executor is free for the next attempt.
+  caf::reacts_to<outcome_atom, std::string, bool>,
   caf::replies_to<stats_atom>::with<node_stats>,
   // The current persistence, lease, heartbeat and reaper actors.
   caf::replies_to<core_atom>::with<std::vector<caf::actor>>,

@@ -291,6 +291,22 @@ BOOST_AUTO_TEST_CASE(a_burst_is_drained_in_batches_every_attempt_recorded) {
   BOOST_TEST(completions <= 4000 / 10, completions << " completion writes");
 }
 
+BOOST_AUTO_TEST_CASE(executors_are_reused_from_attempt_to_attempt) {
+  // An actor per attempt meant a spawn, a teardown and a wake of CAF's clock
+  // thread per job; executors now run attempts until one fails.
+  db.execute("INSERT INTO leasehold.jobs (type) SELECT 'noop' FROM generate_series(1, 300)");
+  auto cfg = fast_node_config();
+  cfg.concurrency = 8;
+  node n{cfg, builtin_handlers()};
+  n.start();
+  BOOST_REQUIRE(wait_until([&] { return succeeded() == 300; }, 20s));
+  auto stats = n.stats();
+  n.stop();
+  BOOST_TEST(stats.outcomes["succeeded"] == 300);
+  BOOST_TEST(stats.executors_spawned >= 1);
+  BOOST_TEST(stats.executors_spawned <= 8, stats.executors_spawned << " executors spawned");
+}
+
 BOOST_AUTO_TEST_CASE(a_chain_lists_running_jobs_too) {
   // The correlation index leaves running jobs out (migration 008).
   for (const auto& [type, payload] : {std::pair{"sleep", R"({"ms": 5000})"},

@@ -114,7 +114,8 @@ BOOST_AUTO_TEST_CASE(every_read_endpoint_answers_with_live_figures) {
   for (auto line : {"leasehold_jobs_claimed_total ", "leasehold_jobs_completed_total{outcome=\"succeeded\"} 2",
                     "leasehold_ownership_lost_total 0", "leasehold_lease_renewals_total",
                     "leasehold_policy_violations_total 0", "leasehold_claim_duration_seconds_bucket",
-                    "leasehold_job_duration_seconds_count 4", "leasehold_supervised_failures_total"})
+                    "leasehold_job_duration_seconds_count 4", "leasehold_supervised_failures_total",
+                    "leasehold_executors_spawned_total "})
     BOOST_TEST(metrics->body.find(line) != std::string::npos, line);
 
   auto page = http->Get("/");

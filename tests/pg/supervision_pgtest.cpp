@@ -29,6 +29,10 @@ BOOST_AUTO_TEST_CASE(a_crashed_core_actor_is_restarted_and_counted) {
       BOOST_TEST(wait_until(
         [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id) == "succeeded"; },
         5s));
+      // Written by the new writer on the first attempt: no executor kept the
+      // crashed writer's handle.
+      BOOST_TEST(value("SELECT attempts FROM leasehold.all_jobs WHERE id = " + id) == "1");
+      BOOST_TEST(n.stats().supervised_failures["outcome_unwritten"] == 0);
     }
   }
   n.stop();
