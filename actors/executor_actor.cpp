@@ -46,8 +46,6 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
   if (handler == nullptr) {
     result = handler_result::invalid("no handler for job type '" + job.type
                                      + "'");
-  } else if (ctx.payload().is_discarded()) {
-    result = handler_result::invalid("payload is not valid JSON");
   } else {
     try {
       result = handler->fn(ctx);

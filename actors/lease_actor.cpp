@@ -121,8 +121,8 @@ lease_actor_impl(self_ptr self, lease_config cfg, persistence_actor store,
       else if (cfg.queues.count(queue) != 0)
         try_claim(self, cfg, store, supervisor, queue);
     },
-    [=](slot_atom, const std::string& queue) {
-      ++self->state.free[queue];
+    [=](slot_atom, const std::string& queue, int32_t freed) {
+      self->state.free[queue] += freed;
       try_claim(self, cfg, store, supervisor, queue);
     },
     [=](stop_atom) { self->state.stopped = true; },

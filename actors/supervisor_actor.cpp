@@ -143,6 +143,16 @@ void begin_stop(self_ptr self, const supervisor_config& cfg, bool immediate) {
     self->delayed_send(self, cfg.stop_timeout, deadline_atom::value);
 }
 
+// Frees a slot of `queue`. The lease actor hears of it through one message
+// per burst, not one per attempt: the slot message to self queues behind the
+// outcomes already in the mailbox, so they are all counted in one go.
+void free_slot(self_ptr self, const std::string& queue) {
+  auto& freed = self->state.freed_slots;
+  if (freed.empty())
+    self->send(self, slot_atom::value);
+  ++freed[queue];
+}
+
 void on_executor_down(self_ptr self, const caf::actor_addr& executor,
                       const caf::error& reason) {
   auto& st = self->state;
@@ -162,8 +172,7 @@ void on_executor_down(self_ptr self, const caf::actor_addr& executor,
                 {"attempt", i->second.lease.attempt}});
   }
   st.jobs.erase(i);
-  if (st.lease)
-    self->send(st.lease, slot_atom::value, queue);
+  free_slot(self, queue);
   finish_stop_if_idle(self);
 }
 
@@ -222,8 +231,7 @@ void on_outcome(self_ptr self, const std::string& label, bool violated) {
   } else {
     st.idle_executors.push_back(std::move(exec));
   }
-  if (st.lease)
-    self->send(st.lease, slot_atom::value, queue);
+  free_slot(self, queue);
   finish_stop_if_idle(self);
 }
 
@@ -322,6 +330,13 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
     [=](deadline_atom) {
       for (auto& kv : self->state.jobs)
         self->send(kv.second.executor, deadline_atom::value, kv.second.lease);
+    },
+    [=](slot_atom) {
+      auto& st = self->state;
+      if (st.lease)
+        for (const auto& [queue, freed] : st.freed_slots)
+          self->send(st.lease, slot_atom::value, queue, freed);
+      st.freed_slots.clear();
     },
     [=](restart_atom, const std::string&) {
       self->state.restart_pending = false;

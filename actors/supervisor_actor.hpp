@@ -69,6 +69,8 @@ struct supervisor_state {
   bool finishing = false;       // final writes (release, STOPPED) under way
   bool instance_lost = false;   // orphaned: write nothing more at all
   std::vector<lease_ref> to_release; // attempts ended by stopping_timeout
+  /// Slots freed per queue, not yet handed to the lease actor.
+  std::map<std::string, int32_t> freed_slots;
   caf::typed_response_promise<bool> stopped;
 };
 

@@ -41,7 +41,7 @@ using persistence_actor = caf::typed_actor<
 using lease_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,                    // poll fallback
   caf::reacts_to<wake_atom, std::string>,       // NOTIFY for a queue
-  caf::reacts_to<slot_atom, std::string>,       // an executor of a queue ended
+  caf::reacts_to<slot_atom, std::string, int32_t>, // slots of a queue freed
   caf::reacts_to<stop_atom>>;                   // claim nothing more
 
 /// Renews every in-flight lease once per tick.
@@ -84,6 +84,8 @@ using supervisor_actor = caf::typed_actor<
   // Stop: no more claims; in-flight attempts get the grace period (or none
   // when `immediate`); replies when every executor has ended.
   caf::replies_to<stop_atom, bool>::with<bool>,
-  caf::reacts_to<deadline_atom>, caf::reacts_to<restart_atom, std::string>>;
+  caf::reacts_to<deadline_atom>, caf::reacts_to<restart_atom, std::string>,
+  // To itself: hand the slots freed since the last time to the lease actor.
+  caf::reacts_to<slot_atom>>;
 
 } // namespace leasehold

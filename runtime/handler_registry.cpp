@@ -5,12 +5,16 @@
 
 namespace leasehold {
 
-job_context::job_context(const claimed_job& job, std::string worker_id,
+job_context::job_context(const claimed_job& job, const std::string& worker_id,
                          std::shared_ptr<const std::atomic<bool>> cancel_flag)
-  : job_(job),
-    worker_id_(std::move(worker_id)),
-    payload_(nlohmann::json::parse(job.payload, nullptr, false)),
-    cancel_flag_(std::move(cancel_flag)) {}
+  : job_(job), worker_id_(worker_id), cancel_flag_(std::move(cancel_flag)) {}
+
+const nlohmann::json& job_context::payload() const {
+  // The text comes from a jsonb column, so it parses.
+  if (!payload_)
+    payload_ = nlohmann::json::parse(job_.payload);
+  return *payload_;
+}
 
 bool job_context::sleep_for(std::chrono::milliseconds d) const {
   // Short slices keep cancellation latency low without a condition variable.

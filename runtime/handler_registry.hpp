@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,12 @@
 /// a job_context and returns a handler_result.
 namespace leasehold {
 
-/// What a handler sees of the attempt it runs.
+/// What a handler sees of the attempt it runs. It refers to the job and the
+/// worker id, which outlive it, and parses the payload on first use: a
+/// handler that does not read it costs no copy and no parse.
 class job_context {
 public:
-  job_context(const claimed_job& job, std::string worker_id,
+  job_context(const claimed_job& job, const std::string& worker_id,
               std::shared_ptr<const std::atomic<bool>> cancel_flag);
 
   int64_t job_id() const { return job_.id; }
@@ -31,7 +34,7 @@ public:
   const std::string& correlation_id() const { return job_.correlation_id; }
   const std::string& trace_id() const { return job_.trace_id; }
   const std::string& worker_id() const { return worker_id_; }
-  const nlohmann::json& payload() const { return payload_; }
+  const nlohmann::json& payload() const;
 
   /// True once the attempt lost its lease, timed out or the node stops.
   /// Long-running handlers should poll it and return early.
@@ -51,9 +54,9 @@ public:
   std::vector<child_job> take_children() { return std::move(children_); }
 
 private:
-  claimed_job job_;
-  std::string worker_id_;
-  nlohmann::json payload_;
+  const claimed_job& job_;
+  const std::string& worker_id_;
+  mutable std::optional<nlohmann::json> payload_;
   std::shared_ptr<const std::atomic<bool>> cancel_flag_;
   std::vector<child_job> children_;
 };
