@@ -103,6 +103,7 @@ void write_outcome(self_ptr self, std::shared_ptr<const claimed_job> job,
       f["error"] = error;
     return f;
   };
+  self->state.writing = true;
   self->request(store, caf::infinite, complete_atom::value, std::move(outcome))
     .then(
       [=](int32_t answer) mutable {
@@ -130,6 +131,7 @@ void write_outcome(self_ptr self, std::shared_ptr<const claimed_job> job,
           log::info(std::string{"job "} + label, fields());
         // Idle again: a late lost or deadline for this attempt is ignored.
         self->state.job = nullptr;
+        self->state.writing = false;
         self->send(supervisor, outcome_atom::value, std::string{label}, violated);
       },
       [=](caf::error& err) mutable {
@@ -186,7 +188,8 @@ executor_actor_impl(self_ptr self, std::shared_ptr<const executor_config> cfg,
       write_outcome(self, self->state.job, store, supervisor, std::move(outcome));
     },
     [=](lost_atom, const lease_ref& lease) {
-      if (is_current(self, lease))
+      // While writing, the fenced write decides (see executor_state).
+      if (is_current(self, lease) && !self->state.writing)
         self->quit(make_error(exit_code::ownership_lost));
     },
     [=](deadline_atom, const lease_ref& lease) {

@@ -43,11 +43,16 @@ struct executor_config {
 //                                                   --fenced out--> exits ownership_lost
 //   running/writing --lost / deadline for this attempt--> exits
 //   ownership_lost / stopping_timeout; the cancel flag tells the handler.
-//   A lost or deadline for an attempt already written is ignored.
+//   A lost or deadline for an attempt already written is ignored. A lost
+//   that comes while the outcome is being written waits for the write: a
+//   renewal finds a job gone when its completion deleted it first, so only
+//   a fenced-out write proves the lease was lost.
 struct executor_state {
   static inline const char* name = "executor";
   /// The attempt under way; null while idle.
   std::shared_ptr<const claimed_job> job;
+  /// Its outcome is on the way to the store.
+  bool writing = false;
 };
 
 executor_actor::behavior_type

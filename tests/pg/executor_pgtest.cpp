@@ -141,6 +141,50 @@ BOOST_AUTO_TEST_CASE(a_loss_of_the_running_attempt_ends_the_executor_and_cancels
                    + std::to_string(held.id)) == 0);
 }
 
+// Holds the job's row for `hold` from another connection, with `sql` (a
+// data-modifying or locking CTE named l) run first, so that a completion of
+// that job waits for it.
+std::thread hold_row(const std::string& sql, std::chrono::milliseconds hold) {
+  return std::thread{[sql, hold] {
+    store other{test_dsn()};
+    other.execute("WITH l AS (" + sql + ") SELECT pg_sleep("
+                  + std::to_string(hold.count() / 1000.0) + ") FROM l");
+  }};
+}
+
+BOOST_AUTO_TEST_CASE(a_loss_reported_while_the_outcome_is_written_waits_for_the_write) {
+  // A renewal that runs after the completion deleted the job reports it
+  // lost; if the completion wrote, nothing was lost.
+  auto job = claim_one("noop");
+  auto id = std::to_string(job.id);
+  auto holder = hold_row("SELECT id FROM leasehold.jobs WHERE id = " + id + " FOR UPDATE", 1500ms);
+  std::this_thread::sleep_for(300ms);
+  probe->send(exec, run_atom::value, job); // its completion now waits for the row
+  std::this_thread::sleep_for(300ms);
+  probe->send(exec, lost_atom::value, lease_ref{job.id, job.attempt});
+  BOOST_TEST(!exit_within(300ms).has_value());
+  holder.join();
+  BOOST_TEST(next_outcome() == "succeeded");
+  BOOST_TEST(!exit_within(300ms).has_value());
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE job_id = " + id) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_loss_reported_while_writing_ends_the_executor_when_the_write_is_fenced) {
+  auto job = claim_one("noop");
+  auto id = std::to_string(job.id);
+  auto holder = hold_row("UPDATE leasehold.jobs SET locked_by = 'thief' WHERE id = " + id
+                         + " RETURNING id", 1500ms);
+  std::this_thread::sleep_for(300ms);
+  probe->send(exec, run_atom::value, job);
+  std::this_thread::sleep_for(300ms);
+  probe->send(exec, lost_atom::value, lease_ref{job.id, job.attempt});
+  holder.join();
+  auto reason = exit_within(5s);
+  BOOST_REQUIRE(reason.has_value());
+  BOOST_TEST(*reason == "ownership_lost");
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE job_id = " + id) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_stop_deadline_ends_the_running_attempt_with_stopping_timeout) {
   auto held = claim_one("hold");
   probe->send(exec, run_atom::value, held);
