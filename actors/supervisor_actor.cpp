@@ -286,7 +286,8 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
     },
     [=](lost_atom, const std::vector<lease_ref>& lost) {
       // The executor ends with ownership_lost unless that attempt's outcome
-      // is already written (a renewal can race a completion).
+      // is written, or being written and the write is not fenced out: a
+      // renewal can race the completion that deleted the job.
       for (const auto& l : lost)
         for (const auto& kv : self->state.jobs)
           if (kv.second.lease.job_id == l.job_id
@@ -323,8 +324,10 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       st.stopping = true;
       if (st.lease)
         self->send(st.lease, stop_atom::value);
+      // Every attempt ends now, even one whose outcome is being written:
+      // the node may be cut off from Postgres and must not wait for it.
       for (auto& kv : st.jobs)
-        self->send(kv.second.executor, lost_atom::value, kv.second.lease);
+        self->send_exit(kv.second.executor, make_error(exit_code::ownership_lost));
       finish_stop_if_idle(self);
     },
     [=](deadline_atom) {

@@ -33,9 +33,9 @@ struct supervisor_config {
 };
 
 /// Spawns and monitors the persistence, lease and heartbeat actors and the
-/// executors, one per running attempt (reused once an outcome is written). Counts every abnormal exit by reason
-/// (ownership_lost, stopping_timeout, ...) and restarts crashed core actors
-/// with backoff.
+/// executors, one per running attempt (reused once an outcome is written).
+/// Counts every abnormal exit by reason (ownership_lost, stopping_timeout,
+/// ...) and restarts crashed core actors with backoff.
 //
 //   running --stop--> stopping: instance STOPPING, no claims, executors
 //     get the grace period; at the deadline they end with stopping_timeout
