@@ -41,13 +41,18 @@ std::vector<caf::actor> core_actors(const supervisor_state& st) {
           caf::actor_cast<caf::actor>(st.writer)};
 }
 
-// Ends the executors that wait for work; their exits are not failures.
-// They hold the writer they were spawned with, so they go with the core.
+// Ends an executor that runs no attempt: its exit is not a failure.
+void end_idle_executor(self_ptr self, const executor_actor& exec,
+                       const caf::error& reason) {
+  self->demonitor(exec.address());
+  self->send_exit(exec, reason);
+}
+
+// Ends the executors that wait for work. They hold the writer they were
+// spawned with, so they go with the core.
 void stop_idle_executors(self_ptr self, const caf::error& reason) {
-  for (auto& exec : self->state.idle_executors) {
-    self->demonitor(exec.address());
-    self->send_exit(exec, reason);
-  }
+  for (auto& exec : self->state.idle_executors)
+    end_idle_executor(self, exec, reason);
   self->state.idle_executors.clear();
 }
 
@@ -197,13 +202,15 @@ void on_core_down(self_ptr self, const supervisor_config& cfg,
 
 void on_down(self_ptr self, const supervisor_config& cfg, caf::down_msg& dm) {
   auto& st = self->state;
+  if (st.jobs.count(dm.source) != 0) {
+    on_executor_down(self, dm.source, dm.reason);
+    return;
+  }
   auto& idle = st.idle_executors;
   auto was_idle = std::find_if(idle.begin(), idle.end(), [&](const executor_actor& e) {
     return e.address() == dm.source;
   });
-  if (st.jobs.count(dm.source) != 0)
-    on_executor_down(self, dm.source, dm.reason);
-  else if (was_idle != idle.end())
+  if (was_idle != idle.end())
     idle.erase(was_idle); // between attempts: no attempt was lost
   else if (is_core(self, dm.source))
     on_core_down(self, cfg, dm.reason);
@@ -225,12 +232,10 @@ void on_outcome(self_ptr self, const std::string& label, bool violated) {
   auto exec = i->second.executor;
   auto queue = std::move(i->second.queue);
   st.jobs.erase(i);
-  if (st.stopping) {
-    self->demonitor(exec.address());
-    self->send_exit(exec, caf::exit_reason::user_shutdown);
-  } else {
+  if (st.stopping)
+    end_idle_executor(self, exec, caf::exit_reason::user_shutdown);
+  else
     st.idle_executors.push_back(std::move(exec));
-  }
   free_slot(self, queue);
   finish_stop_if_idle(self);
 }

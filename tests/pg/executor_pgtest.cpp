@@ -103,6 +103,17 @@ struct executor_fixture : pg_fixture {
   }
 };
 
+// Holds the job's row for `hold` from another connection, with `sql` (a
+// data-modifying or locking CTE named l) run first, so that a completion of
+// that job waits for it.
+std::thread hold_row(const std::string& sql, std::chrono::milliseconds hold) {
+  return std::thread{[sql, hold] {
+    store other{test_dsn()};
+    other.execute("WITH l AS (" + sql + ") SELECT pg_sleep("
+                  + std::to_string(hold.count() / 1000.0) + ") FROM l");
+  }};
+}
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(executor, executor_fixture)
@@ -139,17 +150,6 @@ BOOST_AUTO_TEST_CASE(a_loss_of_the_running_attempt_ends_the_executor_and_cancels
   // Nothing was written for the lost attempt.
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE job_id = "
                    + std::to_string(held.id)) == 0);
-}
-
-// Holds the job's row for `hold` from another connection, with `sql` (a
-// data-modifying or locking CTE named l) run first, so that a completion of
-// that job waits for it.
-std::thread hold_row(const std::string& sql, std::chrono::milliseconds hold) {
-  return std::thread{[sql, hold] {
-    store other{test_dsn()};
-    other.execute("WITH l AS (" + sql + ") SELECT pg_sleep("
-                  + std::to_string(hold.count() / 1000.0) + ") FROM l");
-  }};
 }
 
 BOOST_AUTO_TEST_CASE(a_loss_reported_while_the_outcome_is_written_waits_for_the_write) {
