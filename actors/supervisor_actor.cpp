@@ -17,11 +17,14 @@ using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
 void spawn_core(self_ptr self, const supervisor_config& cfg) {
   auto& st = self->state;
   auto me = caf::actor_cast<supervisor_actor>(self);
-  // libpqxx blocks, so the persistence actor gets its own thread.
+  // libpqxx blocks, so the persistence actor gets its own thread. The core
+  // runs the same few statements all the time: each is planned once.
+  auto store_cfg = cfg.persistence;
+  store_cfg.plans = statement_plans::generic;
   st.store = self->spawn<caf::detached + caf::monitored>(persistence_actor_impl,
-                                                         cfg.persistence);
+                                                         store_cfg);
   st.writer = self->spawn<caf::detached + caf::monitored>(persistence_actor_impl,
-                                                          cfg.persistence);
+                                                          store_cfg);
   auto lease_cfg = cfg.lease;
   for (const auto& kv : st.jobs)
     ++lease_cfg.in_flight[kv.second.queue];

@@ -37,7 +37,7 @@ bool ensure_connected(self_ptr self, const persistence_config& cfg) {
   if (self->state.db)
     return true;
   try {
-    self->state.db = std::make_unique<store>(cfg.database_url);
+    self->state.db = std::make_unique<store>(cfg.database_url, cfg.plans);
     self->state.backoff = std::chrono::milliseconds{100};
     log::info("database connected",
               {{"database", redact_database_url(cfg.database_url)}});

@@ -22,6 +22,8 @@ struct persistence_config {
   /// Completions per write, at most (1000). Completions that arrive while a
   /// write is under way wait in the mailbox and go out together in the next.
   size_t max_batch = 1000;
+  /// How the connection's statements are planned (see statement_plans).
+  statement_plans plans = statement_plans::automatic;
   /// Longest wait between reconnect attempts (5s); starts at 100ms.
   std::chrono::milliseconds max_reconnect_backoff{5000};
 };

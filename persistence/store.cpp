@@ -143,17 +143,19 @@ struct claim_cursor {
 struct store::impl {
   pqxx::connection conn;
   std::unordered_map<std::string, claim_cursor> claim_cursors;
-  explicit impl(const std::string& url) : conn(url) {
+  impl(const std::string& url, statement_plans plans) : conn(url) {
+    if (plans == statement_plans::generic)
+      pqxx::nontransaction{conn}.exec("SET plan_cache_mode = force_generic_plan");
     for (const auto& s : prepared_statements)
       conn.prepare(s.name, std::string{s.text});
   }
 };
 
-store::store(const std::string& database_url) {
+store::store(const std::string& database_url, statement_plans plans) {
   // A down server must fail fast rather than hang the caller.
   setenv("PGCONNECT_TIMEOUT", "5", 0);
   translate_errors("connect", [&] {
-    impl_ = std::make_unique<impl>(database_url);
+    impl_ = std::make_unique<impl>(database_url, plans);
     return 0;
   });
 }
