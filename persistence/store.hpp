@@ -107,7 +107,8 @@ enum class statement_plans {
   /// One generic plan per statement, made once. For the node's connections,
   /// which run the same claim and completion hundreds of times a second with
   /// values that never change the best plan: Postgres kept planning both at
-  /// every execution (planning was ~4% of its time per job).
+  /// every execution, and one plan each saves ~8% of its CPU per job
+  /// (benchmarks/RESULTS.md, section 3).
   generic,
 };
 
