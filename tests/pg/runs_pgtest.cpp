@@ -78,6 +78,16 @@ std::shared_ptr<handler_registry> run_handlers() {
   return h;
 }
 
+// The message of the error `sql` raises, "" when it succeeds.
+std::string error_of(store& db, const std::string& sql) {
+  try {
+    db.execute(sql);
+    return "";
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(runs, pg_fixture)
@@ -294,6 +304,67 @@ BOOST_AUTO_TEST_CASE(random_failures_retries_and_steals_never_make_counts_drift)
   }
   BOOST_TEST_MESSAGE("fenced-out writes: " << fenced);
   BOOST_TEST(fenced > 0);
+}
+
+// Migration 013 replaced the foreign key from jobs.run_id with triggers that
+// plain jobs skip; the rule is the same: a job's run exists, and a run with
+// jobs cannot be deleted.
+BOOST_AUTO_TEST_CASE(a_job_names_only_a_run_that_exists_and_keeps_it) {
+  auto id = std::to_string(db.create_run(make_run("noop", 2, 1)));
+  auto missing = std::to_string(std::stoll(id) + 1000);
+  BOOST_TEST(error_of(db, "INSERT INTO leasehold.jobs (type, run_id, partition_key)"
+                          " VALUES ('noop', " + missing + ", 'x')")
+             .find("run " + missing + ", which does not exist") != std::string::npos);
+  BOOST_TEST(error_of(db, "UPDATE leasehold.jobs SET run_id = " + missing
+                          + " WHERE run_id = " + id)
+             .find("does not exist") != std::string::npos);
+  BOOST_TEST(error_of(db, "INSERT INTO leasehold.jobs (type, run_id, partition_key)"
+                          " VALUES ('noop', " + id + ", 'extra')") == "");
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE run_id = " + id) == 3);
+  BOOST_TEST(error_of(db, "DELETE FROM leasehold.runs WHERE id = " + id)
+             .find("run " + id + " still has jobs") != std::string::npos);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.runs WHERE id = " + id) == 1);
+  // Without its jobs it can go.
+  db.execute("DELETE FROM leasehold.jobs WHERE run_id = " + id);
+  BOOST_TEST(error_of(db, "DELETE FROM leasehold.runs WHERE id = " + id) == "");
+  // A job without a run is not checked at all.
+  BOOST_TEST(error_of(db, "INSERT INTO leasehold.jobs (type) VALUES ('noop')") == "");
+}
+
+BOOST_AUTO_TEST_CASE(a_run_deleted_while_a_job_for_it_goes_in_leaves_no_orphan) {
+  // Another connection adds a job to a run and keeps its transaction open
+  // for a second; meanwhile this one deletes the run's jobs and the run.
+  // Checked before the delete (the job's run is locked), the delete must
+  // wait and fail; checked after it (at the end of a longer statement), the
+  // insert must fail.
+  struct order {
+    const char* insert_then_wait;
+    bool insert_wins;
+  };
+  for (const auto& o : {order{"INSERT INTO leasehold.jobs (type, run_id, partition_key)"
+                              " VALUES ('noop', $run, 'late'); SELECT pg_sleep(1)", true},
+                        order{"WITH j AS (INSERT INTO leasehold.jobs (type, run_id, partition_key)"
+                              " VALUES ('noop', $run, 'late') RETURNING id)"
+                              " SELECT pg_sleep(1) FROM j", false}}) {
+    auto id = std::to_string(db.create_run(make_run("noop", 1, 1)));
+    std::string sql = o.insert_then_wait;
+    sql.replace(sql.find("$run"), 4, id);
+    BOOST_TEST_CONTEXT(sql) {
+      std::string insert_error = "not run";
+      std::thread other{[&] {
+        store conn{test_dsn()};
+        insert_error = error_of(conn, sql);
+      }};
+      std::this_thread::sleep_for(300ms);
+      auto delete_error = error_of(db, "DELETE FROM leasehold.jobs WHERE run_id = " + id
+                                       + "; DELETE FROM leasehold.runs WHERE id = " + id);
+      other.join();
+      BOOST_TEST(insert_error.empty() == o.insert_wins, insert_error);
+      BOOST_TEST(delete_error.empty() == !o.insert_wins, delete_error);
+      BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs AS j WHERE run_id IS NOT NULL AND NOT"
+                       " EXISTS (SELECT 1 FROM leasehold.runs AS r WHERE r.id = j.run_id)") == 0);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
