@@ -147,6 +147,9 @@ raw_round() {
     for c in $clients; do
       psqlx "$db" -v rows="$rows" -f "benchmarks/peers/$seed" >/dev/null || die "seeding $db failed"
       log="$logs/r$r-raw-$script-b$batch-c$c"
+      # leasehold's own statements run as a node runs them: one generic plan each
+      # (statement_plans::generic); the reference scripts keep Postgres's default.
+      PGOPTIONS="$([ "$db" = lh_raw ] && echo "-c plan_cache_mode=force_generic_plan")" \
       timeout -k 10 "$step_timeout" "$pgbin/pgbench" -n -M prepared -c "$c" -j $(( c < 2 ? c : 2 )) \
         -T "$secs" -D n="$batch" -D cp=-32768 -D cr=-infinity -D ci=0 -f "benchmarks/peers/$file" -h 127.0.0.1 -p "$port" -U postgres "$db" \
         >"$log.out" 2>"$log.err" || die "pgbench $file failed: $(errline "$log.err") (log: $log.err)"
