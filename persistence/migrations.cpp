@@ -22,6 +22,8 @@ const std::vector<migration>& all_migrations() {
      migration_sql::m011_succeeded_jobs_leave_the_hot_table},
     {12, "claim_index_carries_type", migration_sql::m012_claim_index_carries_type},
     {13, "run_check_only_for_run_jobs", migration_sql::m013_run_check_only_for_run_jobs},
+    {14, "plain_jobs_store_no_correlation",
+     migration_sql::m014_plain_jobs_store_no_correlation},
   };
   return list;
 }

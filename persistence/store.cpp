@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <random>
 #include <set>
 #include <unordered_map>
 #include <regex>
@@ -465,32 +463,6 @@ int64_t store::enqueue(const new_job& job) {
 
 namespace {
 
-// The first 52 of the 64 hex digits of a version 7 UUID (RFC 9562): the
-// Unix time in milliseconds, the version, 12 random bits, the variant and
-// 14 more random bits. A bulk enqueue appends each job's position as the
-// last 12 digits, so the ids of one batch are consecutive and their index
-// entries go side by side instead of one random page each.
-std::string v7_prefix() {
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  auto ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count());
-  auto bits = random();
-  char out[40];
-  std::snprintf(out, sizeof out, "%08llx-%04llx-7%03llx-%04llx-",
-                static_cast<unsigned long long>((ms >> 16) & 0xffffffffULL),
-                static_cast<unsigned long long>(ms & 0xffffULL),
-                static_cast<unsigned long long>(bits & 0xfffULL),
-                static_cast<unsigned long long>(0x8000ULL | ((bits >> 12) & 0x3fffULL)));
-  return out;
-}
-
-std::string hex12(uint64_t n) {
-  char out[16];
-  std::snprintf(out, sizeof out, "%012llx", static_cast<unsigned long long>(n & 0xffffffffffffULL));
-  return out;
-}
-
 // The optional fields of a new job, as COPY columns; rows that set the same
 // ones are copied together, so the others take the table's own defaults.
 struct optional_column {
@@ -508,6 +480,9 @@ const optional_column optional_columns[] = {
    [](const new_job& j) { return std::to_string(*j.max_attempts); }},
   {"run_at", [](const new_job& j) { return j.run_at.has_value(); },
    [](const new_job& j) { return *j.run_at; }},
+  // Unset: stored NULL, the job is known by job-<id> (migration 014).
+  {"correlation_id", [](const new_job& j) { return j.correlation_id.has_value(); },
+   [](const new_job& j) { return *j.correlation_id; }},
 };
 
 } // namespace
@@ -535,9 +510,8 @@ std::vector<int64_t> store::enqueue_many(const std::vector<new_job>& jobs) {
           set |= 1u << c;
       by_fields_set[set].push_back(i);
     }
-    const auto correlation_prefix = v7_prefix();
     for (const auto& [set, rows] : by_fields_set) {
-      std::vector<std::string> columns{"id", "type", "payload", "correlation_id"};
+      std::vector<std::string> columns{"id", "type", "payload"};
       for (size_t c = 0; c < std::size(optional_columns); ++c)
         if (set & (1u << c))
           columns.push_back(optional_columns[c].name);
@@ -556,8 +530,6 @@ std::vector<int64_t> store::enqueue_many(const std::vector<new_job>& jobs) {
         fields.push_back(std::to_string(ids[i]));
         fields.push_back(j.type);
         fields.push_back(j.payload);
-        fields.push_back(j.correlation_id ? *j.correlation_id
-                                          : correlation_prefix + hex12(i + 1));
         for (size_t c = 0; c < std::size(optional_columns); ++c)
           if (set & (1u << c))
             fields.push_back(optional_columns[c].text(j));

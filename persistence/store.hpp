@@ -33,7 +33,7 @@ struct new_job {
   std::optional<int32_t> priority;
   std::optional<int32_t> max_attempts;
   std::optional<std::string> run_at; // timestamptz text
-  std::optional<std::string> correlation_id;
+  std::optional<std::string> correlation_id; // unset: known by job-<id>
 };
 
 /// Postgres rejected a value given by the caller (SQLSTATE class 22 or a

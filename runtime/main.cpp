@@ -581,7 +581,7 @@ int main(int argc, char** argv) {
   e->add_option("--priority", enq.priority, "Lower runs first (default 0)");
   e->add_option("--run-at", enq.run_at, "Not before this time (timestamptz)");
   e->add_option("--max-attempts", enq.max_attempts, "Attempts before it is dead (25)");
-  e->add_option("--correlation-id", enq.correlation_id, "Chain id (default: new uuid)");
+  e->add_option("--correlation-id", enq.correlation_id, "Chain id (default: job-<id>, its own)");
   e->add_option("--file", enq.file,
                 "NDJSON file, one job per line: {\"type\":..., \"payload\":...}");
   e->callback([&] { run = [&] { return run_enqueue(url, enq); }; });

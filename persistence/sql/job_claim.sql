@@ -29,7 +29,9 @@ WITH claimed AS (
     LIMIT $3
     FOR UPDATE SKIP LOCKED))
   RETURNING j.id, j.type, j.queue, j.payload::text AS payload, j.attempts,
-            j.max_attempts, j.correlation_id, j.trace_id, j.priority, j.run_at
+            j.max_attempts,
+            leasehold.correlation_of(j.id, j.correlation_id) AS correlation_id,
+            j.trace_id, j.priority, j.run_at
 )
 SELECT id, type, queue, payload, attempts, max_attempts, correlation_id,
        trace_id, priority, run_at

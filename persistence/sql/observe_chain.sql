@@ -19,9 +19,13 @@ SELECT coalesce(jsonb_agg(jsonb_build_object(
   ORDER BY j.created_at, j.id), '[]')::text
 -- Two branches because the correlation index of jobs leaves out running
 -- jobs (migration 008); those few are found through jobs_running_idx.
--- Succeeded jobs come from job_runs through all_jobs (migration 011).
+-- Succeeded jobs come from job_runs through all_jobs (migration 011). The
+-- third finds the root of a job-<id> chain, which stores no id (014).
 FROM (SELECT * FROM leasehold.all_jobs
       WHERE correlation_id = $1 AND status <> 'running'
       UNION ALL
       SELECT * FROM leasehold.jobs
-      WHERE correlation_id = $1 AND status = 'running') AS j
+      WHERE correlation_id = $1 AND status = 'running'
+      UNION ALL
+      SELECT * FROM leasehold.all_jobs
+      WHERE id = leasehold.chain_root($1) AND correlation_id IS NULL) AS j

@@ -8,7 +8,8 @@ WITH dead AS (
   WHERE j.status = 'failed'
     AND j.finished_at > now() - $2::integer * interval '1 hour'
     AND ($3::text IS NULL OR j.type = $3::text)
-    AND ($4::text IS NULL OR j.correlation_id = $4::text)
+    AND ($4::text IS NULL OR j.correlation_id = $4::text
+         OR (j.correlation_id IS NULL AND j.id = leasehold.chain_root($4::text)))
 )
 SELECT jsonb_build_object(
   'summary', jsonb_build_object(
@@ -20,7 +21,8 @@ SELECT jsonb_build_object(
   'jobs', coalesce((SELECT jsonb_agg(jsonb_build_object(
       'id', id, 'type', type, 'queue', queue, 'reason', reason,
       'last_error', last_error, 'attempts', attempts,
-      'max_attempts', max_attempts, 'correlation_id', correlation_id,
+      'max_attempts', max_attempts,
+      'correlation_id', leasehold.correlation_of(id, correlation_id),
       'trace_id', trace_id, 'worker', locked_by, 'finished_at', finished_at)
       ORDER BY finished_at DESC, id DESC)
     FROM (SELECT * FROM dead ORDER BY finished_at DESC, id DESC

@@ -107,6 +107,69 @@ BOOST_AUTO_TEST_CASE(children_inherit_the_correlation_id_and_only_on_success) {
   BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs") == 4);
 }
 
+// A job given no correlation id stores none, so it skips both correlation
+// indexes (migration 014), and is known everywhere by job-<id>: to its
+// handler, to its children, and to every lookup.
+BOOST_AUTO_TEST_CASE(a_job_given_no_correlation_id_heads_a_chain_named_by_its_id) {
+  auto handlers = builtin_handlers();
+  auto seen = std::make_shared<std::string>();
+  handlers->add("parent", [seen](job_context& ctx) {
+    *seen = ctx.correlation_id();
+    ctx.enqueue("noop");
+    ctx.enqueue("noop");
+    return handler_result::success();
+  });
+  auto parent_id = enqueue(db, "parent");
+  auto dead_id = enqueue(db, "no_such_type"); // dies at its first attempt
+  std::vector<new_job> bulk(2);
+  bulk[0].type = bulk[1].type = "noop";
+  auto bulk_ids = db.enqueue_many(bulk);
+  const auto parent_chain = "job-" + std::to_string(parent_id);
+  const auto dead_chain = "job-" + std::to_string(dead_id);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE correlation_id IS NULL") == 4);
+
+  node n{fast_node_config(), handlers};
+  n.start();
+  bool done = wait_until(
+    [&] {
+      return succeeded() == 5
+             && count("SELECT count(*) FROM leasehold.jobs WHERE status = 'failed'") == 1;
+    },
+    10s);
+  n.stop();
+  BOOST_REQUIRE(done);
+  BOOST_TEST(*seen == parent_chain);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs WHERE correlation_id = '"
+                   + parent_chain + "' AND parent_id = " + std::to_string(parent_id)) == 2);
+  auto chain = nlohmann::json::parse(db.chain_json(parent_chain));
+  BOOST_REQUIRE(chain.size() == 3u);
+  BOOST_TEST(chain[0]["id"] == parent_id);
+  BOOST_TEST(chain[1]["parent_id"] == parent_id);
+  BOOST_TEST(nlohmann::json::parse(*db.job_json(parent_id))["correlation_id"] == parent_chain);
+  BOOST_TEST(nlohmann::json::parse(*db.job_json(bulk_ids[1]))["correlation_id"]
+             == "job-" + std::to_string(bulk_ids[1]));
+  BOOST_TEST(nlohmann::json::parse(db.chain_json("job-" + std::to_string(bulk_ids[0]))).size()
+             == 1u);
+
+  dead_jobs_filter filter;
+  filter.correlation_id = dead_chain;
+  auto dead = nlohmann::json::parse(db.dead_jobs_json(filter));
+  BOOST_REQUIRE(dead["jobs"].size() == 1u);
+  BOOST_TEST(dead["jobs"][0]["id"] == dead_id);
+  BOOST_TEST(dead["jobs"][0]["correlation_id"] == dead_chain);
+  filter.correlation_id = parent_chain; // the parent succeeded: not dead
+  BOOST_TEST(nlohmann::json::parse(db.dead_jobs_json(filter))["jobs"].empty());
+  // Only ids of the job-<digits> form name a job; others find nothing.
+  for (const std::string& other : {"job-0" + std::to_string(parent_id), std::string{"job-"},
+                                   std::string{"job-99999999999999999999"},
+                                   "xjob-" + std::to_string(parent_id)})
+    BOOST_TEST(nlohmann::json::parse(db.chain_json(other)).empty(), other);
+  // Neither correlation index holds the jobs that store none.
+  BOOST_TEST(count("SELECT count(*) FROM pg_indexes WHERE indexname IN"
+                   " ('jobs_correlation_idx', 'job_runs_succeeded_correlation_idx')"
+                   " AND indexdef LIKE '%correlation_id IS NOT NULL%'") == 2);
+}
+
 BOOST_AUTO_TEST_CASE(notify_wakes_an_idle_node_long_before_its_poll) {
   auto cfg = fast_node_config();
   cfg.poll_interval = 30s;
