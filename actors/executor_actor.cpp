@@ -25,14 +25,6 @@ namespace {
 
 using self_ptr = executor_actor::stateful_pointer<executor_state>;
 
-nlohmann::json job_fields(const claimed_job& job) {
-  return {{"job_id", job.id},
-          {"type", job.type},
-          {"attempt", job.attempt},
-          {"correlation_id", job.correlation_id},
-          {"trace_id", job.trace_id}};
-}
-
 // Runs `handler` (null: the type has none) on the calling thread; never
 // throws.
 job_outcome run_handler(const claimed_job& job, const registered_handler* handler,
@@ -79,113 +71,67 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
   return out;
 }
 
-const char* outcome_label(const job_outcome& o) {
-  switch (o.kind) {
-    case job_outcome::succeeded:
-      return "succeeded";
-    case job_outcome::retry:
-      return "handler_error";
-    default:
-      return "precondition_failed";
-  }
-}
-
-// The job is shared, not copied, by the callbacks below: this runs once per
-// job, and a copy is five strings.
-void write_outcome(self_ptr self, std::shared_ptr<const claimed_job> job,
-                   persistence_actor store, supervisor_actor supervisor,
-                   job_outcome outcome) {
-  auto label = outcome_label(outcome);
-  // Fields are built only when a line is written.
-  auto fields = [job, error = outcome.error, ok = outcome.kind == job_outcome::succeeded] {
-    auto f = job_fields(*job);
-    if (!ok)
-      f["error"] = error;
-    return f;
-  };
-  self->state.writing = true;
-  self->request(store, caf::infinite, complete_atom::value, std::move(outcome))
-    .then(
-      [=](int32_t answer) mutable {
-        bool violated = false;
-        switch (static_cast<write_result>(answer)) {
-          case write_result::fenced_out:
-            log::warn("outcome rejected: lease no longer held", fields());
-            self->quit(make_error(exit_code::ownership_lost));
-            return;
-          case write_result::policy_violation:
-          case write_result::rejected_by_policy: {
-            auto f = fields();
-            f["policy"] = "trace_id_required";
-            log::critical("POLICY_VIOLATION", f);
-            violated = true;
-            if (static_cast<write_result>(answer)
-                == write_result::rejected_by_policy)
-              label = "trace_policy";
-            break;
-          }
-          case write_result::written:
-            break;
-        }
-        if (log::enabled(log::level::info))
-          log::info(std::string{"job "} + label, fields());
-        // Idle again: a late lost or deadline for this attempt is ignored.
-        self->state.job = nullptr;
-        self->state.writing = false;
-        self->send(supervisor, outcome_atom::value, std::string{label}, violated);
-      },
-      [=](caf::error& err) mutable {
-        auto f = fields();
-        f["error"] = self->system().render(err);
-        log::error("outcome not written", f);
-        self->quit(make_error(exit_code::outcome_unwritten));
-      });
-}
-
 bool is_current(self_ptr self, const lease_ref& lease) {
   const auto& job = self->state.job;
   return job && job->id == lease.job_id && job->attempt == lease.attempt;
 }
 
+// What the actor's exit must reach, which is why it lives outside the
+// state (gone by the time exit functors run).
+struct attempt_hooks {
+  /// The running attempt's cancel flag, read by its handler.
+  std::shared_ptr<std::atomic<bool>> cancel;
+  /// The supervisor's run request, while a blocking handler runs on the pool.
+  caf::typed_response_promise<written_outcome> reply;
+};
+
 } // namespace
 
 executor_actor::behavior_type
 executor_actor_impl(self_ptr self, std::shared_ptr<const executor_config> cfg,
-                    persistence_actor store, supervisor_actor supervisor) {
-  // The running attempt's cancel flag. However the actor ends (ownership
-  // lost, stop deadline, shutdown), the handler is told to stop.
-  auto cancel = std::make_shared<std::shared_ptr<std::atomic<bool>>>();
-  self->attach_functor([cancel](const caf::error&) {
-    if (*cancel)
-      **cancel = true;
+                    persistence_actor store) {
+  // However the actor ends (ownership lost, stop deadline, shutdown), the
+  // handler is told to stop, and a run request still waiting for its handler
+  // is answered with the exit reason.
+  auto hooks = std::make_shared<attempt_hooks>();
+  self->attach_functor([hooks](const caf::error& reason) {
+    if (hooks->cancel)
+      *hooks->cancel = true;
+    if (hooks->reply.pending())
+      hooks->reply.deliver(reason ? reason : caf::error{caf::sec::request_receiver_down});
   });
   return {
-    [=](run_atom, claimed_job& claimed) {
-      auto job = std::make_shared<const claimed_job>(std::move(claimed));
+    [=](run_atom, shared_job& job) -> caf::result<written_outcome> {
       self->state.job = job;
-      *cancel = std::make_shared<std::atomic<bool>>(false);
+      self->state.writing = false;
+      hooks->cancel = std::make_shared<std::atomic<bool>>(false);
       if (log::enabled(log::level::debug))
-        log::debug("job started", job_fields(*job));
+        log::debug("job started", log::job_fields(*job));
       const auto* handler = cfg->handlers->find(job->type);
       if (handler == nullptr || handler->mode == handler_mode::non_blocking) {
-        // Nothing to wait for: run it here and write the outcome right away.
-        write_outcome(self, job, store, supervisor,
-                      run_handler(*job, handler, *cfg, *cancel));
-        return;
+        // Nothing to wait for: run it here and hand the outcome on at once.
+        self->state.writing = true;
+        return self->delegate(store, complete_atom::value,
+                              run_handler(*job, handler, *cfg, hooks->cancel));
       }
       executor_actor handle = caf::actor_cast<executor_actor>(self);
       auto task_cfg = *cfg;
       task_cfg.pool.reset(); // a queued task must not keep its own pool alive
       // The registry is read-only and task_cfg keeps it alive: the pointer holds.
-      cfg->pool->submit([job, handler, task_cfg, flag = *cancel, handle] {
+      cfg->pool->submit([job, handler, task_cfg, flag = hooks->cancel, handle] {
         caf::anon_send(handle, done_atom::value,
                        run_handler(*job, handler, task_cfg, flag));
       });
+      hooks->reply = self->make_response_promise<written_outcome>();
+      return hooks->reply;
     },
     [=](done_atom, job_outcome& outcome) {
-      if (!is_current(self, outcome.lease))
+      if (!is_current(self, outcome.lease) || self->state.writing)
         return;
-      write_outcome(self, self->state.job, store, supervisor, std::move(outcome));
+      self->state.writing = true;
+      auto reply = std::move(hooks->reply);
+      hooks->reply = {};
+      reply.delegate(store, complete_atom::value, std::move(outcome));
     },
     [=](lost_atom, const lease_ref& lease) {
       // While writing, the fenced write decides (see executor_state).

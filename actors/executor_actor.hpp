@@ -34,30 +34,30 @@ struct executor_config {
   std::shared_ptr<node_metrics> metrics;
 };
 
-/// Runs attempts one at a time and writes each outcome under its lease. It
-/// is kept for the next attempt once an outcome is written (spawning an
-/// actor per attempt cost a spawn, a teardown and a wake of CAF's clock
-/// thread per job); any way an attempt fails ends the actor.
+/// Runs attempts one at a time and hands each outcome to the writer. It is
+/// kept for the next attempt once an outcome is written (spawning an actor
+/// per attempt cost a spawn, a teardown and a wake of CAF's clock thread per
+/// job); any way an attempt fails ends the actor.
 //
-//   idle --run--> running --handler done--> writing --written--> idle
-//                                                   --fenced out--> exits ownership_lost
+//   idle --run--> running --handler done--> writing (the run request is
+//   delegated to the writer, which answers the supervisor) --next run--> ...
 //   running/writing --lost / deadline for this attempt--> exits
 //   ownership_lost / stopping_timeout; the cancel flag tells the handler.
-//   A lost or deadline for an attempt already written is ignored. A lost
-//   that comes while the outcome is being written waits for the write: a
-//   renewal finds a job gone when its completion deleted it first, so only
-//   a fenced-out write proves the lease was lost.
+//   A lost for an attempt being written is ignored: a renewal finds a job
+//   gone when its completion deleted it first, so only a fenced-out write
+//   proves the lease was lost, and the supervisor, which hears the writer's
+//   answer, then ends the executor with ownership_lost.
 struct executor_state {
   static inline const char* name = "executor";
-  /// The attempt under way; null while idle.
-  std::shared_ptr<const claimed_job> job;
-  /// Its outcome is on the way to the store.
+  /// The attempt under way or being written; null before the first.
+  shared_job job;
+  /// Its outcome is with the writer.
   bool writing = false;
 };
 
 executor_actor::behavior_type
 executor_actor_impl(executor_actor::stateful_pointer<executor_state> self,
                     std::shared_ptr<const executor_config> cfg,
-                    persistence_actor store, supervisor_actor supervisor);
+                    persistence_actor store);
 
 } // namespace leasehold

@@ -27,7 +27,7 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
                                                           store_cfg);
   auto lease_cfg = cfg.lease;
   for (const auto& kv : st.jobs)
-    ++lease_cfg.in_flight[kv.second.queue];
+    ++lease_cfg.in_flight[kv.second.job->queue];
   st.lease = self->spawn<caf::monitored>(lease_actor_impl, lease_cfg, st.store,
                                          me);
   st.heartbeat = self->spawn<caf::monitored>(heartbeat_actor_impl,
@@ -167,7 +167,7 @@ void on_executor_down(self_ptr self, const caf::actor_addr& executor,
   auto i = st.jobs.find(executor);
   if (i == st.jobs.end())
     return;
-  auto queue = i->second.queue;
+  auto job = i->second.job;
   auto job_id = i->second.lease.job_id;
   if (reason == make_error(exit_code::stopping_timeout))
     st.to_release.push_back(i->second.lease);
@@ -180,7 +180,7 @@ void on_executor_down(self_ptr self, const caf::actor_addr& executor,
                 {"attempt", i->second.lease.attempt}});
   }
   st.jobs.erase(i);
-  free_slot(self, queue);
+  free_slot(self, job->queue);
   finish_stop_if_idle(self);
 }
 
@@ -219,50 +219,102 @@ void on_down(self_ptr self, const supervisor_config& cfg, caf::down_msg& dm) {
     on_core_down(self, cfg, dm.reason);
 }
 
-// An executor's outcome is written: count it and give the executor the next
-// attempt (while stopping, there is none: it ends).
-void on_outcome(self_ptr self, const std::string& label, bool violated) {
+const char* outcome_label(int32_t kind) {
+  switch (kind) {
+    case job_outcome::succeeded:
+      return "succeeded";
+    case job_outcome::retry:
+      return "handler_error";
+    default:
+      return "precondition_failed";
+  }
+}
+
+// The writer's answer for the attempt `job` that executor `exec` ran. A
+// written outcome is counted and logged, and the executor takes the next
+// attempt (while stopping, there is none: it ends). A fenced-out write means
+// the lease was lost: the executor ends with ownership_lost, which its down
+// message counts.
+void on_written(self_ptr self, const caf::actor_addr& exec, const shared_job& job,
+                const written_outcome& written) {
   auto& st = self->state;
+  auto i = st.jobs.find(exec);
+  // Ended already (stop deadline), or every attempt is being ended as lost
+  // (orphan): the executor's down message counts it.
+  if (i == st.jobs.end() || i->second.job != job || st.instance_lost)
+    return;
+  auto result = static_cast<write_result>(written.result);
+  if (result == write_result::fenced_out) {
+    log::warn("outcome rejected: lease no longer held", log::job_fields(*job));
+    self->send_exit(i->second.executor, make_error(exit_code::ownership_lost));
+    return;
+  }
+  std::string label = outcome_label(written.kind);
   ++st.stats.outcomes[label];
-  if (violated) {
+  if (result == write_result::policy_violation
+      || result == write_result::rejected_by_policy) {
+    auto f = log::job_fields(*job);
+    f["policy"] = "trace_id_required";
+    log::critical("POLICY_VIOLATION", f);
     ++st.stats.outcomes["policy_violation"];
     ++st.stats.policy_violations;
+    if (result == write_result::rejected_by_policy)
+      label = "trace_policy";
+  }
+  if (log::enabled(log::level::info)) {
+    auto f = log::job_fields(*job);
+    if (written.kind != job_outcome::succeeded)
+      f["error"] = written.error;
+    log::info("job " + label, f);
   }
   st.restart_streak = 0; // work flows again
-  auto i = st.jobs.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
-  if (i == st.jobs.end())
-    return;
-  auto exec = i->second.executor;
-  auto queue = std::move(i->second.queue);
+  auto executor = std::move(i->second.executor);
   st.jobs.erase(i);
   if (st.stopping)
-    end_idle_executor(self, exec, caf::exit_reason::user_shutdown);
+    end_idle_executor(self, executor, caf::exit_reason::user_shutdown);
   else
-    st.idle_executors.push_back(std::move(exec));
-  free_slot(self, queue);
+    st.idle_executors.push_back(std::move(executor));
+  free_slot(self, job->queue);
   finish_stop_if_idle(self);
+}
+
+// No answer from the writer: its statement failed, or it was gone (a core
+// restart while the handler ran). The outcome is not written and the
+// executor ends. An error that is the executor's own exit reason is left to
+// its down message.
+void on_unwritten(self_ptr self, const caf::actor_addr& exec, const shared_job& job,
+                  const caf::error& err) {
+  auto& st = self->state;
+  auto i = st.jobs.find(exec);
+  if (i == st.jobs.end() || i->second.job != job || err.category() == exit_category)
+    return;
+  auto f = log::job_fields(*job);
+  f["error"] = self->system().render(err);
+  log::error("outcome not written", f);
+  self->send_exit(i->second.executor, make_error(exit_code::outcome_unwritten));
 }
 
 void spawn_executors(self_ptr self,
                      const std::shared_ptr<const executor_config>& executor_cfg,
                      std::vector<claimed_job>& batch) {
   auto& st = self->state;
-  auto me = caf::actor_cast<supervisor_actor>(self);
   st.stats.claimed += static_cast<int64_t>(batch.size());
-  for (auto& job : batch) {
-    auto lease = lease_ref{job.id, job.attempt};
-    auto queue = job.queue;
+  for (auto& claimed : batch) {
+    auto job = std::make_shared<const claimed_job>(std::move(claimed));
     executor_actor exec;
     if (st.idle_executors.empty()) {
-      exec = self->spawn<caf::monitored>(executor_actor_impl, executor_cfg,
-                                         st.writer, me);
+      exec = self->spawn<caf::monitored>(executor_actor_impl, executor_cfg, st.writer);
       ++st.stats.executors_spawned;
     } else {
       exec = std::move(st.idle_executors.back());
       st.idle_executors.pop_back();
     }
-    self->send(exec, run_atom::value, std::move(job));
-    st.jobs[exec.address()] = {exec, lease, std::move(queue)};
+    auto addr = exec.address();
+    st.jobs[addr] = {exec, lease_ref{job->id, job->attempt}, job};
+    // The writer answers this request (the executor delegates it).
+    self->request(exec, caf::infinite, run_atom::value, job)
+      .then([=](const written_outcome& w) { on_written(self, addr, job, w); },
+            [=](caf::error& err) { on_unwritten(self, addr, job, err); });
   }
 }
 
@@ -301,9 +353,6 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
           if (kv.second.lease.job_id == l.job_id
               && kv.second.lease.attempt == l.attempt)
             self->send(kv.second.executor, lost_atom::value, l);
-    },
-    [=](outcome_atom, const std::string& label, bool violated) {
-      on_outcome(self, label, violated);
     },
     [=](core_atom) {
       return core_actors(self->state);

@@ -47,7 +47,7 @@ struct supervisor_state {
   struct running_job {
     executor_actor executor;
     lease_ref lease;
-    std::string queue;
+    shared_job job;
   };
   /// Busy executors, keyed by executor: a node may hold a stale and a new
   /// attempt of the same job at once, and each must end and be counted on

@@ -19,7 +19,6 @@ using leases_atom = caf::atom_constant<caf::atom("leases")>;
 using lost_atom = caf::atom_constant<caf::atom("lost")>;
 using done_atom = caf::atom_constant<caf::atom("lh_done")>;
 using run_atom = caf::atom_constant<caf::atom("lh_run")>;
-using outcome_atom = caf::atom_constant<caf::atom("outcome")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using stop_atom = caf::atom_constant<caf::atom("lh_stop")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;

@@ -2,9 +2,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/meta/type_name.hpp>
 
 /// Plain data exchanged between leasehold's actors about jobs.
@@ -29,6 +31,10 @@ typename Inspector::result_type inspect(Inspector& f, claimed_job& x) {
            x.payload, x.attempt, x.max_attempts, x.correlation_id,
            x.trace_id);
 }
+
+/// A claimed job as the supervisor and its executor share it: claimed once,
+/// never copied. It stays on this node (never serialized).
+using shared_job = std::shared_ptr<const claimed_job>;
 
 /// Identifies one lease: a job and the attempt that holds it.
 struct lease_ref {
@@ -168,6 +174,19 @@ enum class write_result : int32_t {
   rejected_by_policy = 3,  // strict trace policy turned success into failure
 };
 
+/// What the writer did with an attempt's outcome; the supervisor counts and
+/// logs it (the error is the handler's, for the log line).
+struct written_outcome {
+  int32_t result = 0; // write_result
+  int32_t kind = 0;   // job_outcome::kind_t
+  std::string error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, written_outcome& x) {
+  return f(caf::meta::type_name("written_outcome"), x.result, x.kind, x.error);
+}
+
 /// Live counters of one node, as seen by its supervisor.
 struct node_stats {
   int64_t in_flight = 0;
@@ -189,3 +208,5 @@ typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
 }
 
 } // namespace leasehold
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leasehold::shared_job)

@@ -29,9 +29,10 @@ using persistence_actor = caf::typed_actor<
   caf::replies_to<observe_atom, observe_request>::with<std::string>,
   // Requeue or fail jobs whose lease expired; replies with their ids.
   caf::replies_to<rescue_atom, rescue_request>::with<rescue_reply>,
-  // Write an attempt's outcome under its lease (batched with others);
-  // replies with a write_result value.
-  caf::replies_to<complete_atom, job_outcome>::with<int32_t>,
+  // Write an attempt's outcome under its lease (batched with others).
+  // An executor delegates this to it, so the answer goes straight to the
+  // supervisor that asked the executor to run the attempt.
+  caf::replies_to<complete_atom, job_outcome>::with<written_outcome>,
   // Internal: flush batched completions; retry the connection.
   caf::reacts_to<flush_atom>, caf::reacts_to<connect_atom>,
   // Send NOTIFY wakeups (queue name) to this actor from now on.
@@ -52,8 +53,10 @@ using reaper_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
 
 /// Runs attempts, one at a time, and writes each outcome under its lease.
 using executor_actor = caf::typed_actor<
-  // Run this attempt (the executor is idle).
-  caf::reacts_to<run_atom, claimed_job>,
+  // Run this attempt (the executor is idle). The writer answers, once the
+  // outcome is written under the lease: one message per attempt, and the
+  // executor is not woken again for it.
+  caf::replies_to<run_atom, shared_job>::with<written_outcome>,
   // The handler finished: kind, error text, error code, children (as outcome)
   caf::reacts_to<done_atom, job_outcome>,
   // This attempt's lease is gone: if it is still running, exit ownership_lost.
@@ -75,9 +78,6 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<lost_atom, std::vector<lease_ref>>,
   // This node's instance row is no longer its own: give up and exit.
   caf::reacts_to<orphan_atom>,
-  // From an executor: its attempt's outcome is written (label, and whether
-  // it broke the trace policy); the executor is free for the next attempt.
-  caf::reacts_to<outcome_atom, std::string, bool>,
   caf::replies_to<stats_atom>::with<node_stats>,
   // The current persistence, lease, heartbeat and reaper actors.
   caf::replies_to<core_atom>::with<std::vector<caf::actor>>,

@@ -56,6 +56,7 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<rescue_reply>("leasehold::rescue_reply");
   cfg.add_message_type<child_job>("leasehold::child_job");
   cfg.add_message_type<job_outcome>("leasehold::job_outcome");
+  cfg.add_message_type<written_outcome>("leasehold::written_outcome");
   cfg.add_message_type<node_stats>("leasehold::node_stats");
   cfg.add_message_type<std::vector<int64_t>>("std::vector<int64_t>");
   cfg.add_error_category(

@@ -150,7 +150,9 @@ void flush(self_ptr self, const persistence_config& cfg) {
       else if (results[i].policy_violation)
         r = cfg.trace.strict ? write_result::rejected_by_policy
                              : write_result::policy_violation;
-      st.pending[i].promise.deliver(static_cast<int32_t>(r));
+      const auto& outcome = st.pending[i].outcome;
+      st.pending[i].promise.deliver(
+        written_outcome{static_cast<int32_t>(r), outcome.kind, outcome.error});
     }
   } catch (const store_unavailable& e) {
     lose_connection(self, cfg, e.what());
@@ -204,9 +206,9 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
       return with_store<rescue_reply>(
         self, cfg, "job_rescue", [&](store& db) { return db.rescue_expired(req); });
     },
-    [=](complete_atom, job_outcome& outcome) -> caf::result<int32_t> {
+    [=](complete_atom, job_outcome& outcome) -> caf::result<written_outcome> {
       auto& st = self->state;
-      auto promise = self->make_response_promise<int32_t>();
+      auto promise = self->make_response_promise<written_outcome>();
       st.pending.push_back({std::move(outcome), promise});
       // The flush message queues behind the completions already in the
       // mailbox, so one write takes all of them without waiting on a timer.

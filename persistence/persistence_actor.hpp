@@ -40,7 +40,7 @@ struct persistence_state {
   std::shared_ptr<notify_listener> listener; // shared_ptr: no complete type needed here
   struct pending_completion {
     job_outcome outcome;
-    caf::typed_response_promise<int32_t> promise;
+    caf::typed_response_promise<written_outcome> promise;
   };
   std::vector<pending_completion> pending;
   bool flush_scheduled = false;

@@ -1,5 +1,7 @@
 #include "runtime/log.hpp"
 
+#include "messages/job_types.hpp"
+
 #include <mutex>
 #include <stdexcept>
 
@@ -79,6 +81,14 @@ void write(level lvl, std::string_view msg, const nlohmann::json& fields) {
   auto text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   // Drop the braces: the pattern adds ts and level in front.
   l.log(to_spdlog(lvl), "{}", std::string_view{text}.substr(1, text.size() - 2));
+}
+
+nlohmann::json job_fields(const claimed_job& job) {
+  return {{"job_id", job.id},
+          {"type", job.type},
+          {"attempt", job.attempt},
+          {"correlation_id", job.correlation_id},
+          {"trace_id", job.trace_id}};
 }
 
 } // namespace leasehold::log

@@ -5,6 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace leasehold {
+struct claimed_job;
+}
+
 /// Structured logs: one JSON object per line on stderr, with ts, level, msg,
 /// this node's worker_id and any fields given.
 namespace leasehold::log {
@@ -22,6 +26,10 @@ void write(level lvl, std::string_view msg, const nlohmann::json& fields);
 /// True when lines of this level are written; lets hot paths skip building
 /// fields nobody reads.
 bool enabled(level lvl);
+
+/// The ids every line about an attempt carries: job_id, type, attempt,
+/// correlation_id and trace_id.
+nlohmann::json job_fields(const claimed_job& job);
 
 inline void debug(std::string_view m, const nlohmann::json& f = {}) {
   write(level::debug, m, f);

@@ -1,8 +1,9 @@
-// One executor actor runs attempt after attempt; a loss or stop deadline
-// reported for an attempt whose outcome is already written must not end it
-// (the heartbeat's snapshot can race a completion), while one for the running
-// attempt still ends it as a supervised failure. Real Postgres, real
-// persistence actor; the supervisor is a probe that records what it is told.
+// One executor actor runs attempt after attempt; a loss reported for an
+// attempt whose outcome is with the writer must not end it (the heartbeat's
+// snapshot can race a completion), while a loss or stop deadline for the
+// running attempt still ends it as a supervised failure. The writer answers
+// the run request itself. Real Postgres, real persistence actor; the
+// supervisor is the probe.
 #include <atomic>
 #include <thread>
 
@@ -40,7 +41,6 @@ struct executor_fixture : pg_fixture {
   std::atomic<bool> hold_cancelled{false};
   std::shared_ptr<handler_pool> pool = std::make_shared<handler_pool>(2);
   persistence_actor writer;
-  caf::actor supervisor;
   executor_actor exec;
 
   executor_fixture() {
@@ -57,26 +57,18 @@ struct executor_fixture : pg_fixture {
     pc.database_url = test_dsn();
     pc.worker_id = worker;
     writer = env.sys->spawn<caf::detached>(persistence_actor_impl, pc);
-    // The supervisor's side of the protocol: forward each outcome to the probe.
-    caf::actor forward_to = probe;
-    supervisor = env.sys->spawn([forward_to](caf::event_based_actor*) -> caf::behavior {
-      return {[forward_to](outcome_atom, const std::string& label, bool) {
-        caf::anon_send(forward_to, label);
-      }};
-    });
     auto cfg = std::make_shared<executor_config>();
     cfg->worker_id = worker;
     cfg->handlers = handlers;
     cfg->pool = pool;
     exec = env.sys->spawn(executor_actor_impl, std::shared_ptr<const executor_config>{cfg},
-                          writer, caf::actor_cast<supervisor_actor>(supervisor));
+                          writer);
     probe->monitor(exec);
   }
 
   ~executor_fixture() {
     probe->send_exit(exec, caf::exit_reason::user_shutdown);
     probe->send_exit(writer, caf::exit_reason::user_shutdown);
-    probe->send_exit(supervisor, caf::exit_reason::user_shutdown);
   }
 
   claimed_job claim_one(const std::string& type) {
@@ -86,12 +78,26 @@ struct executor_fixture : pg_fixture {
     return jobs.front();
   }
 
-  // The next outcome label the executor reported, or "" after 5s.
-  std::string next_outcome() {
-    std::string label;
-    probe->receive([&](const std::string& l) { label = l; },
-                   caf::after(5s) >> [] {});
-    return label;
+  // Asks the executor to run `job`, as the supervisor does.
+  auto run(const claimed_job& job) {
+    return probe->request(exec, 10s, run_atom::value,
+                          std::make_shared<const claimed_job>(job));
+  }
+
+  // The answer to a run request: "written succeeded", "fenced_out", or the
+  // error's label ("ownership_lost", ...).
+  template <class Handle>
+  std::string answer(Handle& request) {
+    std::string text;
+    request.receive(
+      [&](const written_outcome& w) {
+        auto r = static_cast<write_result>(w.result);
+        text = r == write_result::fenced_out ? "fenced_out"
+               : w.kind == job_outcome::succeeded ? "written succeeded"
+                                                  : "written other";
+      },
+      [&](caf::error& err) { text = reason_label(err); });
+    return text;
   }
 
   // The executor's exit reason, or none if it is still alive after `wait`.
@@ -120,24 +126,23 @@ BOOST_FIXTURE_TEST_SUITE(executor, executor_fixture)
 
 BOOST_AUTO_TEST_CASE(one_executor_runs_attempt_after_attempt_and_ignores_a_late_loss) {
   auto first = claim_one("noop");
-  probe->send(exec, run_atom::value, first);
-  BOOST_REQUIRE_EQUAL(next_outcome(), "succeeded");
-  // The first attempt is written; a loss and a deadline reported for it now
-  // are late news and must not end the executor.
+  auto first_run = run(first);
+  BOOST_REQUIRE_EQUAL(answer(first_run), "written succeeded");
+  // The first attempt is written; a loss reported for it now is late news
+  // and must not end the executor.
   probe->send(exec, lost_atom::value, lease_ref{first.id, first.attempt});
-  probe->send(exec, deadline_atom::value, lease_ref{first.id, first.attempt});
   BOOST_TEST(!exit_within(300ms).has_value());
   // The same executor runs the next attempt, and writes it.
   auto second = claim_one("noop");
-  probe->send(exec, run_atom::value, second);
-  BOOST_TEST(next_outcome() == "succeeded");
+  auto second_run = run(second);
+  BOOST_TEST(answer(second_run) == "written succeeded");
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'"
                    " AND worker_id = '" + worker + "'") == 2);
 }
 
 BOOST_AUTO_TEST_CASE(a_loss_of_the_running_attempt_ends_the_executor_and_cancels_it) {
   auto held = claim_one("hold");
-  probe->send(exec, run_atom::value, held);
+  auto request = run(held);
   std::this_thread::sleep_for(200ms);
   // A loss for another attempt of the same job is not this one's.
   probe->send(exec, lost_atom::value, lease_ref{held.id, held.attempt + 1});
@@ -146,6 +151,8 @@ BOOST_AUTO_TEST_CASE(a_loss_of_the_running_attempt_ends_the_executor_and_cancels
   auto reason = exit_within(5s);
   BOOST_REQUIRE(reason.has_value());
   BOOST_TEST(*reason == "ownership_lost");
+  // The run request is answered with the exit reason, not left hanging.
+  BOOST_TEST(answer(request) == "ownership_lost");
   BOOST_TEST(wait_until([&] { return hold_cancelled.load(); }, 5s));
   // Nothing was written for the lost attempt.
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE job_id = "
@@ -159,40 +166,41 @@ BOOST_AUTO_TEST_CASE(a_loss_reported_while_the_outcome_is_written_waits_for_the_
   auto id = std::to_string(job.id);
   auto holder = hold_row("SELECT id FROM leasehold.jobs WHERE id = " + id + " FOR UPDATE", 1500ms);
   std::this_thread::sleep_for(300ms);
-  probe->send(exec, run_atom::value, job); // its completion now waits for the row
+  auto request = run(job); // its completion now waits for the row
   std::this_thread::sleep_for(300ms);
   probe->send(exec, lost_atom::value, lease_ref{job.id, job.attempt});
   BOOST_TEST(!exit_within(300ms).has_value());
   holder.join();
-  BOOST_TEST(next_outcome() == "succeeded");
+  BOOST_TEST(answer(request) == "written succeeded");
   BOOST_TEST(!exit_within(300ms).has_value());
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE job_id = " + id) == 1);
 }
 
-BOOST_AUTO_TEST_CASE(a_loss_reported_while_writing_ends_the_executor_when_the_write_is_fenced) {
+// The executor leaves a fenced-out write to the supervisor, which hears the
+// answer and ends it (pg.ownership checks that end on a node).
+BOOST_AUTO_TEST_CASE(a_loss_reported_while_writing_is_settled_by_the_fenced_write) {
   auto job = claim_one("noop");
   auto id = std::to_string(job.id);
   auto holder = hold_row("UPDATE leasehold.jobs SET locked_by = 'thief' WHERE id = " + id
                          + " RETURNING id", 1500ms);
   std::this_thread::sleep_for(300ms);
-  probe->send(exec, run_atom::value, job);
+  auto request = run(job);
   std::this_thread::sleep_for(300ms);
   probe->send(exec, lost_atom::value, lease_ref{job.id, job.attempt});
   holder.join();
-  auto reason = exit_within(5s);
-  BOOST_REQUIRE(reason.has_value());
-  BOOST_TEST(*reason == "ownership_lost");
+  BOOST_TEST(answer(request) == "fenced_out");
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE job_id = " + id) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_stop_deadline_ends_the_running_attempt_with_stopping_timeout) {
   auto held = claim_one("hold");
-  probe->send(exec, run_atom::value, held);
+  auto request = run(held);
   std::this_thread::sleep_for(200ms);
   probe->send(exec, deadline_atom::value, lease_ref{held.id, held.attempt});
   auto reason = exit_within(5s);
   BOOST_REQUIRE(reason.has_value());
   BOOST_TEST(*reason == "stopping_timeout");
+  BOOST_TEST(answer(request) == "stopping_timeout");
   BOOST_TEST(wait_until([&] { return hold_cancelled.load(); }, 5s));
 }
 
