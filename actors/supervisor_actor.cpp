@@ -1,6 +1,8 @@
 #include "actors/supervisor_actor.hpp"
 
 #include <algorithm>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -348,11 +350,14 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       // The executor ends with ownership_lost unless that attempt's outcome
       // is written, or being written and the write is not fenced out: a
       // renewal can race the completion that deleted the job.
+      std::set<std::pair<int64_t, int32_t>> gone;
       for (const auto& l : lost)
-        for (const auto& kv : self->state.jobs)
-          if (kv.second.lease.job_id == l.job_id
-              && kv.second.lease.attempt == l.attempt)
-            self->send(kv.second.executor, lost_atom::value, l);
+        gone.emplace(l.job_id, l.attempt);
+      for (const auto& kv : self->state.jobs) {
+        const auto& l = kv.second.lease;
+        if (gone.count({l.job_id, l.attempt}) != 0)
+          self->send(kv.second.executor, lost_atom::value, l);
+      }
     },
     [=](core_atom) {
       return core_actors(self->state);

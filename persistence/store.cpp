@@ -141,6 +141,7 @@ struct claim_cursor {
 struct store::impl {
   pqxx::connection conn;
   std::unordered_map<std::string, claim_cursor> claim_cursors;
+  std::chrono::milliseconds claim_cursor_max_age{500};
   impl(const std::string& url, statement_plans plans) : conn(url) {
     if (plans == statement_plans::generic)
       pqxx::nontransaction{conn}.exec("SET plan_cache_mode = force_generic_plan");
@@ -194,7 +195,7 @@ std::vector<claimed_job> store::claim(const std::string& worker_id,
     auto now = std::chrono::steady_clock::now();
     auto cursor = impl_->claim_cursors.find(queue);
     if (cursor != impl_->claim_cursors.end()
-        && now - cursor->second.set_at > claim_cursor_max_age_) {
+        && now - cursor->second.set_at > impl_->claim_cursor_max_age) {
       impl_->claim_cursors.erase(cursor);
       cursor = impl_->claim_cursors.end();
     }
@@ -239,7 +240,7 @@ std::vector<claimed_job> store::claim(const std::string& worker_id,
 }
 
 void store::set_claim_cursor_max_age(std::chrono::milliseconds age) {
-  claim_cursor_max_age_ = age;
+  impl_->claim_cursor_max_age = age;
 }
 
 renew_reply store::renew(const std::string& worker_id,

@@ -222,7 +222,6 @@ public:
 private:
   struct impl;
   std::unique_ptr<impl> impl_;
-  std::chrono::milliseconds claim_cursor_max_age_{500};
 };
 
 /// The URL with any password replaced by "***", safe to log.
