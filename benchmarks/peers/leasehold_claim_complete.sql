@@ -2,7 +2,7 @@
 -- real schema, so "the raw limit of leasehold's statements" can be set beside
 -- the reference raw/claim_complete.sql (minimal table) and beside a node.
 -- Mirrors (scripts/bench-peers.sh warns when these files change):
---   persistence/sql/job_claim.sql             sha256 f88762287e93
+--   persistence/sql/job_claim.sql             sha256 aa59ddb0a81c
 --   persistence/sql/job_complete_success.sql  sha256 97fe152ac042
 -- To update: paste the two statements below again and replace their
 -- parameters ($1 = 'w' || client_id, claim $2 = 'default', claim $3 = the
@@ -32,7 +32,9 @@ WITH claimed AS (
     LIMIT :n
     FOR UPDATE SKIP LOCKED))
   RETURNING j.id, j.type, j.queue, j.payload::text AS payload, j.attempts,
-            j.max_attempts, j.correlation_id, j.trace_id, j.priority, j.run_at
+            j.max_attempts,
+            leasehold.correlation_of(j.id, j.correlation_id) AS correlation_id,
+            j.trace_id, j.priority, j.run_at
 )
 -- the node's final SELECT (same columns, same order), folded into one row;
 -- a full batch moves the cursor to its last job, a short one resets it
