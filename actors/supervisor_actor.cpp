@@ -170,16 +170,16 @@ void on_executor_down(self_ptr self, const caf::actor_addr& executor,
   if (i == st.jobs.end())
     return;
   auto job = i->second.job;
-  auto job_id = i->second.lease.job_id;
+  auto job_id = i->second.lease().job_id;
   if (reason == make_error(exit_code::stopping_timeout))
-    st.to_release.push_back(i->second.lease);
+    st.to_release.push_back(i->second.lease());
   if (reason) {
     auto label = reason_label(reason);
     ++st.stats.supervised_failures[label];
     log::error("supervised failure",
                {{"reason", label},
                 {"job_id", job_id},
-                {"attempt", i->second.lease.attempt}});
+                {"attempt", i->second.lease().attempt}});
   }
   st.jobs.erase(i);
   free_slot(self, job->queue);
@@ -232,6 +232,13 @@ const char* outcome_label(int32_t kind) {
   }
 }
 
+// Executor `exec`'s entry while it still runs `job`, else jobs.end().
+auto find_running(self_ptr self, const caf::actor_addr& exec, const shared_job& job) {
+  auto& jobs = self->state.jobs;
+  auto i = jobs.find(exec);
+  return i != jobs.end() && i->second.job == job ? i : jobs.end();
+}
+
 // The writer's answer for the attempt `job` that executor `exec` ran. A
 // written outcome is counted and logged, and the executor takes the next
 // attempt (while stopping, there is none: it ends). A fenced-out write means
@@ -240,10 +247,10 @@ const char* outcome_label(int32_t kind) {
 void on_written(self_ptr self, const caf::actor_addr& exec, const shared_job& job,
                 const written_outcome& written) {
   auto& st = self->state;
-  auto i = st.jobs.find(exec);
+  auto i = find_running(self, exec, job);
   // Ended already (stop deadline), or every attempt is being ended as lost
   // (orphan): the executor's down message counts it.
-  if (i == st.jobs.end() || i->second.job != job || st.instance_lost)
+  if (i == st.jobs.end() || st.instance_lost)
     return;
   auto result = static_cast<write_result>(written.result);
   if (result == write_result::fenced_out) {
@@ -286,9 +293,8 @@ void on_written(self_ptr self, const caf::actor_addr& exec, const shared_job& jo
 // its down message.
 void on_unwritten(self_ptr self, const caf::actor_addr& exec, const shared_job& job,
                   const caf::error& err) {
-  auto& st = self->state;
-  auto i = st.jobs.find(exec);
-  if (i == st.jobs.end() || i->second.job != job || err.category() == exit_category)
+  auto i = find_running(self, exec, job);
+  if (i == self->state.jobs.end() || err.category() == exit_category)
     return;
   auto f = log::job_fields(*job);
   f["error"] = self->system().render(err);
@@ -312,7 +318,7 @@ void spawn_executors(self_ptr self,
       st.idle_executors.pop_back();
     }
     auto addr = exec.address();
-    st.jobs[addr] = {exec, lease_ref{job->id, job->attempt}, job};
+    st.jobs[addr] = {exec, job};
     // The writer answers this request (the executor delegates it).
     self->request(exec, caf::infinite, run_atom::value, job)
       .then([=](const written_outcome& w) { on_written(self, addr, job, w); },
@@ -343,7 +349,7 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       std::vector<lease_ref> leases;
       leases.reserve(self->state.jobs.size());
       for (const auto& kv : self->state.jobs)
-        leases.push_back(kv.second.lease);
+        leases.push_back(kv.second.lease());
       return leases;
     },
     [=](lost_atom, const std::vector<lease_ref>& lost) {
@@ -354,7 +360,7 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       for (const auto& l : lost)
         gone.emplace(l.job_id, l.attempt);
       for (const auto& kv : self->state.jobs) {
-        const auto& l = kv.second.lease;
+        const auto l = kv.second.lease();
         if (gone.count({l.job_id, l.attempt}) != 0)
           self->send(kv.second.executor, lost_atom::value, l);
       }
@@ -394,7 +400,7 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
     },
     [=](deadline_atom) {
       for (auto& kv : self->state.jobs)
-        self->send(kv.second.executor, deadline_atom::value, kv.second.lease);
+        self->send(kv.second.executor, deadline_atom::value, kv.second.lease());
     },
     [=](slot_atom) {
       auto& st = self->state;

@@ -46,8 +46,8 @@ struct supervisor_state {
   static inline const char* name = "supervisor";
   struct running_job {
     executor_actor executor;
-    lease_ref lease;
     shared_job job;
+    lease_ref lease() const { return {job->id, job->attempt}; }
   };
   /// Busy executors, keyed by executor: a node may hold a stale and a new
   /// attempt of the same job at once, and each must end and be counted on

@@ -1,12 +1,12 @@
 #include "runtime/log.hpp"
 
-#include "messages/job_types.hpp"
-
 #include <mutex>
 #include <stdexcept>
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "messages/job_types.hpp"
 
 namespace leasehold::log {
 

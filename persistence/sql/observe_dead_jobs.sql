@@ -8,8 +8,8 @@ WITH dead AS (
   WHERE j.status = 'failed'
     AND j.finished_at > now() - $2::integer * interval '1 hour'
     AND ($3::text IS NULL OR j.type = $3::text)
-    AND ($4::text IS NULL OR j.correlation_id = $4::text
-         OR (j.correlation_id IS NULL AND j.id = leasehold.chain_root($4::text)))
+    AND ($4::text IS NULL
+         OR leasehold.correlation_of(j.id, j.correlation_id) = $4::text)
 )
 SELECT jsonb_build_object(
   'summary', jsonb_build_object(
