@@ -36,6 +36,10 @@ void renew(self_ptr self, const heartbeat_config& cfg, persistence_actor store,
                 self->send(supervisor, orphan_atom::value);
                 return;
               }
+              if (!reply.abandoned.empty())
+                log::warn("jobs held under this worker id but run by no attempt"
+                          " here were given back",
+                          {{"job_ids", reply.abandoned}});
               if (reply.lost.empty())
                 return;
               std::vector<int64_t> ids;

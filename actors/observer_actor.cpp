@@ -88,6 +88,10 @@ observer_actor_impl(self_ptr self, observer_config cfg, persistence_actor store,
                 [=](const node_stats& s) mutable {
                   health["supervised_failures"] = s.supervised_failures;
                   health["node"]["in_flight"] = s.in_flight;
+                  // After a revoked registration the node goes on under a
+                  // fresh worker id: show which, and how often.
+                  health["node"]["worker_id"] = s.worker_id;
+                  health["node"]["reregistrations"] = s.reregistrations;
                   add_alerts(health, cfg.alerts);
                   promise.deliver(health.dump());
                 },

@@ -6,30 +6,71 @@
 
 namespace leasehold {
 
+std::chrono::milliseconds reaper_max_gap(const reaper_config& cfg) {
+  // A sweep is due every interval; twice that plus a second of slack
+  // covers a busy store actor without hiding an outage.
+  return 2 * cfg.interval + std::chrono::milliseconds{1000};
+}
+
+namespace {
+
+using self_ptr = reaper_actor::stateful_pointer<reaper_state>;
+using clock = std::chrono::steady_clock;
+
+// How long this reaper has watched the database answer without a break.
+int64_t watched_ms(self_ptr self) {
+  const auto& since = self->state.watching_since;
+  if (!since)
+    return 0;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - *since)
+    .count();
+}
+
+void go_blind(self_ptr self, const char* why) {
+  if (self->state.watching_since)
+    log::warn("reaper stops judging others until the database answers again",
+              {{"why", why}});
+  self->state.watching_since.reset();
+}
+
+} // namespace
+
 reaper_actor::behavior_type
-reaper_actor_impl(reaper_actor::stateful_pointer<reaper_state> self,
-                  reaper_config cfg, persistence_actor store) {
+reaper_actor_impl(self_ptr self, reaper_config cfg, persistence_actor store) {
   self->delayed_send(self, cfg.interval, tick_atom::value);
-  rescue_request req{cfg.lease_ttl.count(), cfg.retry_base.count(),
-                     cfg.retry_cap.count(), cfg.stale_after.count(),
-                     cfg.stop_timeout.count()};
+  const auto max_gap = reaper_max_gap(cfg);
   return {
     [=](tick_atom) {
       self->delayed_send(self, cfg.interval, tick_atom::value);
       if (self->state.sweeping)
         return;
       self->state.sweeping = true;
-      self->request(store, cfg.interval, rescue_atom::value, req)
+      rescue_request req{cfg.lease_ttl.count(), cfg.retry_base.count(),
+                         cfg.retry_cap.count(), cfg.stale_after.count(),
+                         cfg.stop_timeout.count(), watched_ms(self)};
+      auto sent = clock::now();
+      self->request(store, max_gap, rescue_atom::value, req)
         .then(
           [=](const rescue_reply& reply) {
-            self->state.sweeping = false;
+            auto& st = self->state;
+            st.sweeping = false;
+            auto now = clock::now();
+            if (now - sent > max_gap || (st.watching_since && now - st.last_answer > max_gap))
+              go_blind(self, "the database answered late");
+            if (!st.watching_since)
+              st.watching_since = now;
+            st.last_answer = now;
             if (!reply.instances.empty())
               log::warn("silent instances marked STOPPED",
                         {{"worker_ids", reply.instances}});
             if (!reply.jobs.empty())
               log::warn("expired leases rescued", {{"job_ids", reply.jobs}});
           },
-          [=](caf::error&) { self->state.sweeping = false; });
+          [=](caf::error& err) {
+            self->state.sweeping = false;
+            go_blind(self, "a sweep failed");
+            (void) err;
+          });
     },
   };
 }

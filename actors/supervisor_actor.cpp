@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "messages/errors.hpp"
+#include "runtime/identity.hpp"
 #include "runtime/log.hpp"
 
 namespace leasehold {
@@ -22,7 +23,9 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
   // libpqxx blocks, so the persistence actor gets its own thread. The core
   // runs the same few statements all the time: each is planned once.
   auto store_cfg = cfg.persistence;
+  store_cfg.worker_id = st.worker_id;
   store_cfg.plans = statement_plans::generic;
+  store_cfg.limits = wait_limits::bounded;
   st.store = self->spawn<caf::detached + caf::monitored>(persistence_actor_impl,
                                                          store_cfg);
   st.writer = self->spawn<caf::detached + caf::monitored>(persistence_actor_impl,
@@ -250,7 +253,7 @@ void on_written(self_ptr self, const caf::actor_addr& exec, const shared_job& jo
   auto i = find_running(self, exec, job);
   // Ended already (stop deadline), or every attempt is being ended as lost
   // (orphan): the executor's down message counts it.
-  if (i == st.jobs.end() || st.instance_lost)
+  if (i == st.jobs.end() || st.instance_lost || st.reregistering)
     return;
   auto result = static_cast<write_result>(written.result);
   if (result == write_result::fenced_out) {
@@ -302,16 +305,14 @@ void on_unwritten(self_ptr self, const caf::actor_addr& exec, const shared_job& 
   self->send_exit(i->second.executor, make_error(exit_code::outcome_unwritten));
 }
 
-void spawn_executors(self_ptr self,
-                     const std::shared_ptr<const executor_config>& executor_cfg,
-                     std::vector<claimed_job>& batch) {
+void spawn_executors(self_ptr self, std::vector<claimed_job>& batch) {
   auto& st = self->state;
   st.stats.claimed += static_cast<int64_t>(batch.size());
   for (auto& claimed : batch) {
     auto job = std::make_shared<const claimed_job>(std::move(claimed));
     executor_actor exec;
     if (st.idle_executors.empty()) {
-      exec = self->spawn<caf::monitored>(executor_actor_impl, executor_cfg, st.writer);
+      exec = self->spawn<caf::monitored>(executor_actor_impl, st.executor_cfg, st.writer);
       ++st.stats.executors_spawned;
     } else {
       exec = std::move(st.idle_executors.back());
@@ -326,13 +327,70 @@ void spawn_executors(self_ptr self,
   }
 }
 
+// Registers the fresh worker id with a connection of its own, then starts
+// the core under it. Until then the node claims nothing. Retried with the
+// restart backoff while the database is unreachable.
+void reregister(self_ptr self, const supervisor_config& cfg) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  auto reg_cfg = cfg.persistence;
+  reg_cfg.worker_id = st.worker_id;
+  auto registrar = self->spawn<caf::detached>(persistence_actor_impl, reg_cfg);
+  self->request(registrar, std::chrono::seconds{20}, register_atom::value)
+    .then(
+      [=](bool) {
+        self->send_exit(registrar, caf::exit_reason::user_shutdown);
+        auto& st = self->state;
+        st.reregistering = false;
+        if (st.stopping) {
+          finish_stop_if_idle(self);
+          return;
+        }
+        log::warn("registered again; running", {{"worker_id", st.worker_id}});
+        spawn_core(self, cfg);
+      },
+      [=](caf::error& err) {
+        self->send_exit(registrar, caf::exit_reason::user_shutdown);
+        log::error("could not register again; retrying",
+                   {{"worker_id", self->state.worker_id},
+                    {"error", self->system().render(err)}});
+        self->delayed_send(self, std::chrono::seconds{1}, restart_atom::value,
+                           std::string{"register"});
+      });
+}
+
+// The registration was revoked (others marked it STOPPED while this node
+// was paused or cut off): every attempt ends with ownership_lost, the old
+// worker id writes nothing more (the statements themselves refuse it), and
+// the node starts over under a fresh worker id.
+void begin_reregistration(self_ptr self, const supervisor_config& cfg) {
+  auto& st = self->state;
+  auto old_id = st.worker_id;
+  st.reregistering = true;
+  ++st.stats.reregistrations;
+  st.worker_id = make_worker_id(cfg.worker_base);
+  auto executor = cfg.executor;
+  executor.worker_id = st.worker_id;
+  st.executor_cfg = std::make_shared<const executor_config>(std::move(executor));
+  log::critical("registration revoked (marked STOPPED by another node): ending"
+                " every attempt and registering again under a fresh worker id",
+                {{"old_worker_id", old_id}, {"new_worker_id", st.worker_id},
+                 {"in_flight", st.jobs.size()}});
+  for (auto& kv : st.jobs)
+    self->send_exit(kv.second.executor, make_error(exit_code::ownership_lost));
+  stop_core(self, caf::exit_reason::user_shutdown);
+  reregister(self, cfg);
+}
+
 } // namespace
 
 supervisor_actor::behavior_type
 supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
-  spawn_core(self, cfg);
+  self->state.worker_id = cfg.persistence.worker_id;
   // One executor configuration for all attempts, shared rather than copied.
-  auto executor_cfg = std::make_shared<const executor_config>(cfg.executor);
+  self->state.executor_cfg = std::make_shared<const executor_config>(cfg.executor);
+  spawn_core(self, cfg);
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, cfg, dm); });
   // Shut down from outside (node teardown): take every child along.
   self->set_exit_handler([=](caf::exit_msg& em) {
@@ -343,7 +401,7 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
   });
   return {
     [=](spawn_atom, std::vector<claimed_job>& batch) {
-      spawn_executors(self, executor_cfg, batch);
+      spawn_executors(self, batch);
     },
     [=](leases_atom) {
       std::vector<lease_ref> leases;
@@ -371,6 +429,7 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
     [=](stats_atom) {
       auto s = self->state.stats;
       s.in_flight = static_cast<int64_t>(self->state.jobs.size());
+      s.worker_id = self->state.worker_id;
       return s;
     },
     [=](stop_atom, bool immediate) -> caf::result<bool> {
@@ -384,8 +443,12 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
     },
     [=](orphan_atom) {
       auto& st = self->state;
-      if (st.instance_lost)
+      if (st.instance_lost || st.reregistering)
         return;
+      if (!cfg.persistence.instance.singleton && !st.stopping) {
+        begin_reregistration(self, cfg);
+        return;
+      }
       log::critical("instance row is no longer ours (marked STOPPED by another"
                     " node): giving up every job and exiting");
       st.instance_lost = true;
@@ -409,7 +472,11 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
           self->send(st.lease, slot_atom::value, queue, freed);
       st.freed_slots.clear();
     },
-    [=](restart_atom, const std::string&) {
+    [=](restart_atom, const std::string& what) {
+      if (what == "register") {
+        reregister(self, cfg);
+        return;
+      }
       self->state.restart_pending = false;
       if (self->state.stopping)
         return;

@@ -30,6 +30,9 @@ struct supervisor_config {
   std::chrono::milliseconds stop_timeout{60000};
   /// First restart delay of a crashed actor (100ms); doubles, up to 10s.
   std::chrono::milliseconds restart_backoff{100};
+  /// Prefix of a fresh worker id, when a revoked non-singleton node
+  /// registers again.
+  std::string worker_base = "leasehold";
 };
 
 /// Spawns and monitors the persistence, lease and heartbeat actors and the
@@ -41,7 +44,9 @@ struct supervisor_config {
 //     get the grace period; at the deadline they end with stopping_timeout
 //     --last executor gone--> their jobs released, instance STOPPED, quit
 //   running --orphan (instance row no longer ours)--> every executor ends
-//     with ownership_lost, nothing is written, quit with instance_lost
+//     with ownership_lost, nothing is written; then a singleton quits with
+//     instance_lost, any other node registers again under a fresh worker
+//     id (reregistering) and goes on running
 struct supervisor_state {
   static inline const char* name = "supervisor";
   struct running_job {
@@ -63,6 +68,11 @@ struct supervisor_state {
   heartbeat_actor heartbeat;
   reaper_actor reaper;
   node_stats stats;
+  /// The worker id claims and writes are made under; a fresh one after a
+  /// revoked registration (non-singletons only).
+  std::string worker_id;
+  std::shared_ptr<const executor_config> executor_cfg;
+  bool reregistering = false;   // revoked: ending attempts, registering anew
   int restart_streak = 0;
   bool restart_pending = false;
   bool stopping = false;

@@ -29,6 +29,17 @@ void reset_tables(store& db) {
              " leasehold.policy_violations, leasehold.runs RESTART IDENTITY CASCADE");
 }
 
+void register_bench_worker(store& db, const std::string& worker_id) {
+  instance_info me;
+  me.worker_id = worker_id;
+  me.worker_type = "bench";
+  me.hostname = "bench";
+  me.version = "bench";
+  db.register_instance(me, std::chrono::milliseconds{me.terms.stale_after_ms},
+                       std::chrono::milliseconds{me.terms.stop_timeout_ms});
+  db.set_instance_status(worker_id, "RUNNING", {"STARTING"});
+}
+
 double postgres_cpu_seconds() {
   double total = 0;
   auto ticks = static_cast<double>(sysconf(_SC_CLK_TCK));

@@ -34,6 +34,10 @@ double seconds_since(clock_type::time_point t0);
 /// Empties leasehold's tables (scenarios run on a scratch database).
 void reset_tables(store& db);
 
+/// Registers `worker_id` as a running instance: only a registered worker
+/// may claim, renew and complete.
+void register_bench_worker(store& db, const std::string& worker_id);
+
 /// CPU seconds used so far by all postgres server processes on this host.
 double postgres_cpu_seconds();
 

@@ -13,6 +13,7 @@ nlohmann::json depth_scenario(const bench_args& a) {
   for (auto depth : a.depths) {
     store db{a.url};
     reset_tables(db);
+    register_bench_worker(db, "bench-depth");
     db.execute("INSERT INTO leasehold.jobs (type, queue) SELECT 'noop', 'deep'"
                " FROM generate_series(1, " + std::to_string(depth) + ")");
     db.execute("ANALYZE leasehold.jobs");

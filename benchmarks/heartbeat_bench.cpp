@@ -13,10 +13,8 @@ nlohmann::json heartbeat_scenario(const bench_args& a) {
   for (auto m : a.in_flight) {
     store db{a.url};
     reset_tables(db);
-    // The instance row too: renewal heartbeats it in the same transaction.
-    db.execute("INSERT INTO leasehold.worker_instances (worker_id, worker_type, status,"
-               " hostname, pid, version) VALUES ('" + worker + "', 'bench', 'RUNNING',"
-               " 'bench', 1, 'bench')");
+    // The instance row too: renewal heartbeats it first.
+    register_bench_worker(db, worker);
     db.execute("INSERT INTO leasehold.jobs (type, status, attempts, locked_by, heartbeat_at)"
                " SELECT 'sleep', 'running', 1, '" + worker + "', now()"
                " FROM generate_series(1, " + std::to_string(m) + ")");

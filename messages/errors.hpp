@@ -32,6 +32,9 @@ enum class store_code : uint8_t {
   statement_failed = 2,
   /// Postgres rejected a value (bad timestamp, check constraint, ...).
   invalid_input = 3,
+  /// A bounded wait ran out (a lock held by another session, a slow
+  /// statement); nothing was written, try again later.
+  busy = 4,
 };
 
 inline constexpr caf::atom_value exit_category = caf::atom("lh_exit");

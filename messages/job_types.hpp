@@ -63,29 +63,45 @@ typename Inspector::result_type inspect(Inspector& f, claim_request& x) {
 struct renew_reply {
   std::vector<lease_ref> lost;
   bool instance_lost = false;
+  /// Jobs held under this worker id that no attempt ran for, given back.
+  std::vector<int64_t> abandoned;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, renew_reply& x) {
-  return f(caf::meta::type_name("renew_reply"), x.lost, x.instance_lost);
+  return f(caf::meta::type_name("renew_reply"), x.lost, x.instance_lost,
+           x.abandoned);
 }
 
 /// Asks the store to rescue jobs whose lease expired.
-/// Also marks silent worker instances STOPPED.
+/// Also marks silent worker instances STOPPED. The TTL, stale threshold and
+/// stop timeout stand in for owners that recorded none of their own.
 struct rescue_request {
   int64_t lease_ttl_ms = 0;
   int64_t retry_base_ms = 0;
   int64_t retry_cap_ms = 0;
   int64_t stale_after_ms = 0;
   int64_t stop_timeout_ms = 0;
+  /// How long the reaper has seen the database answer without a break:
+  /// silence of others only counts within this window (fair liveness).
+  int64_t observed_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rescue_request& x) {
   return f(caf::meta::type_name("rescue_request"), x.lease_ttl_ms,
            x.retry_base_ms, x.retry_cap_ms, x.stale_after_ms,
-           x.stop_timeout_ms);
+           x.stop_timeout_ms, x.observed_ms);
 }
+
+/// A node's own terms, recorded with its registration and every heartbeat:
+/// other nodes judge its leases and its registration by these, not by their
+/// own settings.
+struct instance_terms {
+  int64_t lease_ttl_ms = 30000;
+  int64_t stale_after_ms = 30000;
+  int64_t stop_timeout_ms = 60000;
+};
 
 /// Thresholds the health figures are computed with.
 struct observe_thresholds {
@@ -198,13 +214,17 @@ struct node_stats {
   /// Executor actors started; each runs attempts until one fails, so this
   /// grows with failures and concurrency, not with jobs.
   int64_t executors_spawned = 0;
+  /// The worker id this node claims and writes under now, and how often it
+  /// registered again after others revoked its registration.
+  std::string worker_id;
+  int64_t reregistrations = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("node_stats"), x.in_flight, x.claimed,
            x.outcomes, x.supervised_failures, x.policy_violations,
-           x.restarts, x.executors_spawned);
+           x.restarts, x.executors_spawned, x.worker_id, x.reregistrations);
 }
 
 } // namespace leasehold

@@ -36,7 +36,11 @@ using persistence_actor = caf::typed_actor<
   // Internal: flush batched completions; retry the connection.
   caf::reacts_to<flush_atom>, caf::reacts_to<connect_atom>,
   // Send NOTIFY wakeups (queue name) to this actor from now on.
-  caf::reacts_to<listen_atom, caf::actor>>;
+  caf::reacts_to<listen_atom, caf::actor>,
+  // Register this node's instance (its configured worker id) as STARTING,
+  // then RUNNING: a node whose registration was revoked starts over under a
+  // fresh worker id. Fails with the singleton conflict, if any.
+  caf::replies_to<register_atom>::with<bool>>;
 
 /// Claims jobs up to the node's free capacity, per queue.
 using lease_actor = caf::typed_actor<

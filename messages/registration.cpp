@@ -29,6 +29,8 @@ std::string to_string(store_code code) {
       return "statement_failed";
     case store_code::invalid_input:
       return "invalid_input";
+    case store_code::busy:
+      return "busy";
   }
   return "store_code_" + std::to_string(static_cast<int>(code));
 }

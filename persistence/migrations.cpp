@@ -24,6 +24,7 @@ const std::vector<migration>& all_migrations() {
     {13, "run_check_only_for_run_jobs", migration_sql::m013_run_check_only_for_run_jobs},
     {14, "plain_jobs_store_no_correlation",
      migration_sql::m014_plain_jobs_store_no_correlation},
+    {15, "fair_liveness", migration_sql::m015_fair_liveness},
   };
   return list;
 }

@@ -18,7 +18,16 @@ class notify_listener;
 struct persistence_config {
   std::string database_url;
   std::string worker_id;
+  /// This node's registration (register_atom) and the terms its heartbeats
+  /// record; the worker id above is the one registered.
+  instance_info instance;
   trace_policy trace;
+  /// Retry delay of an attempt whose outcome Postgres rejected (it is
+  /// recorded as a failure instead): base, doubling per attempt, capped.
+  std::chrono::milliseconds retry_base{1000};
+  std::chrono::milliseconds retry_cap{3600 * 1000};
+  /// Bounded lock and statement waits (a node's connections).
+  wait_limits limits = wait_limits::none;
   /// Completions per write, at most (1000). Completions that arrive while a
   /// write is under way wait in the mailbox and go out together in the next.
   size_t max_batch = 1000;
@@ -42,8 +51,16 @@ struct persistence_state {
     job_outcome outcome;
     caf::typed_response_promise<written_outcome> promise;
   };
-  std::vector<pending_completion> pending;
+  using pending_list = std::vector<pending_completion>;
+  /// Shared with the actor's exit hook, which fails whatever is still here:
+  /// a crashed or restarted writer leaves no attempt waiting forever.
+  std::shared_ptr<pending_list> pending = std::make_shared<pending_list>();
+  /// Outcomes whose rows another session holds locked, back after a backoff.
+  std::shared_ptr<pending_list> delayed = std::make_shared<pending_list>();
+  std::chrono::milliseconds delay_backoff{1000};
+  std::chrono::steady_clock::time_point delayed_until;
   bool flush_scheduled = false;
+  bool retry_scheduled = false;
   bool reconnect_scheduled = false;
   std::chrono::milliseconds backoff{100};
 };

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <limits>
+#include <optional>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -33,6 +35,7 @@ struct statement {
 const statement prepared_statements[] = {
   {"job_claim", sql::job_claim},
   {"lease_renew", sql::lease_renew},
+  {"lease_abandon_unknown", sql::lease_abandon_unknown},
   {"job_complete_success", sql::job_complete_success},
   {"job_complete_failure", sql::job_complete_failure},
   {"job_insert_children", sql::job_insert_children},
@@ -91,6 +94,9 @@ auto translate_errors(const char* what, F&& fn) -> decltype(fn()) {
   } catch (const pqxx::check_violation& e) {
     throw store_invalid_input(first_line(e.what()));
   } catch (const pqxx::sql_error& e) {
+    // lock_not_available, query_canceled: a bounded wait ran out.
+    if (e.sqlstate() == "55P03" || e.sqlstate() == "57014")
+      throw store_busy(std::string{what} + ": " + first_line(e.what()));
     throw store_error(std::string{what} + ": " + first_line(e.what()));
   } catch (const pqxx::failure& e) {
     throw store_unavailable(std::string{what} + ": " + first_line(e.what()));
@@ -138,23 +144,57 @@ struct claim_cursor {
 
 } // namespace
 
+namespace {
+
+// The URL with client-side TCP keepalives added (unless it sets its own), so
+// a node notices a server that went silent (a partition, a frozen host)
+// instead of waiting on the socket for the kernel's two hours.
+std::string with_keepalives(const std::string& url) {
+  if (url.find("keepalives") != std::string::npos)
+    return url;
+  const char* params[] = {"keepalives=1", "keepalives_idle=10",
+                          "keepalives_interval=5", "keepalives_count=2"};
+  const bool uri = url.rfind("postgres", 0) == 0 && url.find("://") != std::string::npos;
+  std::string out = url;
+  for (const char* p : params) {
+    if (uri)
+      out += (out.find('?') == std::string::npos ? '?' : '&');
+    else
+      out += ' ';
+    out += p;
+  }
+  return out;
+}
+
+} // namespace
+
 struct store::impl {
   pqxx::connection conn;
   std::unordered_map<std::string, claim_cursor> claim_cursors;
   std::chrono::milliseconds claim_cursor_max_age{500};
-  impl(const std::string& url, statement_plans plans) : conn(url) {
+  impl(const std::string& url, statement_plans plans, wait_limits limits)
+    : conn(limits == wait_limits::bounded ? with_keepalives(url) : url) {
     if (plans == statement_plans::generic)
       pqxx::nontransaction{conn}.exec("SET plan_cache_mode = force_generic_plan");
+    if (limits == wait_limits::bounded)
+      // The server side too: a node that vanished has its session (and any
+      // lock it held) ended in about 20s.
+      pqxx::nontransaction{conn}.exec(
+        "SET lock_timeout = '2s'; SET statement_timeout = '15s';"
+        " SET idle_in_transaction_session_timeout = '30s';"
+        " SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5;"
+        " SET tcp_keepalives_count = 2");
     for (const auto& s : prepared_statements)
       conn.prepare(s.name, std::string{s.text});
   }
 };
 
-store::store(const std::string& database_url, statement_plans plans) {
+store::store(const std::string& database_url, statement_plans plans,
+             wait_limits limits) {
   // A down server must fail fast rather than hang the caller.
   setenv("PGCONNECT_TIMEOUT", "5", 0);
   translate_errors("connect", [&] {
-    impl_ = std::make_unique<impl>(database_url, plans);
+    impl_ = std::make_unique<impl>(database_url, plans, limits);
     return 0;
   });
 }
@@ -244,26 +284,49 @@ void store::set_claim_cursor_max_age(std::chrono::milliseconds age) {
 }
 
 renew_reply store::renew(const std::string& worker_id,
-                         const std::vector<lease_ref>& leases) {
+                         const std::vector<lease_ref>& leases,
+                         const instance_terms& terms) {
   const auto lists = split_leases(leases);
-  const auto& ids = lists.first;
-  const auto& attempts = lists.second;
-  return translate_errors("lease_renew", [&] {
-    pqxx::work tx{impl_->conn};
-    renew_reply reply;
-    reply.instance_lost = tx.exec_prepared("instance_heartbeat", worker_id).empty();
-    std::set<std::pair<int64_t, int32_t>> renewed;
-    if (!ids.empty())
-      for (const auto& r : tx.exec_prepared("lease_renew", worker_id,
-                                            bigint_array(ids),
-                                            bigint_array(attempts)))
-        renewed.emplace(r[0].as<int64_t>(), r[1].as<int32_t>());
-    tx.commit();
-    for (const auto& l : leases)
-      if (renewed.count({l.job_id, l.attempt}) == 0)
-        reply.lost.push_back(l);
-    return reply;
-  });
+  const auto ids = bigint_array(lists.first);
+  const auto attempts = bigint_array(lists.second);
+  renew_reply reply;
+  // Each step is one statement, its own transaction: none waits for another.
+  try {
+    translate_errors("instance_heartbeat", [&] {
+      pqxx::nontransaction tx{impl_->conn};
+      reply.instance_lost = tx.exec_prepared("instance_heartbeat", worker_id,
+                                             terms.lease_ttl_ms, terms.stale_after_ms,
+                                             terms.stop_timeout_ms)
+                              .empty();
+      return 0;
+    });
+  } catch (const store_busy&) {
+    // Someone holds our row locked: renew the leases all the same; the
+    // registration is renewed next time (its stale threshold is several
+    // heartbeats long).
+  }
+  std::set<std::pair<int64_t, int32_t>> held;
+  if (!leases.empty())
+    translate_errors("lease_renew", [&] {
+      pqxx::nontransaction tx{impl_->conn};
+      for (const auto& r : tx.exec_prepared("lease_renew", worker_id, ids, attempts))
+        held.emplace(r[0].as<int64_t>(), r[1].as<int32_t>());
+      return 0;
+    });
+  for (const auto& l : leases)
+    if (held.count({l.job_id, l.attempt}) == 0)
+      reply.lost.push_back(l);
+  if (!reply.instance_lost)
+    translate_errors("lease_abandon_unknown", [&] {
+      pqxx::work tx{impl_->conn};
+      for (const auto& r : tx.exec_prepared("lease_abandon_unknown", worker_id, ids,
+                                            terms.lease_ttl_ms))
+        reply.abandoned.push_back(r[0].as<int64_t>());
+      complete_runs(tx, reply.abandoned); // ttl_exceeded may end a run
+      tx.commit();
+      return 0;
+    });
+  return reply;
 }
 
 std::vector<completion_result>
@@ -360,11 +423,15 @@ void store::register_instance(const instance_info& me,
       // Bounded waits: a registration never hangs behind a stuck lock.
       tx.exec("SET LOCAL lock_timeout = '5s'");
       tx.exec("SET LOCAL statement_timeout = '15s'");
+      // A node that is just starting has watched nothing: Postgres's own
+      // uptime is the only window it can judge silence in.
+      constexpr int64_t since_postgres_started = std::numeric_limits<int64_t>::max();
       tx.exec_prepared("instance_expire_stale", stale_after.count(),
-                       stop_timeout.count());
+                       stop_timeout.count(), since_postgres_started);
       tx.exec_prepared("instance_register", me.worker_id, me.worker_type,
                        me.singleton ? "true" : "false", me.hostname, me.pid,
-                       me.version, me.metadata);
+                       me.version, me.metadata, me.terms.lease_ttl_ms,
+                       me.terms.stale_after_ms, me.terms.stop_timeout_ms);
       tx.commit();
       return 0;
     });
@@ -440,10 +507,12 @@ rescue_reply store::rescue_expired(const rescue_request& req) {
     pqxx::work tx{impl_->conn};
     rescue_reply reply;
     for (const auto& r : tx.exec_prepared("instance_expire_stale",
-                                          req.stale_after_ms, req.stop_timeout_ms))
+                                          req.stale_after_ms, req.stop_timeout_ms,
+                                          req.observed_ms))
       reply.instances.push_back(r[0].as<std::string>());
     for (const auto& r : tx.exec_prepared("job_rescue", req.lease_ttl_ms,
-                                          req.retry_base_ms, req.retry_cap_ms))
+                                          req.retry_base_ms, req.retry_cap_ms,
+                                          req.observed_ms))
       reply.jobs.push_back(r[0].as<int64_t>());
     complete_runs(tx, reply.jobs); // ttl_exceeded may end a run
     tx.commit();

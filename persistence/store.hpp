@@ -25,6 +25,13 @@ struct store_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A statement gave up waiting (lock_timeout, statement_timeout): another
+/// session holds what it needs, or the server is slow. Worth trying again
+/// later; nothing was written.
+struct store_busy : store_error {
+  using store_error::store_error;
+};
+
 /// A job to enqueue. Unset optionals take the table's defaults.
 struct new_job {
   std::string type;
@@ -56,6 +63,7 @@ struct instance_info {
   int32_t pid = 0;
   std::string version;
   std::string metadata = "{}"; // JSON object text
+  instance_terms terms;
 };
 
 /// The outcome of one completion, in the order they were given.
@@ -112,11 +120,23 @@ enum class statement_plans {
   generic,
 };
 
+/// How long a connection's statements may wait.
+enum class wait_limits {
+  /// Postgres's defaults: no limits (CLI commands, bulk loads, migrations).
+  none,
+  /// A node's connections: lock waits end after 2s and statements after
+  /// 15s (store_busy), and TCP keepalives find a dead peer in about 20s, so
+  /// no renewal, claim or completion waits without bound behind another
+  /// session's lock, a hung statement or a silent network.
+  bounded,
+};
+
 class store {
 public:
   /// Connects; throws store_unavailable when Postgres cannot be reached.
   explicit store(const std::string& database_url,
-                 statement_plans plans = statement_plans::automatic);
+                 statement_plans plans = statement_plans::automatic,
+                 wait_limits limits = wait_limits::none);
   ~store();
   store(const store&) = delete;
   store& operator=(const store&) = delete;
@@ -135,10 +155,15 @@ public:
   /// it waits while the queue is busy. Tests shorten it.
   void set_claim_cursor_max_age(std::chrono::milliseconds age);
 
-  /// Renews this instance's heartbeat and its leases in one transaction
-  /// (one statement each).
+  /// Renews this instance's heartbeat (recording its terms), then its
+  /// leases, each in its own statement, so a lease row locked by another
+  /// session holds up neither the registration nor the other leases. Then
+  /// gives back the jobs held under this worker id that are not among
+  /// `leases` and were not renewed for the lease TTL (see
+  /// lease_abandon_unknown.sql); their ids are in the reply's `abandoned`.
   renew_reply renew(const std::string& worker_id,
-                    const std::vector<lease_ref>& leases);
+                    const std::vector<lease_ref>& leases,
+                    const instance_terms& terms = {});
 
   /// Registers this node as STARTING in one transaction, after marking
   /// silent instances STOPPED. Throws singleton_conflict naming the active

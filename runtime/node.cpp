@@ -144,7 +144,11 @@ void node::start() {
   supervisor_config sc;
   sc.persistence.database_url = cfg_.database_url;
   sc.persistence.worker_id = worker_id_;
+  sc.persistence.instance = instance();
   sc.persistence.trace = {cfg_.trace_cutoff, cfg_.trace_strict};
+  sc.persistence.retry_base = cfg_.retry_base;
+  sc.persistence.retry_cap = cfg_.retry_cap;
+  sc.worker_base = cfg_.worker_base;
   sc.lease.queues = queues;
   sc.lease.poll_interval = cfg_.poll_interval;
   sc.lease.metrics = impl_->metrics;
@@ -180,6 +184,7 @@ instance_info node::instance() const {
   me.pid = static_cast<int32_t>(getpid());
   me.version = runtime_version();
   me.metadata = build_metadata().dump();
+  me.terms = {cfg_.lease_ttl.count(), cfg_.stale_after.count(), cfg_.stop_timeout.count()};
   return me;
 }
 

@@ -27,6 +27,7 @@ WITH claimed AS (
   WHERE j.id = ANY (ARRAY(
     SELECT id FROM leasehold.jobs
     WHERE status = 'queued' AND queue = 'default' AND run_at <= now()
+      AND leasehold.instance_active('w' || :client_id)
       AND (priority, run_at, id) > (:cp::smallint, :cr::timestamptz, :ci::bigint)
     ORDER BY priority, run_at, id
     LIMIT :n
@@ -62,6 +63,7 @@ WITH strict_failed AS (
   WHERE false::boolean
     AND j.id = i.id AND j.locked_by = 'w' || :client_id COLLATE "C" AND j.attempts = i.attempt
     AND j.status = 'running' COLLATE "C"
+    AND leasehold.instance_active('w' || :client_id)
     AND j.trace_id IS NULL AND j.created_at >= 'infinity'::timestamptz
   RETURNING j.id, j.attempts, j.trace_id, j.locked_at, j.run_id
 ), succeeded AS (
@@ -70,6 +72,7 @@ WITH strict_failed AS (
          FROM jsonb_array_elements(:done::jsonb) AS p) AS i
   WHERE j.id = i.id AND j.locked_by = 'w' || :client_id COLLATE "C" AND j.attempts = i.attempt
     AND j.status = 'running' COLLATE "C"
+    AND leasehold.instance_active('w' || :client_id)
     AND NOT (false::boolean AND j.trace_id IS NULL
              AND j.created_at >= 'infinity'::timestamptz)
   RETURNING j.*, j.trace_id IS NULL AND j.created_at >= 'infinity'::timestamptz

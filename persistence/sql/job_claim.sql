@@ -24,6 +24,8 @@ WITH claimed AS (
   WHERE j.id = ANY (ARRAY(
     SELECT id FROM leasehold.jobs
     WHERE status = 'queued' AND queue = $2 AND run_at <= now()
+      -- A revoked worker id (marked STOPPED by others) claims nothing.
+      AND leasehold.instance_active($1)
       AND (priority, run_at, id) > ($4::smallint, $5::timestamptz, $6::bigint)
     ORDER BY priority, run_at, id
     LIMIT $3

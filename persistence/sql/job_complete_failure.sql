@@ -26,6 +26,7 @@ WITH input AS (
   FROM input AS i
   WHERE j.id = i.id AND j.locked_by = $1 AND j.attempts = i.attempt
     AND j.status = 'running'
+    AND leasehold.instance_active($1) -- a revoked worker writes nothing
   RETURNING j.id, j.attempts, j.trace_id, j.locked_at, i.error,
             j.run_id IS NOT NULL AS in_run
 ), runs AS (

@@ -3,7 +3,8 @@
 -- estimates unnest of a parameter at 10 rows and, with a generic plan,
 -- rescans it once per running job: 170 ms for a batch of 1,000.) The guard
 -- (locked_by, attempts, running) stops a stale owner: a lease taken away
--- matches zero rows and nothing is written.
+-- matches zero rows and nothing is written; a revoked worker id (STOPPED)
+-- writes nothing at all.
 -- A succeeded job leaves the jobs table (migration 011): its row is deleted
 -- and the attempt's job_runs row, written here, carries the job. in_run says
 -- which jobs are run partitions (only those need the run completion check).
@@ -22,6 +23,7 @@ WITH strict_failed AS (
   WHERE $4::boolean
     AND j.id = i.id AND j.locked_by = $1 COLLATE "C" AND j.attempts = i.attempt
     AND j.status = 'running' COLLATE "C"
+    AND leasehold.instance_active($1)
     AND j.trace_id IS NULL AND j.created_at >= $3::timestamptz
   RETURNING j.id, j.attempts, j.trace_id, j.locked_at, j.run_id
 ), succeeded AS (
@@ -35,6 +37,7 @@ WITH strict_failed AS (
   -- one primary-key lookup. pg.hot_path checks the rows read.
   WHERE j.id = i.id AND j.locked_by = $1 COLLATE "C" AND j.attempts = i.attempt
     AND j.status = 'running' COLLATE "C"
+    AND leasehold.instance_active($1)
     AND NOT ($4::boolean AND j.trace_id IS NULL
              AND j.created_at >= $3::timestamptz)
   RETURNING j.*, j.trace_id IS NULL AND j.created_at >= $3::timestamptz

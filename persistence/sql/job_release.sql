@@ -10,6 +10,7 @@ WITH released AS (
   FROM unnest($2::bigint[], $3::integer[]) AS l (job_id, attempt)
   WHERE j.id = l.job_id AND j.locked_by = $1 AND j.attempts = l.attempt
     AND j.status = 'running'
+    AND leasehold.instance_active($1) -- a revoked worker writes nothing
   RETURNING j.id, j.attempts, j.trace_id, j.locked_at
 ), runs AS (
   INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,

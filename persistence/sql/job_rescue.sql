@@ -1,18 +1,41 @@
--- Requeues running jobs whose lease expired: no heartbeat for longer than
--- the lease TTL ($1 ms), because their node died, hung or lost the
--- database. Retried with backoff ($2 ms base, doubling, capped at $3 ms);
--- when attempts are exhausted the job fails with ttl_exceeded. The expired
+-- Requeues running jobs whose owner is gone, judged by the owner's own
+-- lease TTL ($1 ms stands in for owners that recorded none):
+--  * the owner's registration was revoked (STOPPED): at once, since a
+--    revoked worker id can renew and write nothing any more;
+--  * the owner has no registration, or is still registered but neither it
+--    nor the job was renewed for its TTL (it died, hung or lost the
+--    database). A live owner's jobs are never taken: a job it cannot renew
+--    because another session holds the row locked is not its fault.
+-- Fair liveness: silence only counts while the database was serving. $4 is
+-- how long this reaper has seen the database answer without a break (ms),
+-- capped by Postgres's own uptime; a reaper that has watched for less than
+-- an owner's TTL cannot judge it yet.
+-- Retried with backoff ($2 ms base, doubling, capped at $3 ms); when
+-- attempts are exhausted the job fails with ttl_exceeded. The expired
 -- attempt's run row is written, with outcome 'expired' and the old owner.
 -- SKIP LOCKED lets every node run this concurrently without double work;
 -- the old owner's later writes are fenced out because the job is no longer
 -- 'running' under its attempt.
-WITH expired AS MATERIALIZED (
-  SELECT id, locked_by FROM leasehold.jobs
-  WHERE status = 'running'
-    AND heartbeat_at < now() - $1::bigint * interval '1 millisecond'
-  ORDER BY heartbeat_at
+WITH observed AS (
+  SELECT least($4::bigint,
+               (extract(epoch FROM now() - pg_postmaster_start_time())
+                * 1000)::bigint) AS ms
+), expired AS MATERIALIZED (
+  SELECT j.id, j.locked_by
+  FROM leasehold.jobs AS j
+  LEFT JOIN leasehold.worker_instances AS w ON w.worker_id = j.locked_by
+  CROSS JOIN observed AS o
+  WHERE j.status = 'running'
+    AND (w.status = 'STOPPED'
+         OR (coalesce(j.heartbeat_at, '-infinity')
+               < now() - coalesce(w.lease_ttl_ms, $1::bigint) * interval '1 millisecond'
+             AND o.ms >= coalesce(w.lease_ttl_ms, $1::bigint)
+             AND (w.worker_id IS NULL
+                  OR w.last_heartbeat_at < now() - coalesce(w.lease_ttl_ms, $1::bigint)
+                                                   * interval '1 millisecond')))
+  ORDER BY j.heartbeat_at
   LIMIT 1000
-  FOR UPDATE SKIP LOCKED
+  FOR UPDATE OF j SKIP LOCKED
 ), rescued AS (
   UPDATE leasehold.jobs AS j
   SET status = CASE WHEN j.attempts >= j.max_attempts

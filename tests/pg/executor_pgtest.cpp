@@ -44,6 +44,7 @@ struct executor_fixture : pg_fixture {
   executor_actor exec;
 
   executor_fixture() {
+    register_worker(db, worker);
     auto handlers = std::make_shared<handler_registry>();
     handlers->add("noop", [](job_context&) { return handler_result::success(); },
                   handler_mode::non_blocking);

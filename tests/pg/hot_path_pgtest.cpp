@@ -92,6 +92,7 @@ std::string thread_name() {
 BOOST_FIXTURE_TEST_SUITE(hot_path, pg_fixture)
 
 BOOST_AUTO_TEST_CASE(hot_statements_never_scan_the_whole_jobs_table) {
+  register_worker(db, "w");
   // 50,000 jobs: enough for the planner to prefer a hash join over a full
   // scan of jobs if a statement lets it.
   db.execute("INSERT INTO leasehold.jobs (type) SELECT 'noop' FROM generate_series(1, 50000)");
@@ -111,7 +112,12 @@ BOOST_AUTO_TEST_CASE(hot_statements_never_scan_the_whole_jobs_table) {
                            statement{"job_claim.sql", claim_types, "'w', 'default', 500, -32768, '-infinity', 0"},
                            statement{"observe_chain.sql", "text", "'order-17'"},
                            statement{"observe_chain.sql", "text", "'job-17'"},
-                           statement{"job_rescue.sql", "bigint, bigint, bigint", "1000, 100, 1000"}}) {
+                           statement{"job_rescue.sql", "bigint, bigint, bigint, bigint",
+                                     "1000, 100, 1000, 3600000"},
+                           statement{"lease_renew.sql", "text, bigint[], integer[]",
+                                     "'w', '{100,200,300}', '{1,1,1}'"},
+                           statement{"lease_abandon_unknown.sql", "text, bigint[], bigint",
+                                     "'w', '{100,200,300}', 1000"}}) {
       BOOST_TEST_CONTEXT(st.file << "(" << st.args << ") under plan_cache_mode " << plans) {
         db.execute(std::string{"SET plan_cache_mode = "} + plans);
         db.execute(std::string{"PREPARE plan_me("} + st.types + ") AS " + read_sql(st.file));
@@ -137,6 +143,7 @@ plan_counts plans_of(store& s, const std::string& name) {
 }
 
 BOOST_AUTO_TEST_CASE(generic_plans_plan_the_claim_and_the_completion_once) {
+  register_worker(db, "w");
   // Left to itself, Postgres planned both statements at every execution:
   // with the values in, the claim's LIMIT and the completion's strict flag
   // make a plan look cheaper than the generic one; one plan each saves ~8%
@@ -202,6 +209,7 @@ BOOST_AUTO_TEST_CASE(health_reads_only_the_jobs_it_reports_on) {
 // rows (unnest of an array parameter) was rescanned once per running job:
 // 1,000,000 rows compared for a batch of 1,000 (170 ms).
 BOOST_AUTO_TEST_CASE(a_completion_batch_is_not_matched_row_by_row_against_every_running_job) {
+  register_worker(db, "w");
   db.execute("INSERT INTO leasehold.jobs (type) SELECT 'noop' FROM generate_series(1, 20000)");
   db.execute("UPDATE leasehold.jobs SET status = 'running', locked_by = 'w', attempts = 1,"
              " locked_at = now(), heartbeat_at = now() WHERE id % 20 = 0");
@@ -217,6 +225,7 @@ BOOST_AUTO_TEST_CASE(a_completion_batch_is_not_matched_row_by_row_against_every_
 // sorts before that point (here a higher priority) is taken once a short
 // batch or the cursor's age sends the claim back to the head of the queue.
 BOOST_AUTO_TEST_CASE(a_claim_resumes_after_its_last_full_batch) {
+  register_worker(db, "w");
   db.execute("INSERT INTO leasehold.jobs (type, queue) SELECT 'noop', 'cursor'"
              " FROM generate_series(1, 30)");
   auto ids = [](const std::vector<claimed_job>& jobs) {
@@ -242,6 +251,7 @@ BOOST_AUTO_TEST_CASE(a_claim_resumes_after_its_last_full_batch) {
 }
 
 BOOST_AUTO_TEST_CASE(a_claim_cursor_expires_after_its_max_age) {
+  register_worker(db, "w");
   db.execute("INSERT INTO leasehold.jobs (type, queue) SELECT 'noop', 'cursor'"
              " FROM generate_series(1, 30)");
   db.set_claim_cursor_max_age(50ms);
@@ -258,6 +268,7 @@ BOOST_AUTO_TEST_CASE(a_claim_cursor_expires_after_its_max_age) {
 // VACUUM. With its cursor, a claim's index scan starts past them instead of
 // reading every page of them.
 BOOST_AUTO_TEST_CASE(a_claim_with_a_cursor_skips_the_claimed_head_of_the_index) {
+  register_worker(db, "w");
   db.execute("ALTER TABLE leasehold.jobs SET (autovacuum_enabled = false)");
   db.execute("INSERT INTO leasehold.jobs (type) SELECT 'noop' FROM generate_series(1, 30000)");
   db.execute("ANALYZE leasehold.jobs");
@@ -289,6 +300,7 @@ BOOST_AUTO_TEST_CASE(a_claim_with_a_cursor_skips_the_claimed_head_of_the_index) 
 // A completion batch reaches its own jobs only: a node with many slots must
 // not read all of its running jobs for every batch of a few.
 BOOST_AUTO_TEST_CASE(a_completion_batch_reads_its_own_jobs_not_every_running_one) {
+  register_worker(db, "w");
   db.execute("INSERT INTO leasehold.jobs (type) SELECT 'noop' FROM generate_series(1, 20000)");
   db.execute("UPDATE leasehold.jobs SET status = 'running', locked_by = 'w', attempts = 1,"
              " locked_at = now(), heartbeat_at = now() WHERE id % 10 = 0");

@@ -168,9 +168,10 @@ BOOST_AUTO_TEST_CASE(a_stale_attempt_cannot_write_after_its_partition_moved) {
   node a{slow, handlers};
   a.start();
   BOOST_REQUIRE(wait_until([&] { return started.load(); }, 5s));
-  // Re-lease: the partition looks expired, B's reaper requeues it, B runs it.
-  db.execute("UPDATE leasehold.jobs SET heartbeat_at = now() - interval '1 hour'"
-             " WHERE run_id = " + std::to_string(run));
+  // Re-lease: A's registration is revoked (as others do once it falls
+  // silent), B's reaper requeues the partition at once, B runs it.
+  db.execute("UPDATE leasehold.worker_instances SET status = 'STOPPED'"
+             " WHERE worker_id = '" + a.worker_id() + "'");
   node b{fast_node_config(), handlers};
   b.start();
   BOOST_REQUIRE(wait_until([&] {
@@ -240,6 +241,9 @@ BOOST_AUTO_TEST_CASE(random_failures_retries_and_steals_never_make_counts_drift)
   auto run = db.create_run(make_run("noop", 300, 3));
   std::mt19937 rng{20261124};
   std::vector<std::string> workers = {"w-a", "w-b", "w-c"};
+  // Never presumed dead (stale after a day); a lease expires after 1s.
+  for (const auto& w : workers)
+    register_worker(db, w, {1000, 86400000, 3600000});
   std::map<std::string, std::vector<lease_ref>> held;
   trace_policy policy;
   int fenced = 0;
@@ -269,10 +273,14 @@ BOOST_AUTO_TEST_CASE(random_failures_retries_and_steals_never_make_counts_drift)
         break;
       }
       case 3: { // steal: one running partition's lease expires and is rescued
-        db.execute("UPDATE leasehold.jobs SET heartbeat_at = now() - interval '1 hour'"
+        // Its owner fell silent too: a live owner's jobs are never taken.
+        db.execute("WITH victim AS (UPDATE leasehold.jobs"
+                   " SET heartbeat_at = now() - interval '1 hour'"
                    " WHERE id = (SELECT id FROM leasehold.all_jobs WHERE status = 'running'"
-                   " ORDER BY random() LIMIT 1)");
-        db.rescue_expired({1000, 0, 0, 3600000, 3600000});
+                   " ORDER BY random() LIMIT 1) RETURNING locked_by)"
+                   " UPDATE leasehold.worker_instances SET last_heartbeat_at = now() - interval '1 hour'"
+                   " WHERE worker_id IN (SELECT locked_by FROM victim)");
+        db.rescue_expired({1000, 0, 0, 3600000, 3600000, 86400000});
         break;
       }
       case 4: { // retry all failed partitions, or one key

@@ -78,6 +78,18 @@ bool wait_until(const std::function<bool()>& done,
   return done();
 }
 
+void register_worker(store& db, const std::string& worker_id, instance_terms terms) {
+  instance_info me;
+  me.worker_id = worker_id;
+  me.worker_type = "test";
+  me.hostname = "test-host";
+  me.version = "test";
+  me.terms = terms;
+  db.register_instance(me, std::chrono::milliseconds{terms.stale_after_ms},
+                       std::chrono::milliseconds{terms.stop_timeout_ms});
+  db.set_instance_status(worker_id, "RUNNING", {"STARTING"});
+}
+
 int64_t enqueue(store& db, const std::string& type, const std::string& payload,
                 int32_t max_attempts) {
   new_job job;

@@ -44,6 +44,11 @@ node_config fast_node_config();
 bool wait_until(const std::function<bool()>& done,
                 std::chrono::milliseconds timeout);
 
+/// Registers `worker_id` as a RUNNING instance, as a node does: only a
+/// registered worker id may claim, renew and complete.
+void register_worker(store& db, const std::string& worker_id,
+                     instance_terms terms = {});
+
 /// Enqueues one job through the store and returns its id.
 int64_t enqueue(store& db, const std::string& type,
                 const std::string& payload = "{}", int32_t max_attempts = 25);

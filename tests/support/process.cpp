@@ -1,5 +1,7 @@
 #include "tests/support/process.hpp"
 
+#include <cstdlib>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -53,6 +55,10 @@ std::string temp_path(const char* tag) {
 } // namespace
 
 std::string leasehold_bin() {
+  // LEASEHOLD_TEST_BIN runs the tests against another build, e.g. the code
+  // before a fix, to see a regression test fail first.
+  if (const char* other = std::getenv("LEASEHOLD_TEST_BIN"); other && *other)
+    return other;
   return LEASEHOLD_BIN;
 }
 
