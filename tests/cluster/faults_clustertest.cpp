@@ -9,7 +9,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <memory>
-#include <regex>
+#include <sstream>
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
@@ -79,11 +79,12 @@ void enqueue_sleeps(store& db, int n, int ms, const std::string& type = "sleep")
 
 // The address a node's HTTP bridge listens on, from its log.
 std::string http_address(const background_process& node) {
-  std::smatch m;
-  auto log = node.log();
-  static const std::regex listening{R"re("http listening".*?"address":"([0-9.:]+)")re"};
-  if (std::regex_search(log, m, listening))
-    return m[1];
+  std::istringstream lines{node.log()};
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("msg", "") == "http listening")
+      return j.value("address", "");
+  }
   return "";
 }
 
