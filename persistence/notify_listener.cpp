@@ -51,7 +51,7 @@ void notify_listener::run() {
   int backoff_ms = 100;
   while (!stopping_) {
     try {
-      pqxx::connection conn{url_};
+      pqxx::connection conn{with_keepalives(url_)};
       receiver r{conn, on_wake_};
       backoff_ms = 100;
       on_wake_(""); // anything sent while we were away is lost: look again

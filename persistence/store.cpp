@@ -144,8 +144,6 @@ struct claim_cursor {
 
 } // namespace
 
-namespace {
-
 // The URL with client-side TCP keepalives added (unless it sets its own), so
 // a node notices a server that went silent (a partition, a frozen host)
 // instead of waiting on the socket for the kernel's two hours.
@@ -165,8 +163,6 @@ std::string with_keepalives(const std::string& url) {
   }
   return out;
 }
-
-} // namespace
 
 struct store::impl {
   pqxx::connection conn;

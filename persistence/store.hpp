@@ -249,6 +249,10 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+/// The URL with client-side TCP keepalives (a silent server is noticed in
+/// about 20s), unless it sets keepalives itself. For a node's connections.
+std::string with_keepalives(const std::string& url);
+
 /// The URL with any password replaced by "***", safe to log.
 std::string redact_database_url(const std::string& url);
 

@@ -190,8 +190,11 @@ instance_info node::instance() const {
 
 void node::start_observer(const persistence_config& store_cfg) {
   auto& sys = *impl_->sys;
-  // Its own connection, so operators' reads never wait behind claims.
-  impl_->observer_store = sys.spawn<caf::detached>(persistence_actor_impl, store_cfg);
+  // Its own connection, so operators' reads never wait behind claims; with
+  // bounded waits like every node connection.
+  auto observer_cfg = store_cfg;
+  observer_cfg.limits = wait_limits::bounded;
+  impl_->observer_store = sys.spawn<caf::detached>(persistence_actor_impl, observer_cfg);
   observer_config oc;
   oc.worker_id = worker_id_;
   oc.thresholds = {cfg_.lease_ttl.count(), cfg_.stale_after.count(),

@@ -59,6 +59,31 @@ void pg_local(const std::string& what) {
 
 BOOST_FIXTURE_TEST_SUITE(liveness, pg_fixture)
 
+BOOST_AUTO_TEST_CASE(a_node_connection_never_waits_without_bound) {
+  store node_conn{test_dsn(), statement_plans::generic, wait_limits::bounded};
+  BOOST_TEST(node_conn.query_value("SHOW lock_timeout") == "2s");
+  BOOST_TEST(node_conn.query_value("SHOW statement_timeout") == "15s");
+  BOOST_TEST(node_conn.query_value("SHOW idle_in_transaction_session_timeout") == "30s");
+  BOOST_TEST(with_keepalives("postgresql://u@h/db") ==
+             "postgresql://u@h/db?keepalives=1&keepalives_idle=10&keepalives_interval=5"
+             "&keepalives_count=2");
+  BOOST_TEST(with_keepalives("host=h dbname=db").find(" keepalives_idle=10") != std::string::npos);
+  // A lock held by another session: the node's statement gives up, as busy.
+  register_worker(db, "w");
+  auto id = std::to_string(enqueue(db, "noop"));
+  std::thread holder([&] {
+    store s{test_dsn()};
+    s.execute("UPDATE leasehold.jobs SET payload = payload WHERE id = " + id
+              + "; SELECT pg_sleep(3)");
+  });
+  std::this_thread::sleep_for(300ms);
+  auto started = std::chrono::steady_clock::now();
+  BOOST_CHECK_THROW(node_conn.execute("UPDATE leasehold.jobs SET priority = 1 WHERE id = " + id),
+                    store_busy);
+  BOOST_CHECK(std::chrono::steady_clock::now() - started < 2500ms);
+  holder.join();
+}
+
 BOOST_AUTO_TEST_CASE(each_owner_is_judged_by_its_own_terms) {
   register_worker(db, "patient", {120000, 120000, 60000}); // --lease-ttl 2m
   register_worker(db, "default", {2000, 2000, 60000});
