@@ -9,6 +9,7 @@
 
 #include "messages/protocols.hpp"
 #include "persistence/store.hpp"
+#include "runtime/input_limits.hpp"
 
 namespace leasehold {
 
@@ -26,6 +27,8 @@ struct persistence_config {
   statement_plans plans = statement_plans::automatic;
   /// Longest wait between reconnect attempts (5s); starts at 100ms.
   std::chrono::milliseconds max_reconnect_backoff{5000};
+  /// Bounds on jobs and runs created through observe requests (HTTP).
+  input_limits limits;
 };
 
 /// The only actor that touches Postgres. It runs detached (its own thread)

@@ -20,6 +20,7 @@
 #include "runtime/health.hpp"
 #include "runtime/node.hpp"
 #include "runtime/bulk_file.hpp"
+#include "runtime/input_limits.hpp"
 #include "runtime/log.hpp"
 #include "runtime/version.hpp"
 
@@ -57,6 +58,7 @@ struct enqueue_options {
   std::optional<std::string> queue, run_at, correlation_id;
   std::optional<int32_t> priority, max_attempts;
   std::string file;
+  int64_t max_payload_bytes = static_cast<int64_t>(defaults::max_payload_bytes);
 };
 
 std::chrono::milliseconds duration_option(const std::string& name,
@@ -65,6 +67,24 @@ std::chrono::milliseconds duration_option(const std::string& name,
     return parse_duration(text);
   } catch (const std::invalid_argument& e) {
     throw usage_error("--" + name + ": " + e.what());
+  }
+}
+
+input_limits limits_option(int64_t max_payload_bytes) {
+  try {
+    return payload_limits(max_payload_bytes);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(e.what());
+  }
+}
+
+// A name-like argument (type, queue, ...) the table would refuse.
+void check_name_option(const std::string& option, const std::optional<std::string>& value) {
+  try {
+    if (value)
+      check_name(option, *value);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(e.what());
   }
 }
 
@@ -180,6 +200,7 @@ void print_enqueued(const std::vector<int64_t>& ids) {
 }
 
 int run_enqueue(const std::string& url, const enqueue_options& o) {
+  auto limits = limits_option(o.max_payload_bytes);
   if (!o.file.empty()) {
     if (!o.type.empty())
       throw usage_error("enqueue: give either TYPE or --file, not both");
@@ -188,7 +209,7 @@ int run_enqueue(const std::string& url, const enqueue_options& o) {
       throw usage_error("--file " + o.file + ": cannot open");
     std::vector<new_job> jobs;
     try {
-      jobs = read_bulk_jobs(in);
+      jobs = read_bulk_jobs(in, limits);
     } catch (const std::invalid_argument& e) {
       throw usage_error(o.file + ":" + e.what());
     }
@@ -200,10 +221,15 @@ int run_enqueue(const std::string& url, const enqueue_options& o) {
     throw usage_error("enqueue: TYPE is required (or --file FILE)");
   new_job job;
   job.type = o.type;
+  check_name_option("type", o.type);
+  check_name_option("--queue", o.queue);
+  check_name_option("--correlation-id", o.correlation_id);
   try {
-    job.payload = nlohmann::json::parse(o.payload).dump();
-  } catch (const nlohmann::json::exception&) {
-    throw usage_error("--payload is not valid JSON: " + o.payload);
+    job.payload = payload_from_text(o.payload, limits);
+  } catch (const std::invalid_argument& e) {
+    if (std::string{e.what()} == "payload is not valid JSON")
+      throw usage_error("--payload is not valid JSON");
+    throw usage_error(std::string{"--payload: "} + e.what());
   }
   if (o.max_attempts && *o.max_attempts < 1)
     throw usage_error("--max-attempts must be at least 1");
@@ -398,14 +424,18 @@ struct run_options {
   std::string partition;
   bool failed = false;
   bool json = false;
+  int64_t max_payload_bytes = static_cast<int64_t>(defaults::max_payload_bytes);
 };
 
 int run_create(const std::string& url, run_options& o) {
+  check_name_option("--type", o.spec.type);
+  check_name_option("--on-complete", o.spec.on_complete_type);
+  check_name_option("--label", o.spec.label);
   std::ifstream in{o.partitions_file};
   if (!in)
     throw usage_error("--partitions " + o.partitions_file + ": cannot open");
   try {
-    o.spec.partitions = read_partitions(in);
+    o.spec.partitions = read_partitions(in, limits_option(o.max_payload_bytes));
   } catch (const std::invalid_argument& e) {
     throw usage_error(o.partitions_file + ":" + e.what());
   }
@@ -469,6 +499,8 @@ void add_run_commands(CLI::App& app, const std::string& url, run_options& o,
                 "Job type enqueued once when every partition has finished");
   c->add_option("--max-attempts", o.spec.max_attempts, "Attempts per partition");
   c->add_option("--label", o.spec.label, "A name for people");
+  c->add_option("--max-payload-bytes", o.max_payload_bytes,
+                "Largest partition payload (compact JSON)")->capture_default_str();
   c->callback([&] { run = [&] { return run_create(url, o); }; });
   auto* t = r->add_subcommand("retry", "Queue failed partitions again (once)");
   t->add_option("run", o.id, "Run id")->required();
@@ -545,6 +577,9 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
   cmd->add_option("--alert-dead", o.cfg.alert_dead,
                   "Dead jobs in 24h above which to warn")
     ->capture_default_str();
+  cmd->add_option("--max-payload-bytes", o.cfg.max_payload_bytes,
+                  "Largest payload over HTTP and of children (compact JSON)")
+    ->capture_default_str();
   cmd->callback([&] { run = [&] { return run_node(url, o); }; });
 }
 
@@ -584,6 +619,8 @@ int main(int argc, char** argv) {
   e->add_option("--correlation-id", enq.correlation_id, "Chain id (default: job-<id>, its own)");
   e->add_option("--file", enq.file,
                 "NDJSON file, one job per line: {\"type\":..., \"payload\":...}");
+  e->add_option("--max-payload-bytes", enq.max_payload_bytes,
+                "Largest payload (compact JSON)")->capture_default_str();
   e->callback([&] { run = [&] { return run_enqueue(url, enq); }; });
 
   bool workers_all = false, workers_json = false;

@@ -115,6 +115,26 @@ BOOST_AUTO_TEST_CASE(a_deep_or_hostile_payload_argument_is_refused) {
   rejected(cli({"enqueue", "noop", "--payload", "{\"s\":\"\xff\"}"}), "JSON");
 }
 
+BOOST_AUTO_TEST_CASE(the_limit_is_configurable_and_checked) {
+  std::string payload = "{\"blob\":\"" + std::string(100, 'b') + "\"}";
+  rejected(cli({"enqueue", "noop", "--payload", payload, "--max-payload-bytes", "50"}),
+           "over the limit of 50 bytes");
+  auto file = write_file("limit.ndjson", "{\"type\":\"noop\",\"payload\":" + payload + "}\n");
+  rejected(cli({"enqueue", "--file", file, "--max-payload-bytes", "50"}), ":1: ");
+  auto parts = write_file("limit-parts.ndjson", "{\"key\":\"a\",\"payload\":" + payload + "}\n");
+  rejected(cli({"run", "create", "--type", "noop", "--partitions", parts,
+                "--max-payload-bytes", "50"}), "over the limit of 50 bytes");
+  rejected(cli({"enqueue", "noop", "--max-payload-bytes", "0"}), "invalid --max-payload-bytes 0");
+  rejected(cli({"enqueue", std::string(201, 't')}), "\"type\"");
+  rejected(cli({"enqueue", "noop", "--queue", "a\tb"}), "--queue");
+  rejected(cli({"run", "create", "--type", "noop", "--partitions", parts, "--label",
+                std::string(300, 'l')}), "--label");
+  // A larger limit lets a larger payload through.
+  auto ok = cli({"enqueue", "--file", file, "--max-payload-bytes", "200"});
+  BOOST_TEST(ok.exit_code == 0, ok.err);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(run_partitions_are_bounded_too) {
   auto deep = write_file("deep-parts.ndjson", "{\"key\":\"a\"}\n{\"key\":\"b\",\"payload\":"
                                               + nested(100000) + "}\n");
@@ -143,6 +163,19 @@ BOOST_AUTO_TEST_CASE(an_oversized_payload_is_a_400_naming_the_limit) {
   refused("/jobs", "{\"type\":\"noop\",\"payload\":" + blob + "}", 400, "1048576");
   refused("/runs", "{\"type\":\"noop\",\"partitions\":[{\"key\":\"a\",\"payload\":"
                      + blob + "}]}", 400, "1048576");
+}
+
+BOOST_AUTO_TEST_CASE(the_node_limit_applies_to_http) {
+  auto cfg = fast_node_config();
+  cfg.max_payload_bytes = 100;
+  start(cfg);
+  auto payload = "{\"blob\":\"" + std::string(200, 'b') + "\"}";
+  refused("/jobs", "{\"type\":\"noop\",\"payload\":" + payload + "}", 400,
+          "over the limit of 100 bytes");
+  refused("/runs", "{\"type\":\"noop\",\"partitions\":[{\"key\":\"a\",\"payload\":"
+                     + payload + "}]}", 400, "over the limit of 100 bytes");
+  // The body limit follows: 100 bytes + 64 KiB.
+  refused("/jobs", std::string(70 * 1024, 'x'), 413, "too large");
 }
 
 BOOST_AUTO_TEST_CASE(nul_and_bad_encoding_are_a_400) {

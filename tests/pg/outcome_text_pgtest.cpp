@@ -25,8 +25,8 @@ std::string write_script(const std::string& name, const std::string& body) {
 
 // Runs a node until every job has finished (or 10 s passed).
 bool run_until_finished(pg_fixture& f, std::shared_ptr<handler_registry> handlers,
-                        int64_t jobs) {
-  node n{fast_node_config(), std::move(handlers)};
+                        int64_t jobs, node_config cfg = fast_node_config()) {
+  node n{cfg, std::move(handlers)};
   n.start();
   bool done = wait_until([&] {
     return f.count("SELECT count(*) FROM leasehold.all_jobs WHERE finished_at IS NOT NULL")
@@ -70,13 +70,13 @@ BOOST_AUTO_TEST_CASE(a_stderr_tail_cut_inside_a_character_is_still_recorded) {
 BOOST_AUTO_TEST_CASE(invalid_bytes_nul_and_huge_messages_are_cleaned_and_bounded) {
   auto handlers = std::make_shared<handler_registry>();
   handlers->add("bytes", [](job_context&) {
-    return handler_result::failure(std::string("bad \xff\xfe bytes\0here \xe2\x96", 22));
+    return handler_result::failure(std::string("bad \xff\xfe bytes\0here \xe2\x96", 20));
   });
   handlers->add("huge", [](job_context&) {
     return handler_result::invalid(std::string(100000, 'x'));
   });
   handlers->add("thrower", [](job_context&) -> handler_result {
-    throw std::runtime_error(std::string("no\0pe \xc3", 7));
+    throw std::runtime_error("nope \xc3");
   });
   auto bytes = enqueue(db, "bytes", "{}", 1);
   auto huge = enqueue(db, "huge", "{}", 1);
@@ -144,6 +144,22 @@ BOOST_AUTO_TEST_CASE(a_bad_child_fails_its_parent_with_a_clear_error) {
   BOOST_TEST(reason(*this, good) == "succeeded/");
   // Only the good parent's child was written.
   BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs WHERE type = 'noop'") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_node_payload_limit_applies_to_children) {
+  auto handlers = std::make_shared<handler_registry>();
+  add_builtin_handlers(*handlers);
+  handlers->add("parent", [](job_context& ctx) {
+    ctx.enqueue("noop", {{"blob", std::string(200, 'b')}});
+    return handler_result::success();
+  });
+  auto id = enqueue(db, "parent", "{}", 1);
+  auto cfg = fast_node_config();
+  cfg.max_payload_bytes = 100;
+  BOOST_REQUIRE(run_until_finished(*this, handlers, 1, cfg));
+  BOOST_TEST(last_error(*this, id)
+             == "invalid child job #1: payload is 211 bytes, over the limit of 100 bytes"
+                " (--max-payload-bytes)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
