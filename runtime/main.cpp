@@ -20,7 +20,7 @@
 #include "runtime/health.hpp"
 #include "runtime/node.hpp"
 #include "runtime/bulk_file.hpp"
-#include "runtime/input_limits.hpp"
+#include "runtime/cli_enqueue.hpp"
 #include "runtime/log.hpp"
 #include "runtime/version.hpp"
 
@@ -28,10 +28,9 @@ using namespace leasehold;
 
 namespace {
 
-/// A user-facing error: printed as one line, exit code 1.
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using cli::usage_error;
+using cli::limits_option;
+using cli::check_name_option;
 
 struct node_options {
   node_config cfg;
@@ -52,39 +51,12 @@ struct node_options {
   bool no_migrate = false;
 };
 
-struct enqueue_options {
-  std::string type;
-  std::string payload = "{}";
-  std::optional<std::string> queue, run_at, correlation_id;
-  std::optional<int32_t> priority, max_attempts;
-  std::string file;
-  int64_t max_payload_bytes = static_cast<int64_t>(defaults::max_payload_bytes);
-};
-
 std::chrono::milliseconds duration_option(const std::string& name,
                                           const std::string& text) {
   try {
     return parse_duration(text);
   } catch (const std::invalid_argument& e) {
     throw usage_error("--" + name + ": " + e.what());
-  }
-}
-
-input_limits limits_option(int64_t max_payload_bytes) {
-  try {
-    return payload_limits(max_payload_bytes);
-  } catch (const std::invalid_argument& e) {
-    throw usage_error(e.what());
-  }
-}
-
-// A name-like argument (type, queue, ...) the table would refuse.
-void check_name_option(const std::string& option, const std::optional<std::string>& value) {
-  try {
-    if (value)
-      check_name(option, *value);
-  } catch (const std::invalid_argument& e) {
-    throw usage_error(e.what());
   }
 }
 
@@ -189,58 +161,6 @@ int run_node(const std::string& url, node_options& o) {
     return 0;
   log::critical("node ended abnormally", {{"reason", reason}});
   return 3;
-}
-
-void print_enqueued(const std::vector<int64_t>& ids) {
-  if (ids.empty())
-    std::cout << "enqueued 0 jobs\n";
-  else
-    std::cout << "enqueued " << ids.size() << " jobs, ids " << ids.front()
-              << ".." << ids.back() << "\n";
-}
-
-int run_enqueue(const std::string& url, const enqueue_options& o) {
-  auto limits = limits_option(o.max_payload_bytes);
-  if (!o.file.empty()) {
-    if (!o.type.empty())
-      throw usage_error("enqueue: give either TYPE or --file, not both");
-    std::ifstream in{o.file};
-    if (!in)
-      throw usage_error("--file " + o.file + ": cannot open");
-    std::vector<new_job> jobs;
-    try {
-      jobs = read_bulk_jobs(in, limits);
-    } catch (const std::invalid_argument& e) {
-      throw usage_error(o.file + ":" + e.what());
-    }
-    store db{url};
-    print_enqueued(db.enqueue_many(jobs));
-    return 0;
-  }
-  if (o.type.empty())
-    throw usage_error("enqueue: TYPE is required (or --file FILE)");
-  new_job job;
-  job.type = o.type;
-  check_name_option("type", o.type);
-  check_name_option("--queue", o.queue);
-  check_name_option("--correlation-id", o.correlation_id);
-  try {
-    job.payload = payload_from_text(o.payload, limits);
-  } catch (const std::invalid_argument& e) {
-    if (std::string{e.what()} == "payload is not valid JSON")
-      throw usage_error("--payload is not valid JSON");
-    throw usage_error(std::string{"--payload: "} + e.what());
-  }
-  if (o.max_attempts && *o.max_attempts < 1)
-    throw usage_error("--max-attempts must be at least 1");
-  job.queue = o.queue;
-  job.priority = o.priority;
-  job.max_attempts = o.max_attempts;
-  job.run_at = o.run_at;
-  job.correlation_id = o.correlation_id;
-  store db{url};
-  std::cout << db.enqueue(job) << "\n";
-  return 0;
 }
 
 int run_workers(const std::string& url, bool all, bool json) {
@@ -608,20 +528,8 @@ int main(int argc, char** argv) {
   node_options node_opts;
   add_node_command(app, url, node_opts, run);
 
-  enqueue_options enq;
-  auto* e = app.add_subcommand("enqueue", "Enqueue a job (or many with --file)");
-  e->add_option("type", enq.type, "Job type");
-  e->add_option("--payload", enq.payload, "JSON payload")->capture_default_str();
-  e->add_option("--queue", enq.queue, "Queue (default: default)");
-  e->add_option("--priority", enq.priority, "Lower runs first (default 0)");
-  e->add_option("--run-at", enq.run_at, "Not before this time (timestamptz)");
-  e->add_option("--max-attempts", enq.max_attempts, "Attempts before it is dead (25)");
-  e->add_option("--correlation-id", enq.correlation_id, "Chain id (default: job-<id>, its own)");
-  e->add_option("--file", enq.file,
-                "NDJSON file, one job per line: {\"type\":..., \"payload\":...}");
-  e->add_option("--max-payload-bytes", enq.max_payload_bytes,
-                "Largest payload (compact JSON)")->capture_default_str();
-  e->callback([&] { run = [&] { return run_enqueue(url, enq); }; });
+  cli::enqueue_options enq;
+  cli::add_enqueue_command(app, url, enq, run);
 
   bool workers_all = false, workers_json = false;
   auto* w = app.add_subcommand("workers", "List worker instances (* = singleton)");
