@@ -58,6 +58,11 @@ std::string text_param(const httplib::Request& req, const char* name) {
   if (text.empty() || text.size() > max_text_param)
     throw http_error(400, std::string{name} + " must be 1 to "
                             + std::to_string(max_text_param) + " characters");
+  try {
+    check_name(name, text); // a NUL would silently cut the text Postgres sees
+  } catch (const std::invalid_argument& e) {
+    throw http_error(400, e.what());
+  }
   return text;
 }
 

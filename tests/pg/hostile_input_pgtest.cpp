@@ -186,6 +186,13 @@ BOOST_AUTO_TEST_CASE(nul_and_bad_encoding_are_a_400) {
   refused("/jobs", "{\"type\":\"noop\",\"payload\":{\"s\":\"\xc3\x28\"}}", 400, "JSON");
   refused("/jobs", std::string("{\"type\":\"noop\"}\0", 16), 400, "JSON");
   refused("/jobs", "{\"type\":\"" + std::string(300, 't') + "\"}", 400, "type");
+  // Query parameters: a NUL or invalid UTF-8 is a 400, not a 500.
+  for (const char* path : {"/dead-jobs?type=%FF", "/dead-jobs?type=no%00op",
+                           "/jobs?correlation_id=%C3%28", "/jobs?correlation_id=a%00b"}) {
+    auto r = http->Get(path);
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->status == 400, path << " -> " << r->status << " " << r->body);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
