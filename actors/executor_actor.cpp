@@ -10,6 +10,7 @@
 #include "runtime/handler_registry.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/text.hpp"
 
 namespace leasehold {
 
@@ -26,14 +27,15 @@ namespace {
 using self_ptr = executor_actor::stateful_pointer<executor_state>;
 
 // Runs `handler` (null: the type has none) on the calling thread; never
-// throws.
+// throws. Error texts leave here valid UTF-8, without NUL and at most
+// max_error_bytes long: Postgres must be able to store every outcome.
 job_outcome run_handler(const claimed_job& job, const registered_handler* handler,
                         const executor_config& cfg,
                         const std::shared_ptr<std::atomic<bool>>& cancel) {
   job_outcome out;
   out.lease = {job.id, job.attempt};
   handler_result result;
-  job_context ctx{job, cfg.worker_id, cancel};
+  job_context ctx{job, cfg.worker_id, cancel, cfg.limits};
   auto started = std::chrono::steady_clock::now();
   if (handler == nullptr) {
     result = handler_result::invalid("no handler for job type '" + job.type
@@ -48,6 +50,9 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
       result = handler_result::failure("handler threw a non-exception");
     }
   }
+  // A refused child fails the attempt, whatever the handler made of it.
+  if (!ctx.child_error().empty())
+    result = handler_result::failure(ctx.child_error());
   if (cfg.metrics)
     cfg.metrics->job_seconds.observe(std::chrono::duration<double>(
       std::chrono::steady_clock::now() - started).count());
@@ -58,13 +63,13 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
       break;
     case handler_result::error:
       out.kind = job_outcome::retry;
-      out.error = result.message;
+      out.error = clean_text(result.message);
       out.error_code = "handler_error";
       out.retry_delay_ms = cfg.retry.delay_after(job.attempt).count();
       break;
     case handler_result::precondition_failed:
       out.kind = job_outcome::failed;
-      out.error = result.message;
+      out.error = clean_text(result.message);
       out.error_code = "precondition_failed";
       break;
   }

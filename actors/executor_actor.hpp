@@ -6,6 +6,7 @@
 #include <string>
 
 #include "messages/protocols.hpp"
+#include "runtime/input_limits.hpp"
 
 namespace leasehold {
 
@@ -32,6 +33,8 @@ struct executor_config {
   std::shared_ptr<handler_pool> pool;
   /// Where handler durations are recorded (may be null).
   std::shared_ptr<node_metrics> metrics;
+  /// Bounds on the child jobs handlers enqueue.
+  input_limits limits;
 };
 
 /// Runs attempts one at a time and hands each outcome to the writer. It is

@@ -25,7 +25,7 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
   auto store_cfg = cfg.persistence;
   store_cfg.worker_id = st.worker_id;
   store_cfg.plans = statement_plans::generic;
-  store_cfg.limits = wait_limits::bounded;
+  store_cfg.waits = wait_limits::bounded;
   st.store = self->spawn<caf::detached + caf::monitored>(persistence_actor_impl,
                                                          store_cfg);
   st.writer = self->spawn<caf::detached + caf::monitored>(persistence_actor_impl,

@@ -1,4 +1,5 @@
 #include "persistence/notify_listener.hpp"
+#include "persistence/store.hpp"
 
 #include <poll.h>
 #include <sys/eventfd.h>

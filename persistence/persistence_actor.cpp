@@ -37,7 +37,7 @@ bool ensure_connected(self_ptr self, const persistence_config& cfg) {
   if (self->state.db)
     return true;
   try {
-    self->state.db = std::make_unique<store>(cfg.database_url, cfg.plans, cfg.limits);
+    self->state.db = std::make_unique<store>(cfg.database_url, cfg.plans, cfg.waits);
     self->state.backoff = std::chrono::milliseconds{100};
     log::info("database connected",
               {{"database", redact_database_url(cfg.database_url)}});
@@ -94,7 +94,7 @@ auto parse_input(F&& parse) -> decltype(parse()) {
 }
 
 // Answers an observer request with JSON text.
-std::string observe(store& db, const observe_request& req) {
+std::string observe(store& db, const observe_request& req, const input_limits& limits) {
   if (req.what == "health")
     return db.health_json(req.thresholds);
   if (req.what == "dead_jobs")
@@ -117,7 +117,7 @@ std::string observe(store& db, const observe_request& req) {
   if (req.what == "run")
     return db.run_json(req.id, true).value_or("null");
   if (req.what == "run_create") {
-    auto spec = parse_input([&] { return parse_run_object(req.body); });
+    auto spec = parse_input([&] { return parse_run_object(req.body, limits); });
     return nlohmann::json{{"id", db.create_run(spec)}}.dump();
   }
   if (req.what == "run_retry") {
@@ -125,7 +125,7 @@ std::string observe(store& db, const observe_request& req) {
     return keys ? nlohmann::json{{"retried", *keys}}.dump() : "null";
   }
   if (req.what == "enqueue") {
-    auto job = parse_input([&] { return parse_job_object(req.body); });
+    auto job = parse_input([&] { return parse_job_object(req.body, limits); });
     return nlohmann::json{{"id", db.enqueue(job)}}.dump();
   }
   throw store_error("unknown observe request '" + req.what + "'");
@@ -301,7 +301,7 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
     },
     [=](observe_atom, const observe_request& req) -> caf::result<std::string> {
       return with_store<std::string>(self, cfg, "observe",
-                                     [&](store& db) { return observe(db, req); });
+                                     [&](store& db) { return observe(db, req, cfg.limits); });
     },
     [=](rescue_atom, const rescue_request& req) -> caf::result<rescue_reply> {
       return with_store<rescue_reply>(

@@ -9,6 +9,7 @@
 
 #include "messages/protocols.hpp"
 #include "persistence/store.hpp"
+#include "runtime/input_limits.hpp"
 
 namespace leasehold {
 
@@ -27,7 +28,7 @@ struct persistence_config {
   std::chrono::milliseconds retry_base{1000};
   std::chrono::milliseconds retry_cap{3600 * 1000};
   /// Bounded lock and statement waits (a node's connections).
-  wait_limits limits = wait_limits::none;
+  wait_limits waits = wait_limits::none;
   /// Completions per write, at most (1000). Completions that arrive while a
   /// write is under way wait in the mailbox and go out together in the next.
   size_t max_batch = 1000;
@@ -35,6 +36,8 @@ struct persistence_config {
   statement_plans plans = statement_plans::automatic;
   /// Longest wait between reconnect attempts (5s); starts at 100ms.
   std::chrono::milliseconds max_reconnect_backoff{5000};
+  /// Bounds on jobs and runs created through observe requests (HTTP).
+  input_limits limits;
 };
 
 /// The only actor that touches Postgres. It runs detached (its own thread)

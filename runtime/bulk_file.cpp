@@ -18,10 +18,12 @@ std::optional<std::string> text_field(const nlohmann::json& obj,
                                       const char* key) {
   if (!obj.contains(key) || obj[key].is_null())
     return std::nullopt;
-  if (!obj[key].is_string() || obj[key].get<std::string>().empty())
+  if (!obj[key].is_string())
     throw std::invalid_argument(std::string{"\""} + key
                                 + "\" must be a non-empty string");
-  return obj[key].get<std::string>();
+  auto text = obj[key].get<std::string>();
+  check_name(key, text);
+  return text;
 }
 
 std::optional<int32_t> int_field(const nlohmann::json& obj, const char* key,
@@ -37,10 +39,23 @@ std::optional<int32_t> int_field(const nlohmann::json& obj, const char* key,
   return static_cast<int32_t>(obj[key].get<int64_t>());
 }
 
+// Parses a JSON object whose payloads sit `levels` deep, depth checked first.
+nlohmann::json parse_bounded(const std::string& text, size_t levels) {
+  check_json_text(text, levels);
+  return nlohmann::json::parse(text, nullptr, false);
+}
+
+std::string payload_of(const nlohmann::json& obj, const input_limits& limits) {
+  // The whole text's depth was checked before it was parsed.
+  auto text = obj["payload"].dump();
+  check_payload_text(text, limits);
+  return text;
+}
+
 } // namespace
 
-new_job parse_job_object(const std::string& line) {
-  auto obj = nlohmann::json::parse(line, nullptr, false);
+new_job parse_job_object(const std::string& line, const input_limits& limits) {
+  auto obj = parse_bounded(line, 1);
   if (obj.is_discarded())
     throw std::invalid_argument("not valid JSON");
   if (!obj.is_object())
@@ -54,18 +69,19 @@ new_job parse_job_object(const std::string& line) {
     throw std::invalid_argument("\"type\" is required");
   job.type = *type;
   if (obj.contains("payload"))
-    job.payload = obj["payload"].dump();
+    job.payload = payload_of(obj, limits);
   job.queue = text_field(obj, "queue");
   job.run_at = text_field(obj, "run_at");
   job.correlation_id = text_field(obj, "correlation_id");
-  job.priority = int_field(obj, "priority", -32768, 32767);
+  job.priority = int_field(obj, "priority", min_priority, max_priority);
   job.max_attempts = int_field(obj, "max_attempts", 1, 1000000);
   return job;
 }
 
 namespace {
 
-run_spec::partition parse_partition(const nlohmann::json& obj) {
+run_spec::partition parse_partition(const nlohmann::json& obj,
+                                    const input_limits& limits) {
   if (!obj.is_object())
     throw std::invalid_argument("expected a JSON object");
   for (const auto& item : obj.items())
@@ -77,7 +93,7 @@ run_spec::partition parse_partition(const nlohmann::json& obj) {
   run_spec::partition p;
   p.key = *key;
   if (obj.contains("payload"))
-    p.payload = obj["payload"].dump();
+    p.payload = payload_of(obj, limits);
   return p;
 }
 
@@ -106,14 +122,15 @@ void for_each_line(std::istream& in, F&& parse) {
   }
 }
 
-std::vector<run_spec::partition> read_partitions(std::istream& in) {
+std::vector<run_spec::partition> read_partitions(std::istream& in,
+                                                const input_limits& limits) {
   std::vector<run_spec::partition> out;
   std::set<std::string> seen;
   for_each_line(in, [&](const std::string& line) {
-    auto obj = nlohmann::json::parse(line, nullptr, false);
+    auto obj = parse_bounded(line, 1);
     if (obj.is_discarded())
       throw std::invalid_argument("not valid JSON");
-    out.push_back(parse_partition(obj));
+    out.push_back(parse_partition(obj, limits));
     check_unique(seen, out.back().key);
   });
   if (out.empty())
@@ -121,8 +138,9 @@ std::vector<run_spec::partition> read_partitions(std::istream& in) {
   return out;
 }
 
-run_spec parse_run_object(const std::string& json_text) {
-  auto obj = nlohmann::json::parse(json_text, nullptr, false);
+run_spec parse_run_object(const std::string& json_text, const input_limits& limits) {
+  // {"partitions": [{"payload": ...}]}: payloads sit 3 levels deep.
+  auto obj = parse_bounded(json_text, 3);
   if (obj.is_discarded() || !obj.is_object())
     throw std::invalid_argument("expected a JSON object");
   for (const auto& item : obj.items())
@@ -144,15 +162,17 @@ run_spec parse_run_object(const std::string& json_text) {
     throw std::invalid_argument("\"partitions\" must be a non-empty array");
   std::set<std::string> seen;
   for (const auto& p : obj["partitions"]) {
-    spec.partitions.push_back(parse_partition(p));
+    spec.partitions.push_back(parse_partition(p, limits));
     check_unique(seen, spec.partitions.back().key);
   }
   return spec;
 }
 
-std::vector<new_job> read_bulk_jobs(std::istream& in) {
+std::vector<new_job> read_bulk_jobs(std::istream& in, const input_limits& limits) {
   std::vector<new_job> jobs;
-  for_each_line(in, [&](const std::string& line) { jobs.push_back(parse_job_object(line)); });
+  for_each_line(in, [&](const std::string& line) {
+    jobs.push_back(parse_job_object(line, limits));
+  });
   return jobs;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 
 /// Every default of leasehold, in one place; --help and validation read
@@ -26,5 +27,7 @@ inline constexpr int32_t max_attempts = 25;
 inline constexpr const char* http_listen = "127.0.0.1:8080";
 inline constexpr auto alert_lag = std::chrono::milliseconds{300s};
 inline constexpr int64_t alert_dead = 5;
+/// Largest payload (its compact JSON text) accepted anywhere: 1 MiB.
+inline constexpr size_t max_payload_bytes = size_t{1} << 20;
 
 } // namespace leasehold::defaults

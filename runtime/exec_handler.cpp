@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "runtime/handler_registry.hpp"
+#include "runtime/text.hpp"
 
 namespace leasehold {
 
@@ -80,9 +81,10 @@ void kill_group(pid_t pid) {
   waitpid(pid, nullptr, 0);
 }
 
+// The end of a program's stderr, as valid UTF-8: the window's start may
+// fall inside a character, and programs may write any bytes.
 std::string tail(const std::string& s) {
-  auto t = s.size() > stderr_tail_bytes ? s.substr(s.size() - stderr_tail_bytes)
-                                        : s;
+  auto t = clean_text_tail(s, stderr_tail_bytes);
   while (!t.empty() && (t.back() == '\n' || t.back() == '\r'))
     t.pop_back();
   return t;

@@ -1,13 +1,16 @@
 #include "runtime/handler_registry.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <thread>
 
 namespace leasehold {
 
 job_context::job_context(const claimed_job& job, const std::string& worker_id,
-                         std::shared_ptr<const std::atomic<bool>> cancel_flag)
-  : job_(job), worker_id_(worker_id), cancel_flag_(std::move(cancel_flag)) {}
+                         std::shared_ptr<const std::atomic<bool>> cancel_flag,
+                         input_limits limits)
+  : job_(job), worker_id_(worker_id), cancel_flag_(std::move(cancel_flag)),
+    limits_(limits) {}
 
 const nlohmann::json& job_context::payload() const {
   // The text comes from a jsonb column, so it parses.
@@ -33,9 +36,29 @@ void job_context::enqueue(const std::string& type,
                           const nlohmann::json& payload,
                           const std::string& queue, int32_t priority,
                           int32_t max_attempts) {
+  // Checked here, while the handler can still be told: a child the table
+  // refuses would otherwise fail the whole completion write.
+  ++children_asked_;
   child_job c;
+  try {
+    check_name("type", type);
+    if (!queue.empty())
+      check_name("queue", queue);
+    if (priority < min_priority || priority > max_priority)
+      throw std::invalid_argument("\"priority\" must be from " + std::to_string(min_priority)
+                                  + " to " + std::to_string(max_priority) + ", not "
+                                  + std::to_string(priority));
+    if (max_attempts < 0 || max_attempts > 1000000)
+      throw std::invalid_argument("\"max_attempts\" must be 0 (the default) or 1 to 1000000,"
+                                  " not " + std::to_string(max_attempts));
+    c.payload = payload.is_null() ? "{}" : payload_from_json(payload, limits_);
+  } catch (const std::invalid_argument& e) {
+    auto why = "invalid child job #" + std::to_string(children_asked_) + ": " + e.what();
+    if (child_error_.empty())
+      child_error_ = why;
+    throw std::invalid_argument(why);
+  }
   c.type = type;
-  c.payload = payload.is_null() ? "{}" : payload.dump();
   c.queue = queue;
   c.priority = priority;
   c.max_attempts = max_attempts;

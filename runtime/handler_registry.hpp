@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "messages/job_types.hpp"
+#include "runtime/input_limits.hpp"
 
 /// The C++ API for job handlers: register a function per job type; it gets
 /// a job_context and returns a handler_result.
@@ -24,7 +25,8 @@ namespace leasehold {
 class job_context {
 public:
   job_context(const claimed_job& job, const std::string& worker_id,
-              std::shared_ptr<const std::atomic<bool>> cancel_flag);
+              std::shared_ptr<const std::atomic<bool>> cancel_flag,
+              input_limits limits = {});
 
   int64_t job_id() const { return job_.id; }
   const std::string& type() const { return job_.type; }
@@ -46,6 +48,10 @@ public:
   /// Enqueues a child job that inherits this job's correlation_id. It is
   /// written together with this attempt's success, and never otherwise.
   /// Empty queue: the parent's; max_attempts 0: the table's default (25).
+  /// A child the table would refuse (empty or overlong type, bad queue,
+  /// priority outside -32768..32767, payload too big or too deep) throws
+  /// std::invalid_argument and fails this attempt, whatever the handler
+  /// returns: see child_error().
   void enqueue(const std::string& type, const nlohmann::json& payload = {},
                const std::string& queue = "", int32_t priority = 0,
                int32_t max_attempts = 0);
@@ -53,12 +59,18 @@ public:
   /// Children enqueued so far (taken by the executor).
   std::vector<child_job> take_children() { return std::move(children_); }
 
+  /// Why the first invalid child was refused; empty when none was.
+  const std::string& child_error() const { return child_error_; }
+
 private:
   const claimed_job& job_;
   const std::string& worker_id_;
   mutable std::optional<nlohmann::json> payload_;
   std::shared_ptr<const std::atomic<bool>> cancel_flag_;
   std::vector<child_job> children_;
+  input_limits limits_;
+  size_t children_asked_ = 0;
+  std::string child_error_;
 };
 
 /// How a handler ended.

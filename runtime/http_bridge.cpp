@@ -11,6 +11,7 @@
 
 #include "messages/errors.hpp"
 #include "runtime/dashboard.hpp"
+#include "runtime/input_limits.hpp"
 #include "runtime/log.hpp"
 
 namespace leasehold {
@@ -32,7 +33,9 @@ void send_json(httplib::Response& res, int status, const std::string& body) {
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
-  send_json(res, status, nlohmann::json{{"error", message}, {"status", status}}.dump());
+  // A message that quotes input must not turn a 400 into a 500.
+  send_json(res, status, nlohmann::json{{"error", message}, {"status", status}}
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 int64_t integer_param(const httplib::Request& req, const char* name,
@@ -55,6 +58,11 @@ std::string text_param(const httplib::Request& req, const char* name) {
   if (text.empty() || text.size() > max_text_param)
     throw http_error(400, std::string{name} + " must be 1 to "
                             + std::to_string(max_text_param) + " characters");
+  try {
+    check_name(name, text); // a NUL would silently cut the text Postgres sees
+  } catch (const std::invalid_argument& e) {
+    throw http_error(400, e.what());
+  }
   return text;
 }
 
@@ -252,6 +260,11 @@ void http_bridge::impl::routes() {
     q.what = "run_retry";
     q.id = job_id(req.matches[1]);
     if (!req.body.empty()) {
+      try {
+        check_json_text(req.body);
+      } catch (const std::invalid_argument& e) {
+        throw http_error(400, e.what());
+      }
       auto body = nlohmann::json::parse(req.body, nullptr, false);
       if (!body.is_object() || (body.contains("partition") && !body["partition"].is_string()))
         throw http_error(400, R"(body must be {} (all failed) or {"partition": "KEY"})");

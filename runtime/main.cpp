@@ -20,6 +20,7 @@
 #include "runtime/health.hpp"
 #include "runtime/node.hpp"
 #include "runtime/bulk_file.hpp"
+#include "runtime/cli_enqueue.hpp"
 #include "runtime/log.hpp"
 #include "runtime/version.hpp"
 
@@ -27,10 +28,9 @@ using namespace leasehold;
 
 namespace {
 
-/// A user-facing error: printed as one line, exit code 1.
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using cli::usage_error;
+using cli::limits_option;
+using cli::check_name_option;
 
 struct node_options {
   node_config cfg;
@@ -49,14 +49,6 @@ struct node_options {
   std::string trace_policy = "log";
   std::string log_level = "info";
   bool no_migrate = false;
-};
-
-struct enqueue_options {
-  std::string type;
-  std::string payload = "{}";
-  std::optional<std::string> queue, run_at, correlation_id;
-  std::optional<int32_t> priority, max_attempts;
-  std::string file;
 };
 
 std::chrono::milliseconds duration_option(const std::string& name,
@@ -169,52 +161,6 @@ int run_node(const std::string& url, node_options& o) {
     return 0;
   log::critical("node ended abnormally", {{"reason", reason}});
   return 3;
-}
-
-void print_enqueued(const std::vector<int64_t>& ids) {
-  if (ids.empty())
-    std::cout << "enqueued 0 jobs\n";
-  else
-    std::cout << "enqueued " << ids.size() << " jobs, ids " << ids.front()
-              << ".." << ids.back() << "\n";
-}
-
-int run_enqueue(const std::string& url, const enqueue_options& o) {
-  if (!o.file.empty()) {
-    if (!o.type.empty())
-      throw usage_error("enqueue: give either TYPE or --file, not both");
-    std::ifstream in{o.file};
-    if (!in)
-      throw usage_error("--file " + o.file + ": cannot open");
-    std::vector<new_job> jobs;
-    try {
-      jobs = read_bulk_jobs(in);
-    } catch (const std::invalid_argument& e) {
-      throw usage_error(o.file + ":" + e.what());
-    }
-    store db{url};
-    print_enqueued(db.enqueue_many(jobs));
-    return 0;
-  }
-  if (o.type.empty())
-    throw usage_error("enqueue: TYPE is required (or --file FILE)");
-  new_job job;
-  job.type = o.type;
-  try {
-    job.payload = nlohmann::json::parse(o.payload).dump();
-  } catch (const nlohmann::json::exception&) {
-    throw usage_error("--payload is not valid JSON: " + o.payload);
-  }
-  if (o.max_attempts && *o.max_attempts < 1)
-    throw usage_error("--max-attempts must be at least 1");
-  job.queue = o.queue;
-  job.priority = o.priority;
-  job.max_attempts = o.max_attempts;
-  job.run_at = o.run_at;
-  job.correlation_id = o.correlation_id;
-  store db{url};
-  std::cout << db.enqueue(job) << "\n";
-  return 0;
 }
 
 int run_workers(const std::string& url, bool all, bool json) {
@@ -398,14 +344,18 @@ struct run_options {
   std::string partition;
   bool failed = false;
   bool json = false;
+  int64_t max_payload_bytes = static_cast<int64_t>(defaults::max_payload_bytes);
 };
 
 int run_create(const std::string& url, run_options& o) {
+  check_name_option("--type", o.spec.type);
+  check_name_option("--on-complete", o.spec.on_complete_type);
+  check_name_option("--label", o.spec.label);
   std::ifstream in{o.partitions_file};
   if (!in)
     throw usage_error("--partitions " + o.partitions_file + ": cannot open");
   try {
-    o.spec.partitions = read_partitions(in);
+    o.spec.partitions = read_partitions(in, limits_option(o.max_payload_bytes));
   } catch (const std::invalid_argument& e) {
     throw usage_error(o.partitions_file + ":" + e.what());
   }
@@ -469,6 +419,8 @@ void add_run_commands(CLI::App& app, const std::string& url, run_options& o,
                 "Job type enqueued once when every partition has finished");
   c->add_option("--max-attempts", o.spec.max_attempts, "Attempts per partition");
   c->add_option("--label", o.spec.label, "A name for people");
+  c->add_option("--max-payload-bytes", o.max_payload_bytes,
+                "Largest partition payload (compact JSON)")->capture_default_str();
   c->callback([&] { run = [&] { return run_create(url, o); }; });
   auto* t = r->add_subcommand("retry", "Queue failed partitions again (once)");
   t->add_option("run", o.id, "Run id")->required();
@@ -545,6 +497,9 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
   cmd->add_option("--alert-dead", o.cfg.alert_dead,
                   "Dead jobs in 24h above which to warn")
     ->capture_default_str();
+  cmd->add_option("--max-payload-bytes", o.cfg.max_payload_bytes,
+                  "Largest payload over HTTP and of children (compact JSON)")
+    ->capture_default_str();
   cmd->callback([&] { run = [&] { return run_node(url, o); }; });
 }
 
@@ -573,18 +528,8 @@ int main(int argc, char** argv) {
   node_options node_opts;
   add_node_command(app, url, node_opts, run);
 
-  enqueue_options enq;
-  auto* e = app.add_subcommand("enqueue", "Enqueue a job (or many with --file)");
-  e->add_option("type", enq.type, "Job type");
-  e->add_option("--payload", enq.payload, "JSON payload")->capture_default_str();
-  e->add_option("--queue", enq.queue, "Queue (default: default)");
-  e->add_option("--priority", enq.priority, "Lower runs first (default 0)");
-  e->add_option("--run-at", enq.run_at, "Not before this time (timestamptz)");
-  e->add_option("--max-attempts", enq.max_attempts, "Attempts before it is dead (25)");
-  e->add_option("--correlation-id", enq.correlation_id, "Chain id (default: job-<id>, its own)");
-  e->add_option("--file", enq.file,
-                "NDJSON file, one job per line: {\"type\":..., \"payload\":...}");
-  e->callback([&] { run = [&] { return run_enqueue(url, enq); }; });
+  cli::enqueue_options enq;
+  cli::add_enqueue_command(app, url, enq, run);
 
   bool workers_all = false, workers_json = false;
   auto* w = app.add_subcommand("workers", "List worker instances (* = singleton)");

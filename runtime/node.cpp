@@ -15,6 +15,7 @@
 #include "runtime/duration.hpp"
 #include "runtime/handler_pool.hpp"
 #include "runtime/http_bridge.hpp"
+#include "runtime/input_limits.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/identity.hpp"
 #include "runtime/log.hpp"
@@ -64,6 +65,7 @@ void node_config::validate() const {
           "must be at least 1ms");
   require(retry_cap >= retry_base, "retry-cap", retry_cap,
           "must be at least --retry-base");
+  payload_limits(max_payload_bytes);
 }
 
 std::map<std::string, int32_t> node_config::effective_queues() const {
@@ -149,6 +151,8 @@ void node::start() {
   sc.persistence.retry_base = cfg_.retry_base;
   sc.persistence.retry_cap = cfg_.retry_cap;
   sc.worker_base = cfg_.worker_base;
+  sc.persistence.limits = payload_limits(cfg_.max_payload_bytes);
+  sc.executor.limits = sc.persistence.limits;
   sc.lease.queues = queues;
   sc.lease.poll_interval = cfg_.poll_interval;
   sc.lease.metrics = impl_->metrics;
@@ -193,7 +197,7 @@ void node::start_observer(const persistence_config& store_cfg) {
   // Its own connection, so operators' reads never wait behind claims; with
   // bounded waits like every node connection.
   auto observer_cfg = store_cfg;
-  observer_cfg.limits = wait_limits::bounded;
+  observer_cfg.waits = wait_limits::bounded;
   impl_->observer_store = sys.spawn<caf::detached>(persistence_actor_impl, observer_cfg);
   observer_config oc;
   oc.worker_id = worker_id_;
@@ -209,6 +213,8 @@ void node::start_observer(const persistence_config& store_cfg) {
     return;
   auto http_cfg = parse_http_listen(cfg_.http_listen);
   http_cfg.token = cfg_.http_token;
+  // Room for the largest payload and the job's other fields around it.
+  http_cfg.body_limit = static_cast<size_t>(cfg_.max_payload_bytes) + 64 * 1024;
   try {
     impl_->http = std::make_unique<http_bridge>(sys, impl_->observer, http_cfg);
     log::info("http listening", {{"address", http_cfg.host + ":"

@@ -49,6 +49,9 @@ struct node_config {
   /// Alert thresholds of /health.
   std::chrono::milliseconds alert_lag = defaults::alert_lag;
   int64_t alert_dead = defaults::alert_dead;
+  /// Largest payload accepted over HTTP and from handlers' children, as
+  /// compact JSON text; the HTTP body limit is this plus 64 KiB.
+  int64_t max_payload_bytes = static_cast<int64_t>(defaults::max_payload_bytes);
   /// Scheduler threads of the actor system (2: one per core here).
   size_t scheduler_threads = 2;
 

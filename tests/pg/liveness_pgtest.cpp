@@ -31,7 +31,7 @@ constexpr int64_t an_hour_ms = 3600 * 1000;
 rescue_reply sweep(store& db, int64_t observed_ms = an_hour_ms) {
   wait_until([&] {
     return db.query_value("SELECT now() - pg_postmaster_start_time() > interval '3s'")
-           == "t";
+             .value_or("") == "t";
   }, 5s);
   return db.rescue_expired({2000, 10, 10, 2000, 60000, observed_ms});
 }
@@ -61,9 +61,10 @@ BOOST_FIXTURE_TEST_SUITE(liveness, pg_fixture)
 
 BOOST_AUTO_TEST_CASE(a_node_connection_never_waits_without_bound) {
   store node_conn{test_dsn(), statement_plans::generic, wait_limits::bounded};
-  BOOST_TEST(node_conn.query_value("SHOW lock_timeout") == "2s");
-  BOOST_TEST(node_conn.query_value("SHOW statement_timeout") == "15s");
-  BOOST_TEST(node_conn.query_value("SHOW idle_in_transaction_session_timeout") == "30s");
+  BOOST_TEST(node_conn.query_value("SHOW lock_timeout").value_or("") == "2s");
+  BOOST_TEST(node_conn.query_value("SHOW statement_timeout").value_or("") == "15s");
+  BOOST_TEST(node_conn.query_value("SHOW idle_in_transaction_session_timeout").value_or("")
+             == "30s");
   BOOST_TEST(with_keepalives("postgresql://u@h/db") ==
              "postgresql://u@h/db?keepalives=1&keepalives_idle=10&keepalives_interval=5"
              "&keepalives_count=2");
@@ -234,7 +235,7 @@ BOOST_AUTO_TEST_CASE(one_poisoned_outcome_in_a_batch_fails_alone) {
   persistence_config pc;
   pc.database_url = test_dsn();
   pc.worker_id = "w";
-  pc.limits = wait_limits::bounded;
+  pc.waits = wait_limits::bounded;
   auto writer = sys.spawn<caf::detached>(persistence_actor_impl, pc);
   caf::scoped_actor self{sys};
   // The first outcome's row is locked for a moment, so the next five

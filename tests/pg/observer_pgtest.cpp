@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(every_error_has_its_status_and_a_json_body) {
     {"POST", "/jobs", "{not json", 400},
     {"POST", "/jobs", R"({"type":"noop","priority":"high"})", 400},
     {"POST", "/jobs", R"({"type":"noop","run_at":"yesterday-ish"})", 400},
-    {"POST", "/jobs", std::string(100 * 1024, 'x'), 413},
+    {"POST", "/jobs", std::string(2 << 20, 'x'), 413}, // over 1 MiB payload + 64 KiB
     {"POST", "/jobs/999999/retry", "", 404},
   };
   for (const auto& c : cases) {

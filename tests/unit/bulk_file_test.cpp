@@ -52,4 +52,27 @@ BOOST_AUTO_TEST_CASE(the_first_bad_line_is_named) {
              == "1: unknown field \"tpye\"");
 }
 
+BOOST_AUTO_TEST_CASE(hostile_lines_are_named_before_anything_parses_them) {
+  auto deep = std::string(100000, '[') + std::string(100000, ']');
+  BOOST_TEST(error_of("{\"type\":\"a\"}\n{\"type\":\"a\",\"payload\":" + deep + "}\n")
+             == "2: payload nested too deep: more than 1000 levels");
+  auto ok = std::string(1000, '[') + std::string(1000, ']');
+  BOOST_TEST(error_of("{\"type\":\"a\",\"payload\":" + ok + "}\n") == "");
+  BOOST_TEST(error_of(std::string("{\"type\":\"a\"}\0junk\n", 20)) == "1: not valid JSON: a NUL byte");
+  BOOST_TEST(error_of("{\"type\":\"a\",\"payload\":{\"s\":\"\\u0000\"}}\n").find("1: payload holds \\u0000")
+             == 0u);
+  BOOST_TEST(error_of("{\"type\":\"a\\u0001\"}\n") == "1: \"type\" must not contain control characters");
+}
+
+BOOST_AUTO_TEST_CASE(payloads_over_the_limit_name_their_line) {
+  std::istringstream in{"{\"type\":\"a\",\"payload\":[1]}\n{\"type\":\"a\",\"payload\":[1,2,3]}\n"};
+  try {
+    read_bulk_jobs(in, input_limits{5});
+    BOOST_FAIL("accepted a payload over the limit");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string{e.what()}
+               == "2: payload is 7 bytes, over the limit of 5 bytes (--max-payload-bytes)");
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

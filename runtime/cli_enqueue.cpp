@@ -1,0 +1,105 @@
+// The `enqueue` command: one job from options, or a bulk NDJSON file.
+#include "runtime/cli_enqueue.hpp"
+
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "persistence/store.hpp"
+#include "runtime/bulk_file.hpp"
+
+namespace leasehold::cli {
+
+input_limits limits_option(int64_t max_payload_bytes) {
+  try {
+    return payload_limits(max_payload_bytes);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(e.what());
+  }
+}
+
+// A name-like argument (type, queue, ...) the table would refuse.
+void check_name_option(const std::string& option, const std::optional<std::string>& value) {
+  try {
+    if (value)
+      check_name(option, *value);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(e.what());
+  }
+}
+
+namespace {
+
+void print_enqueued(const std::vector<int64_t>& ids) {
+  if (ids.empty())
+    std::cout << "enqueued 0 jobs\n";
+  else
+    std::cout << "enqueued " << ids.size() << " jobs, ids " << ids.front()
+              << ".." << ids.back() << "\n";
+}
+
+int run_enqueue(const std::string& url, const enqueue_options& o) {
+  auto limits = limits_option(o.max_payload_bytes);
+  if (!o.file.empty()) {
+    if (!o.type.empty())
+      throw usage_error("enqueue: give either TYPE or --file, not both");
+    std::ifstream in{o.file};
+    if (!in)
+      throw usage_error("--file " + o.file + ": cannot open");
+    std::vector<new_job> jobs;
+    try {
+      jobs = read_bulk_jobs(in, limits);
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(o.file + ":" + e.what());
+    }
+    store db{url};
+    print_enqueued(db.enqueue_many(jobs));
+    return 0;
+  }
+  if (o.type.empty())
+    throw usage_error("enqueue: TYPE is required (or --file FILE)");
+  new_job job;
+  job.type = o.type;
+  check_name_option("type", o.type);
+  check_name_option("--queue", o.queue);
+  check_name_option("--correlation-id", o.correlation_id);
+  try {
+    job.payload = payload_from_text(o.payload, limits);
+  } catch (const std::invalid_argument& e) {
+    if (std::string{e.what()} == "payload is not valid JSON")
+      throw usage_error("--payload is not valid JSON");
+    throw usage_error(std::string{"--payload: "} + e.what());
+  }
+  if (o.max_attempts && *o.max_attempts < 1)
+    throw usage_error("--max-attempts must be at least 1");
+  job.queue = o.queue;
+  job.priority = o.priority;
+  job.max_attempts = o.max_attempts;
+  job.run_at = o.run_at;
+  job.correlation_id = o.correlation_id;
+  store db{url};
+  std::cout << db.enqueue(job) << "\n";
+  return 0;
+}
+
+} // namespace
+
+void add_enqueue_command(CLI::App& app, const std::string& url, enqueue_options& o,
+                         std::function<int()>& run) {
+  auto* e = app.add_subcommand("enqueue", "Enqueue a job (or many with --file)");
+  e->add_option("type", o.type, "Job type");
+  e->add_option("--payload", o.payload, "JSON payload")->capture_default_str();
+  e->add_option("--queue", o.queue, "Queue (default: default)");
+  e->add_option("--priority", o.priority, "Lower runs first (default 0)");
+  e->add_option("--run-at", o.run_at, "Not before this time (timestamptz)");
+  e->add_option("--max-attempts", o.max_attempts, "Attempts before it is dead (25)");
+  e->add_option("--correlation-id", o.correlation_id, "Chain id (default: job-<id>, its own)");
+  e->add_option("--file", o.file,
+                "NDJSON file, one job per line: {\"type\":..., \"payload\":...}");
+  e->add_option("--max-payload-bytes", o.max_payload_bytes,
+                "Largest payload (compact JSON)")->capture_default_str();
+  e->callback([&] { run = [&] { return run_enqueue(url, o); }; });
+}
+
+} // namespace leasehold::cli
