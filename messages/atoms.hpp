@@ -31,5 +31,6 @@ using observe_atom = caf::atom_constant<caf::atom("observe")>;
 using health_atom = caf::atom_constant<caf::atom("health")>;
 using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+using timeout_atom = caf::atom_constant<caf::atom("lh_timeout")>;
 
 } // namespace leasehold

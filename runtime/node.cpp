@@ -64,6 +64,8 @@ void node_config::validate() const {
           "must be at least 1ms");
   require(retry_cap >= retry_base, "retry-cap", retry_cap,
           "must be at least --retry-base");
+  require(attempt_timeout.count() >= 1, "attempt-timeout", attempt_timeout,
+          "must be at least 1ms");
 }
 
 std::map<std::string, int32_t> node_config::effective_queues() const {
@@ -146,6 +148,7 @@ void node::start() {
   sc.persistence.worker_id = worker_id_;
   sc.persistence.trace = {cfg_.trace_cutoff, cfg_.trace_strict};
   sc.lease.queues = queues;
+  sc.lease.types = handlers_->types();
   sc.lease.poll_interval = cfg_.poll_interval;
   sc.lease.metrics = impl_->metrics;
   sc.heartbeat.metrics = impl_->metrics;
@@ -155,6 +158,7 @@ void node::start() {
                cfg_.retry_cap, cfg_.stale_after, cfg_.stop_timeout};
   sc.executor.worker_id = worker_id_;
   sc.executor.retry = {cfg_.retry_base, cfg_.retry_cap};
+  sc.executor.attempt_timeout = cfg_.attempt_timeout;
   sc.executor.handlers = handlers_;
   sc.executor.pool = impl_->pool;
   sc.stop_timeout = cfg_.stop_timeout;
@@ -179,7 +183,10 @@ instance_info node::instance() const {
   me.hostname = host;
   me.pid = static_cast<int32_t>(getpid());
   me.version = runtime_version();
-  me.metadata = build_metadata().dump();
+  auto metadata = build_metadata();
+  // What this node claims: /health names queued types no live node serves.
+  metadata["job_types"] = handlers_->types();
+  me.metadata = metadata.dump();
   return me;
 }
 
