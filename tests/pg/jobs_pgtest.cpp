@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(a_job_given_no_correlation_id_heads_a_chain_named_by_its_id
     return handler_result::success();
   });
   auto parent_id = enqueue(db, "parent");
-  auto dead_id = enqueue(db, "no_such_type"); // dies at its first attempt
+  auto dead_id = enqueue(db, "sleep", R"({"ms":"x"})"); // dies at its first attempt
   std::vector<new_job> bulk(2);
   bulk[0].type = bulk[1].type = "noop";
   auto bulk_ids = db.enqueue_many(bulk);
