@@ -90,9 +90,10 @@ std::shared_ptr<handler_registry> make_handlers(const node_options& o) {
     if (access(program.c_str(), X_OK) != 0)
       throw usage_error("--exec '" + spec + "': " + program
                         + " is not an executable file");
-    // The program is killed at its timeout, which is also its attempt's.
-    handlers->add(type, make_exec_handler(program, timeout), handler_mode::blocking,
-                  timeout);
+    // The attempt's timeout cancels it, which kills the program; the
+    // handler's own kill, a second later, is only a backstop.
+    handlers->add(type, make_exec_handler(program, timeout + std::chrono::seconds{1}),
+                  handler_mode::blocking, timeout);
   }
   return handlers;
 }

@@ -86,16 +86,25 @@ BOOST_AUTO_TEST_CASE(a_new_type_waits_for_a_node_that_knows_it) {
 }
 
 BOOST_AUTO_TEST_CASE(attempt_timeout_ends_an_attempt_that_runs_too_long) {
-  auto n = start_node({"--attempt-timeout", "300ms"});
+  // --exec types take --exec-timeout as their attempt's timeout.
+  auto program = "/tmp/leasehold-rolling-" + std::to_string(getpid()) + "-slow.sh";
+  std::ofstream{program} << "#!/bin/sh\nsleep 10\n";
+  chmod(program.c_str(), 0755);
+  auto n = start_node({"--attempt-timeout", "300ms", "--exec", "slow=" + program,
+                       "--exec-timeout", "400ms"});
   auto id = std::to_string(enqueue(db, "sleep", R"({"ms":10000})", 2));
+  auto slow = std::to_string(enqueue(db, "slow", "{}", 1));
   BOOST_TEST(wait_until(
-    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + id)
-                   == "failed"; }, 5s));
+    [&] { return count("SELECT count(*) FROM leasehold.all_jobs WHERE status = 'failed'")
+                   == 2; }, 5s));
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE job_id = " + id
                    + " AND error = 'attempt timed out after 300ms'") == 2);
+  BOOST_TEST(value("SELECT error FROM leasehold.job_runs WHERE job_id = " + slow)
+             == "attempt timed out after 400ms");
   n->signal(SIGTERM);
   BOOST_TEST(n->wait(5000) == 0);
   BOOST_TEST(n->log().find("\"job timeout\"") != std::string::npos, n->log());
+  unlink(program.c_str());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
