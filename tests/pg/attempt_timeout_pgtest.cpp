@@ -87,4 +87,48 @@ BOOST_AUTO_TEST_CASE(the_node_default_applies_unless_the_type_has_its_own_timeou
   n.stop();
 }
 
+// The slot of a timed-out attempt whose handler still runs stays taken
+// across a restart of the lease actor, and a graceful stop waits for the
+// handler instead of hanging or cutting it off.
+BOOST_AUTO_TEST_CASE(a_draining_slot_survives_a_core_restart_and_a_stop_waits_for_it) {
+  std::atomic<bool> stubborn_returned{false};
+  std::atomic<int> probe_saw_return{-1};
+  auto handlers = builtin_handlers();
+  handlers->add("stubborn", [&](job_context&) {
+    std::this_thread::sleep_for(1500ms);
+    stubborn_returned = true;
+    return handler_result::success();
+  }, handler_mode::blocking, 200ms);
+  handlers->add("probe", [&](job_context&) {
+    probe_saw_return = stubborn_returned ? 1 : 0;
+    return handler_result::success();
+  }, handler_mode::non_blocking);
+  auto stubborn = std::to_string(enqueue(db, "stubborn", "{}", 1));
+  auto cfg = fast_node_config();
+  cfg.concurrency = 1;
+  node n{cfg, handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until(
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + stubborn)
+                   == "failed"; }, 1500ms));
+  n.crash_core_actor(1); // the lease actor, which counts free slots
+  enqueue(db, "probe");
+  BOOST_REQUIRE(wait_until([&] { return n.stats().restarts == 1; }, 2s));
+  std::this_thread::sleep_for(300ms);
+  BOOST_TEST(probe_saw_return == -1); // not claimed into the draining slot
+  BOOST_REQUIRE(wait_until([&] { return succeeded() == 1; }, 3s));
+  BOOST_TEST(probe_saw_return == 1);
+
+  enqueue(db, "stubborn", "{}", 1);
+  BOOST_REQUIRE(wait_until(
+    [&] { return count("SELECT count(*) FROM leasehold.all_jobs WHERE status = 'failed'")
+                   == 2; }, 1500ms));
+  stubborn_returned = false;
+  auto stop_started = std::chrono::steady_clock::now();
+  n.stop();
+  BOOST_TEST(stubborn_returned); // the stop waited for the handler
+  BOOST_TEST((std::chrono::steady_clock::now() - stop_started < 3s));
+  BOOST_TEST(value("SELECT status FROM leasehold.worker_instances") == "STOPPED");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
