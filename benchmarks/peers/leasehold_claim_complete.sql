@@ -2,7 +2,7 @@
 -- real schema, so "the raw limit of leasehold's statements" can be set beside
 -- the reference raw/claim_complete.sql (minimal table) and beside a node.
 -- Mirrors (scripts/bench-peers.sh warns when these files change):
---   persistence/sql/job_claim.sql             sha256 354fe7b597f9
+--   persistence/sql/job_claim.sql             sha256 29219d282143
 --   persistence/sql/job_complete_success.sql  sha256 97fe152ac042
 -- To update: paste the two statements below again and replace their
 -- parameters ($1 = 'w' || client_id, claim $2 = 'default', claim $3 = the
