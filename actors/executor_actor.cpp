@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "messages/errors.hpp"
+#include "runtime/duration.hpp"
 #include "runtime/handler_pool.hpp"
 #include "runtime/handler_registry.hpp"
 #include "runtime/log.hpp"
@@ -90,6 +91,57 @@ struct attempt_hooks {
   caf::typed_response_promise<written_outcome> reply;
 };
 
+// How long an attempt of `handler` may run.
+std::chrono::milliseconds attempt_limit(const executor_config& cfg,
+                                        const registered_handler& handler) {
+  return handler.timeout.count() > 0 ? handler.timeout : cfg.attempt_timeout;
+}
+
+// Makes sure a timer fires by `at`.
+void arm_timer(self_ptr self, std::chrono::steady_clock::time_point at) {
+  auto& timers = self->state.timers;
+  if (!timers.empty() && *timers.begin() <= at)
+    return;
+  timers.insert(at);
+  self->delayed_send(self, at - std::chrono::steady_clock::now(), timeout_atom::value);
+}
+
+// The attempt ran past `limit`: its handler is told to cancel and the
+// attempt ends as a failure, retried like any other, written under its
+// lease. The answer goes to the supervisor with handler_running set while
+// the handler has not returned; the executor then exits when it does.
+void time_out(self_ptr self, const executor_config& cfg, persistence_actor store,
+              const std::shared_ptr<attempt_hooks>& hooks,
+              std::chrono::milliseconds limit) {
+  auto& st = self->state;
+  st.timed_out = true;
+  st.writing = true;
+  *hooks->cancel = true;
+  job_outcome out;
+  out.lease = {st.job->id, st.job->attempt};
+  out.kind = job_outcome::retry;
+  out.error = "attempt timed out after " + format_duration(limit);
+  out.error_code = "timeout";
+  out.retry_delay_ms = cfg.retry.delay_after(st.job->attempt).count();
+  if (log::enabled(log::level::warn))
+    log::warn("attempt timed out; its handler was told to cancel",
+              log::job_fields(*st.job));
+  // The promise stays in hooks, so an exit meanwhile still answers it.
+  self->request(store, caf::infinite, complete_atom::value, std::move(out))
+    .then(
+      [=](written_outcome& w) {
+        self->state.timeout_written = true;
+        w.timed_out = true;
+        w.handler_running = self->state.handler_busy;
+        if (hooks->reply.pending())
+          hooks->reply.deliver(std::move(w));
+      },
+      [=](caf::error& err) {
+        if (hooks->reply.pending())
+          hooks->reply.deliver(std::move(err));
+      });
+}
+
 } // namespace
 
 executor_actor::behavior_type
@@ -109,6 +161,8 @@ executor_actor_impl(self_ptr self, std::shared_ptr<const executor_config> cfg,
     [=](run_atom, shared_job& job) -> caf::result<written_outcome> {
       self->state.job = job;
       self->state.writing = false;
+      self->state.timed_out = false;
+      self->state.timeout_written = false;
       hooks->cancel = std::make_shared<std::atomic<bool>>(false);
       if (log::enabled(log::level::debug))
         log::debug("job started", log::job_fields(*job));
@@ -127,11 +181,24 @@ executor_actor_impl(self_ptr self, std::shared_ptr<const executor_config> cfg,
         caf::anon_send(handle, done_atom::value,
                        run_handler(*job, handler, task_cfg, flag));
       });
+      self->state.handler_busy = true;
+      self->state.limit = attempt_limit(*cfg, *handler);
+      self->state.deadline = std::chrono::steady_clock::now() + self->state.limit;
+      arm_timer(self, self->state.deadline);
       hooks->reply = self->make_response_promise<written_outcome>();
       return hooks->reply;
     },
     [=](done_atom, job_outcome& outcome) {
-      if (!is_current(self, outcome.lease) || self->state.writing)
+      if (!is_current(self, outcome.lease))
+        return;
+      auto& st = self->state;
+      st.handler_busy = false;
+      // Timed out and written: the supervisor kept the slot for this exit.
+      if (st.timed_out && st.timeout_written) {
+        self->quit();
+        return;
+      }
+      if (st.writing)
         return;
       self->state.writing = true;
       auto reply = std::move(hooks->reply);
@@ -146,6 +213,17 @@ executor_actor_impl(self_ptr self, std::shared_ptr<const executor_config> cfg,
     [=](deadline_atom, const lease_ref& lease) {
       if (is_current(self, lease))
         self->quit(make_error(exit_code::stopping_timeout));
+    },
+    [=](timeout_atom) {
+      auto& st = self->state;
+      if (!st.timers.empty())
+        st.timers.erase(st.timers.begin());
+      if (st.writing || !st.handler_busy)
+        return; // no attempt runs: the next one arms its own
+      if (std::chrono::steady_clock::now() < st.deadline)
+        arm_timer(self, st.deadline); // armed for an earlier attempt
+      else
+        time_out(self, *cfg, store, hooks, st.limit);
     },
   };
 }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "messages/protocols.hpp"
@@ -29,6 +30,9 @@ struct retry_policy {
 struct executor_config {
   std::string worker_id;
   retry_policy retry;
+  /// How long an attempt of a blocking handler registered without its own
+  /// timeout may run (30m).
+  std::chrono::milliseconds attempt_timeout{30 * 60 * 1000};
   std::shared_ptr<const handler_registry> handlers;
   std::shared_ptr<handler_pool> pool;
   /// Where handler durations are recorded (may be null).
@@ -50,12 +54,28 @@ struct executor_config {
 //   gone when its completion deleted it first, so only a fenced-out write
 //   proves the lease was lost, and the supervisor, which hears the writer's
 //   answer, then ends the executor with ownership_lost.
+//   running --attempt timeout--> writing a `timeout` failure, the handler
+//   told to cancel; the answer says whether the handler still runs. If it
+//   does, the executor takes no attempt and exits once the handler
+//   returns, so the supervisor frees the slot only then.
 struct executor_state {
   static inline const char* name = "executor";
   /// The attempt under way or being written; null before the first.
   shared_job job;
   /// Its outcome is with the writer.
   bool writing = false;
+  /// Its handler runs on the pool (a blocking handler that has not returned).
+  bool handler_busy = false;
+  /// When it times out, and after how long (for its error text).
+  std::chrono::steady_clock::time_point deadline;
+  std::chrono::milliseconds limit{0};
+  /// It ran past its timeout, and whether that failure is written yet.
+  bool timed_out = false;
+  bool timeout_written = false;
+  /// Pending timeout timers. CAF cannot cancel a delayed message, so one
+  /// per attempt would pile up (30m each); a timer is armed only when none
+  /// fires by the attempt's deadline, and one that fires early re-arms.
+  std::multiset<std::chrono::steady_clock::time_point> timers;
 };
 
 executor_actor::behavior_type

@@ -52,7 +52,8 @@ void try_claim(self_ptr self, const lease_config& cfg, persistence_actor store,
   st.recheck.erase(queue);
   auto limit = st.free[queue];
   auto started = std::chrono::steady_clock::now();
-  self->request(store, claim_timeout, claim_atom::value, claim_request{queue, limit})
+  self->request(store, claim_timeout, claim_atom::value,
+                claim_request{queue, limit, cfg.types})
     .then(
       [=](std::vector<claimed_job>& jobs) {
         if (cfg.metrics)

@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "messages/protocols.hpp"
 
@@ -17,6 +18,8 @@ struct node_metrics;
 struct lease_config {
   /// Queues served and the attempts each may run at once ({"default": 10}).
   std::map<std::string, int32_t> queues;
+  /// The job types this node has handlers for: the only ones it claims.
+  std::vector<std::string> types;
   /// Attempts already running per queue when the actor (re)starts.
   std::map<std::string, int32_t> in_flight;
   /// Fallback poll when no NOTIFY arrives (1s).

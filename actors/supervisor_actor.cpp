@@ -33,6 +33,8 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
   auto lease_cfg = cfg.lease;
   for (const auto& kv : st.jobs)
     ++lease_cfg.in_flight[kv.second.job->queue];
+  for (const auto& kv : st.draining) // their handlers still hold the slots
+    ++lease_cfg.in_flight[kv.second.second];
   st.lease = self->spawn<caf::monitored>(lease_actor_impl, lease_cfg, st.store,
                                          me);
   st.heartbeat = self->spawn<caf::monitored>(heartbeat_actor_impl,
@@ -210,6 +212,13 @@ void on_core_down(self_ptr self, const supervisor_config& cfg,
 
 void on_down(self_ptr self, const supervisor_config& cfg, caf::down_msg& dm) {
   auto& st = self->state;
+  // A timed-out attempt's handler has returned: its slot is free at last.
+  if (auto d = st.draining.find(dm.source); d != st.draining.end()) {
+    auto queue = std::move(d->second.second);
+    st.draining.erase(d);
+    free_slot(self, queue);
+    return;
+  }
   if (st.jobs.count(dm.source) != 0) {
     on_executor_down(self, dm.source, dm.reason);
     return;
@@ -261,7 +270,7 @@ void on_written(self_ptr self, const caf::actor_addr& exec, const shared_job& jo
     self->send_exit(i->second.executor, make_error(exit_code::ownership_lost));
     return;
   }
-  std::string label = outcome_label(written.kind);
+  std::string label = written.timed_out ? "timeout" : outcome_label(written.kind);
   ++st.stats.outcomes[label];
   if (result == write_result::policy_violation
       || result == write_result::rejected_by_policy) {
@@ -282,11 +291,14 @@ void on_written(self_ptr self, const caf::actor_addr& exec, const shared_job& jo
   st.restart_streak = 0; // work flows again
   auto executor = std::move(i->second.executor);
   st.jobs.erase(i);
-  if (st.stopping)
+  if (written.handler_running) // timed out: the slot is freed when it exits
+    st.draining.emplace(exec, std::make_pair(std::move(executor), job->queue));
+  else if (st.stopping)
     end_idle_executor(self, executor, caf::exit_reason::user_shutdown);
   else
     st.idle_executors.push_back(std::move(executor));
-  free_slot(self, job->queue);
+  if (!written.handler_running)
+    free_slot(self, job->queue);
   finish_stop_if_idle(self);
 }
 

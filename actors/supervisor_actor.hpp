@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <unordered_map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,10 @@ struct supervisor_state {
   std::unordered_map<caf::actor_addr, running_job> jobs;
   /// Executors whose last outcome is written, waiting for an attempt.
   std::vector<executor_actor> idle_executors;
+  /// Executors whose attempt timed out while its handler still runs, and the
+  /// queue whose slot each holds until it exits (once the handler returns).
+  std::unordered_map<caf::actor_addr, std::pair<executor_actor, std::string>>
+    draining;
   persistence_actor store;
   /// A second connection for completions only, so claims and completions
   /// run side by side in Postgres instead of queueing on one connection.

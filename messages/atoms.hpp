@@ -32,5 +32,6 @@ using health_atom = caf::atom_constant<caf::atom("health")>;
 using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using register_atom = caf::atom_constant<caf::atom("lh_reg")>;
+using timeout_atom = caf::atom_constant<caf::atom("lh_timeout")>;
 
 } // namespace leasehold

@@ -47,15 +47,17 @@ typename Inspector::result_type inspect(Inspector& f, lease_ref& x) {
   return f(caf::meta::type_name("lease_ref"), x.job_id, x.attempt);
 }
 
-/// Asks for up to `limit` due jobs of one queue.
+/// Asks for up to `limit` due jobs of one queue, of the types this node has
+/// handlers for (a job of another type stays queued for a node that has).
 struct claim_request {
   std::string queue;
   int32_t limit = 0;
+  std::vector<std::string> types;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, claim_request& x) {
-  return f(caf::meta::type_name("claim_request"), x.queue, x.limit);
+  return f(caf::meta::type_name("claim_request"), x.queue, x.limit, x.types);
 }
 
 /// The answer to a renewal: leases not renewed, and whether this node's
@@ -196,11 +198,17 @@ struct written_outcome {
   int32_t result = 0; // write_result
   int32_t kind = 0;   // job_outcome::kind_t
   std::string error;
+  /// The attempt ran past its timeout (set by the executor).
+  bool timed_out = false;
+  /// Its handler has not returned yet: the executor's slot stays taken until
+  /// the executor exits, which it does once the handler returns.
+  bool handler_running = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, written_outcome& x) {
-  return f(caf::meta::type_name("written_outcome"), x.result, x.kind, x.error);
+  return f(caf::meta::type_name("written_outcome"), x.result, x.kind, x.error,
+           x.timed_out, x.handler_running);
 }
 
 /// Live counters of one node, as seen by its supervisor.

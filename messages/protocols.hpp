@@ -66,7 +66,10 @@ using executor_actor = caf::typed_actor<
   // This attempt's lease is gone: if it is still running, exit ownership_lost.
   caf::reacts_to<lost_atom, lease_ref>,
   // The stop's grace period is over: if it still runs, exit stopping_timeout.
-  caf::reacts_to<deadline_atom, lease_ref>>;
+  caf::reacts_to<deadline_atom, lease_ref>,
+  // To itself: a timeout timer. If the running attempt is past its
+  // deadline, it ends as a timeout failure and its handler is told to cancel.
+  caf::reacts_to<timeout_atom>>;
 
 /// Answers operators: health with alerts, Prometheus metrics, and reads
 /// and admin writes passed to its own persistence actor (JSON text).

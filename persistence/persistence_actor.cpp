@@ -279,7 +279,7 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
       -> caf::result<std::vector<claimed_job>> {
       return with_store<std::vector<claimed_job>>(
         self, cfg, "job_claim",
-        [&](store& db) { return db.claim(cfg.worker_id, req.queue, req.limit); });
+        [&](store& db) { return db.claim(cfg.worker_id, req.queue, req.limit, req.types); });
     },
     [=](renew_atom, const std::vector<lease_ref>& leases)
       -> caf::result<renew_reply> {

@@ -113,6 +113,25 @@ std::string bigint_array(const std::vector<int64_t>& xs) {
   return out + "}";
 }
 
+// A text[] literal: every element double-quoted, with " and \ escaped, so
+// any type name (commas, braces, quotes, NULL) stays one element. It is
+// bound as a parameter like any value.
+std::string text_array(const std::vector<std::string>& xs) {
+  std::string out = "{";
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    out += '"';
+    for (char c : xs[i]) {
+      if (c == '"' || c == '\\')
+        out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 // Job ids and attempts as two parallel arrays, for unnest($2, $3).
 std::pair<std::vector<int64_t>, std::vector<int64_t>>
 split_leases(const std::vector<lease_ref>& leases) {
@@ -225,8 +244,8 @@ int store::migrate() {
 }
 
 std::vector<claimed_job> store::claim(const std::string& worker_id,
-                                      const std::string& queue,
-                                      int32_t limit) {
+                                      const std::string& queue, int32_t limit,
+                                      const std::vector<std::string>& types) {
   return translate_errors("job_claim", [&] {
     auto now = std::chrono::steady_clock::now();
     auto cursor = impl_->claim_cursors.find(queue);
@@ -242,7 +261,8 @@ std::vector<claimed_job> store::claim(const std::string& worker_id,
     auto rows = tx.exec_prepared("job_claim", worker_id, queue, limit,
                                  from_start ? "-32768" : cursor->second.priority,
                                  from_start ? "-infinity" : cursor->second.run_at,
-                                 from_start ? "0" : cursor->second.id);
+                                 from_start ? "0" : cursor->second.id,
+                                 text_array(types));
     std::vector<claimed_job> jobs;
     jobs.reserve(rows.size());
     for (const auto& r : rows) {

@@ -144,12 +144,14 @@ public:
   /// Applies pending migrations under an advisory lock; returns how many.
   int migrate();
 
-  /// Claims up to `limit` due jobs of `queue` for `worker_id`, in priority,
-  /// run_at, id order. After a full batch the next claim of the queue
-  /// starts past its last job (job_claim.sql says why); a short batch or a
-  /// cursor older than the max age starts from the head again.
+  /// Claims up to `limit` due jobs of `queue` whose type is one of `types`
+  /// for `worker_id`, in priority, run_at, id order. After a full batch the
+  /// next claim of the queue starts past its last job (job_claim.sql says
+  /// why); a short batch or a cursor older than the max age starts from the
+  /// head again.
   std::vector<claimed_job> claim(const std::string& worker_id,
-                                 const std::string& queue, int32_t limit);
+                                 const std::string& queue, int32_t limit,
+                                 const std::vector<std::string>& types);
 
   /// How long a claim cursor is kept: the longest a job that sorts before
   /// it waits while the queue is busy. Tests shorten it.

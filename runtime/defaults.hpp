@@ -23,6 +23,7 @@ inline constexpr auto stop_timeout = std::chrono::milliseconds{60s};
 inline constexpr auto retry_base = std::chrono::milliseconds{1s};
 inline constexpr auto retry_cap = std::chrono::milliseconds{1h};
 inline constexpr auto exec_timeout = std::chrono::milliseconds{5min};
+inline constexpr auto attempt_timeout = std::chrono::milliseconds{30min};
 inline constexpr int32_t max_attempts = 25;
 inline constexpr const char* http_listen = "127.0.0.1:8080";
 inline constexpr auto alert_lag = std::chrono::milliseconds{300s};

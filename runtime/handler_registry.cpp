@@ -66,8 +66,8 @@ void job_context::enqueue(const std::string& type,
 }
 
 void handler_registry::add(const std::string& type, handler_fn fn,
-                           handler_mode mode) {
-  handlers_[type] = {std::move(fn), mode};
+                           handler_mode mode, std::chrono::milliseconds timeout) {
+  handlers_[type] = {std::move(fn), mode, timeout};
 }
 
 const registered_handler* handler_registry::find(const std::string& type) const {

@@ -100,13 +100,18 @@ enum class handler_mode { blocking, non_blocking };
 struct registered_handler {
   handler_fn fn;
   handler_mode mode = handler_mode::blocking;
+  /// How long an attempt may run (blocking handlers): past it, the attempt
+  /// ends with a `timeout` failure and the handler is told to cancel; its
+  /// slot stays taken until it returns. Zero: the node's --attempt-timeout.
+  std::chrono::milliseconds timeout{0};
 };
 
 /// Maps job types to handlers. Filled before the node starts, then read-only.
 class handler_registry {
 public:
   void add(const std::string& type, handler_fn fn,
-           handler_mode mode = handler_mode::blocking);
+           handler_mode mode = handler_mode::blocking,
+           std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
   const registered_handler* find(const std::string& type) const;
   std::vector<std::string> types() const;
 

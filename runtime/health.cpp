@@ -48,6 +48,16 @@ void add_alerts(nlohmann::json& h, const alert_thresholds& t) {
     alert(alerts, "critical", "HUNG_STOPPING",
           std::to_string(hung) + " instance(s) stuck in STOPPING past the stop timeout: "
             + w.value("hung_stopping_ids", nlohmann::json::array()).dump());
+  // A warning: a rolling deploy raises it until the first node with the new
+  // handler starts; a type left unserved for long also raises QUEUE_LAG.
+  for (const auto& u : h.value("unserved_types", nlohmann::json::array())) {
+    auto waited = static_cast<int64_t>(u["oldest_wait_seconds"].get<double>());
+    alert(alerts, "warning", "UNSERVED_TYPE",
+          std::to_string(u["queued"].get<int64_t>()) + " queued job(s) of type '"
+            + u["type"].get<std::string>() + "' that no live node serves, the oldest"
+            " waiting " + std::to_string(waited)
+            + "s: they wait for a node with its handler (see /workers)");
+  }
   auto dead = number(h, "dead_last_24h");
   if (dead > t.dead_warning) {
     std::string top;

@@ -46,6 +46,7 @@ struct node_options {
   std::string retry_base = format_duration(defaults::retry_base);
   std::string retry_cap = format_duration(defaults::retry_cap);
   std::string exec_timeout = format_duration(defaults::exec_timeout);
+  std::string attempt_timeout = format_duration(defaults::attempt_timeout);
   std::string trace_policy = "log";
   std::string log_level = "info";
   bool no_migrate = false;
@@ -81,7 +82,10 @@ std::shared_ptr<handler_registry> make_handlers(const node_options& o) {
     if (access(program.c_str(), X_OK) != 0)
       throw usage_error("--exec '" + spec + "': " + program
                         + " is not an executable file");
-    handlers->add(type, make_exec_handler(program, timeout));
+    // The attempt's timeout cancels it, which kills the program; the
+    // handler's own kill, a second later, is only a backstop.
+    handlers->add(type, make_exec_handler(program, timeout + std::chrono::seconds{1}),
+                  handler_mode::blocking, timeout);
   }
   return handlers;
 }
@@ -115,6 +119,7 @@ void fill_node_config(node_options& o) {
       c.http_token = t;
   c.retry_base = duration_option("retry-base", o.retry_base);
   c.retry_cap = duration_option("retry-cap", o.retry_cap);
+  c.attempt_timeout = duration_option("attempt-timeout", o.attempt_timeout);
   if (o.trace_policy != "log" && o.trace_policy != "strict")
     throw usage_error("--trace-policy '" + o.trace_policy
                       + "': must be log or strict");
@@ -476,7 +481,12 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
     ->capture_default_str();
   cmd->add_option("--exec", o.execs,
                   "TYPE=/path/to/program: run a program per job (repeatable)");
-  cmd->add_option("--exec-timeout", o.exec_timeout, "Kill external programs after")
+  cmd->add_option("--exec-timeout", o.exec_timeout,
+                  "Kill external programs and end their attempt (timeout) after")
+    ->capture_default_str();
+  cmd->add_option("--attempt-timeout", o.attempt_timeout,
+                  "End an attempt (timeout, retried) that runs longer; the slot"
+                  " stays taken until its handler returns")
     ->capture_default_str();
   cmd->add_option("--trace-policy", o.trace_policy,
                   "log or strict: what a success without trace_id does")

@@ -66,6 +66,8 @@ void node_config::validate() const {
   require(retry_cap >= retry_base, "retry-cap", retry_cap,
           "must be at least --retry-base");
   payload_limits(max_payload_bytes);
+  require(attempt_timeout.count() >= 1, "attempt-timeout", attempt_timeout,
+          "must be at least 1ms");
 }
 
 std::map<std::string, int32_t> node_config::effective_queues() const {
@@ -154,6 +156,7 @@ void node::start() {
   sc.persistence.limits = payload_limits(cfg_.max_payload_bytes);
   sc.executor.limits = sc.persistence.limits;
   sc.lease.queues = queues;
+  sc.lease.types = handlers_->types();
   sc.lease.poll_interval = cfg_.poll_interval;
   sc.lease.metrics = impl_->metrics;
   sc.heartbeat.metrics = impl_->metrics;
@@ -163,6 +166,7 @@ void node::start() {
                cfg_.retry_cap, cfg_.stale_after, cfg_.stop_timeout};
   sc.executor.worker_id = worker_id_;
   sc.executor.retry = {cfg_.retry_base, cfg_.retry_cap};
+  sc.executor.attempt_timeout = cfg_.attempt_timeout;
   sc.executor.handlers = handlers_;
   sc.executor.pool = impl_->pool;
   sc.stop_timeout = cfg_.stop_timeout;
@@ -187,7 +191,10 @@ instance_info node::instance() const {
   me.hostname = host;
   me.pid = static_cast<int32_t>(getpid());
   me.version = runtime_version();
-  me.metadata = build_metadata().dump();
+  auto metadata = build_metadata();
+  // What this node claims: /health names queued types no live node serves.
+  metadata["job_types"] = handlers_->types();
+  me.metadata = metadata.dump();
   me.terms = {cfg_.lease_ttl.count(), cfg_.stale_after.count(), cfg_.stop_timeout.count()};
   return me;
 }

@@ -37,6 +37,9 @@ struct node_config {
   std::chrono::milliseconds reap_interval = defaults::reap_interval;
   std::chrono::milliseconds retry_base = defaults::retry_base;
   std::chrono::milliseconds retry_cap = defaults::retry_cap;
+  /// An attempt of a type registered without its own timeout ends with a
+  /// `timeout` failure after this long, whether its handler returns or not.
+  std::chrono::milliseconds attempt_timeout = defaults::attempt_timeout;
   /// Jobs created at or after this time must succeed with a trace_id.
   std::string trace_cutoff = "infinity";
   bool trace_strict = false;

@@ -2,11 +2,12 @@
 -- real schema, so "the raw limit of leasehold's statements" can be set beside
 -- the reference raw/claim_complete.sql (minimal table) and beside a node.
 -- Mirrors (scripts/bench-peers.sh warns when these files change):
---   persistence/sql/job_claim.sql             sha256 aa59ddb0a81c
+--   persistence/sql/job_claim.sql             sha256 29219d282143
 --   persistence/sql/job_complete_success.sql  sha256 97fe152ac042
 -- To update: paste the two statements below again and replace their
 -- parameters ($1 = 'w' || client_id, claim $2 = 'default', claim $3 = the
 -- pgbench variable n, claim $4-$6 = the cursor variables cp, cr, ci,
+-- claim $7 = the built-in types a plain node serves,
 -- complete $2 = the gset variable done cast to jsonb,
 -- $3 = 'infinity', $4 = false); keep the claim's
 -- final SELECT folded to one row for gset (it also sets the next cursor,
@@ -29,6 +30,7 @@ WITH claimed AS (
     WHERE status = 'queued' AND queue = 'default' AND run_at <= now()
       AND leasehold.instance_active('w' || :client_id)
       AND (priority, run_at, id) > (:cp::smallint, :cr::timestamptz, :ci::bigint)
+      AND type = ANY ('{noop,sleep,fail}'::text[])
     ORDER BY priority, run_at, id
     LIMIT :n
     FOR UPDATE SKIP LOCKED))

@@ -1,5 +1,8 @@
 -- Claims up to $3 due jobs of queue $2 for worker $1, in priority, run_at,
--- id order, in ONE statement. The running attempt lives in the job row
+-- id order, in ONE statement. Only jobs of the types in $7 (those the node
+-- has handlers for): a job of another type stays queued for a node that
+-- knows it, and the walk along jobs_claim_idx steps over it.
+-- The running attempt lives in the job row
 -- (locked_by, attempts, locked_at, trace_id); its job_runs row is written
 -- once, by whichever statement ends the attempt (migration 009).
 -- SKIP LOCKED lets concurrent nodes take disjoint rows without waiting.
@@ -27,6 +30,7 @@ WITH claimed AS (
       -- A revoked worker id (marked STOPPED by others) claims nothing.
       AND leasehold.instance_active($1)
       AND (priority, run_at, id) > ($4::smallint, $5::timestamptz, $6::bigint)
+      AND type = ANY ($7::text[])
     ORDER BY priority, run_at, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED))

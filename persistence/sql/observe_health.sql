@@ -7,6 +7,9 @@
 -- Queued jobs are read once too, from the claim index, which carries their
 -- type (migration 012): the counts per type and the oldest due job come from
 -- the same pass.
+-- A type with due jobs that no live instance lists in metadata.job_types
+-- (what it has handlers for, recorded at registration) is unserved: its jobs
+-- wait until a node that knows it starts (a rolling deploy).
 WITH queued AS MATERIALIZED (
   SELECT type, count(*) AS n, min(run_at) FILTER (WHERE run_at <= now()) AS oldest_due
   FROM leasehold.jobs
@@ -47,6 +50,18 @@ SELECT jsonb_build_object(
     SELECT jsonb_agg(jsonb_build_object('type', type, 'reason', reason, 'count', n))
     FROM (SELECT * FROM dead ORDER BY n DESC LIMIT 3) AS d), '[]'),
   'dead_last_24h', (SELECT coalesce(sum(n), 0)::bigint FROM dead),
+  'unserved_types', coalesce((
+    SELECT jsonb_agg(jsonb_build_object('type', q.type, 'queued', q.n,
+      'oldest_wait_seconds',
+        round(extract(epoch FROM now() - q.oldest_due)::numeric, 1))
+      ORDER BY q.oldest_due)
+    FROM queued AS q
+    WHERE q.oldest_due IS NOT NULL
+      AND NOT EXISTS (
+        SELECT 1 FROM leasehold.worker_instances AS w
+        WHERE w.status IN ('STARTING', 'RUNNING')
+          AND w.last_heartbeat_at >= now() - $2::bigint * interval '1 millisecond'
+          AND w.metadata->'job_types' ? q.type)), '[]'),
   'estimated_lag_seconds', (
     SELECT round(coalesce(extract(epoch FROM now() - min(oldest_due)), 0)::numeric, 3)
     FROM queued),

@@ -45,7 +45,9 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_live_numbers_in_a_browser) {
     db.enqueue(j);
   }
   new_job dead;
-  dead.type = "no_such_type";
+  dead.type = "fail";
+  dead.payload = R"({"message":"no such printer"})";
+  dead.max_attempts = 1;
   dead.queue = "work"; // the only queue the node serves
   db.enqueue(dead);
   run_spec nightly;
@@ -53,7 +55,7 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_live_numbers_in_a_browser) {
   nightly.label = "nightly-import";
   nightly.partitions = {{"k1", "{}"}, {"k2", "{}"}, {"k3", "{}"}};
   db.create_run(nightly);
-  auto handlers = std::make_shared<handler_registry>();
+  auto handlers = builtin_handlers();
   auto cfg = fast_node_config();
   cfg.queues = {{"work", 2}};
   node n{cfg, handlers};
@@ -73,7 +75,7 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_live_numbers_in_a_browser) {
              != std::string::npos); // runs panel: expected 3, queued 3
   BOOST_TEST(dom.out.find(R"(id="dead-24h">1<)") != std::string::npos);
   BOOST_TEST(dom.out.find(n.worker_id()) != std::string::npos);         // workers table
-  BOOST_TEST(dom.out.find("no handler for job type") != std::string::npos); // dead jobs table
+  BOOST_TEST(dom.out.find("no such printer") != std::string::npos); // dead jobs table
   BOOST_TEST(dom.out.find("DEAD_JOBS") == std::string::npos);            // 1 is under 5
   BOOST_TEST(dom.out.find(R"(id="updated">never<)") == std::string::npos);
 

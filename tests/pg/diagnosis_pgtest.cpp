@@ -56,7 +56,7 @@ BOOST_AUTO_TEST_CASE(each_failure_raises_its_alert_and_leads_to_its_cause) {
   db.execute("INSERT INTO leasehold.jobs (type, queue, status, attempts, locked_by,"
              " heartbeat_at, locked_at) VALUES ('export', 'nobody', 'running', 1,"
              " 'ghost-node', now() - interval '1 hour', now() - interval '1 hour')");
-  // Lag: a due job waiting for ten minutes.
+  // Lag: a due job waiting for ten minutes, of a type no live node serves.
   db.execute("INSERT INTO leasehold.jobs (type, queue, run_at) VALUES"
              " ('report', 'nobody', now() - interval '10 minutes')");
   // Dead jobs: a chain whose child keeps failing, and five more.
@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(each_failure_raises_its_alert_and_leads_to_its_cause) {
     codes.insert(a["code"].get<std::string>() + "/" + a["severity"].get<std::string>());
   for (auto expected : {"STUCK_JOBS/critical", "QUEUE_LAG/critical", "SINGLETON_CONFLICT/critical",
                         "HUNG_STOPPING/critical", "DEAD_JOBS/warning", "VERSION_DRIFT/warning",
-                        "POLICY_VIOLATIONS/warning"})
+                        "POLICY_VIOLATIONS/warning", "UNSERVED_TYPE/warning"})
     BOOST_TEST(codes.count(expected) == 1u, expected << " in " << h["alerts"].dump());
   BOOST_TEST(h["status"] == "critical");
   BOOST_TEST(h["stuck_count"] == 1);
@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(each_failure_raises_its_alert_and_leads_to_its_cause) {
   BOOST_TEST(cli.out.find("STUCK_JOBS") != std::string::npos, cli.out);
   auto remote = run({leasehold_bin(), "health", "--json", "--url",
                      "http://127.0.0.1:" + std::to_string(n.http_port())});
-  BOOST_TEST(nlohmann::json::parse(remote.out)["alerts"].size() == 7u);
+  BOOST_TEST(nlohmann::json::parse(remote.out)["alerts"].size() == 8u);
   auto cli_dead = run({leasehold_bin(), "dead-jobs", "--type", "charge_card"},
                       {{"DATABASE_URL", test_dsn()}});
   BOOST_TEST(nlohmann::json::parse(cli_dead.out)["summary"]["total_dead"] == 1);

@@ -74,7 +74,7 @@ struct executor_fixture : pg_fixture {
 
   claimed_job claim_one(const std::string& type) {
     enqueue(db, type);
-    auto jobs = db.claim(worker, "default", 1);
+    auto jobs = db.claim(worker, "default", 1, {type});
     BOOST_REQUIRE_EQUAL(jobs.size(), 1u);
     return jobs.front();
   }

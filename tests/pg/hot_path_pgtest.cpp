@@ -104,12 +104,12 @@ BOOST_AUTO_TEST_CASE(hot_statements_never_scan_the_whole_jobs_table) {
     const char* types;
     const char* args;
   };
-  const char* claim_types = "text, text, integer, smallint, timestamptz, bigint";
+  const char* claim_types = "text, text, integer, smallint, timestamptz, bigint, text[]";
   // A node's connections keep one generic plan per statement
   // (statement_plans::generic), so the claim is checked under both.
   for (const char* plans : {"auto", "force_generic_plan"})
-    for (const auto& st : {statement{"job_claim.sql", claim_types, "'w', 'default', 1, -32768, '-infinity', 0"},
-                           statement{"job_claim.sql", claim_types, "'w', 'default', 500, -32768, '-infinity', 0"},
+    for (const auto& st : {statement{"job_claim.sql", claim_types, "'w', 'default', 1, -32768, '-infinity', 0, '{noop}'"},
+                           statement{"job_claim.sql", claim_types, "'w', 'default', 500, -32768, '-infinity', 0, '{noop}'"},
                            statement{"observe_chain.sql", "text", "'order-17'"},
                            statement{"observe_chain.sql", "text", "'job-17'"},
                            statement{"job_rescue.sql", "bigint, bigint, bigint, bigint",
@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_CASE(generic_plans_plan_the_claim_and_the_completion_once) {
     store s{test_dsn(), plans};
     for (int round = 0; round < 10; ++round) {
       std::vector<job_outcome> batch;
-      for (const auto& job : s.claim("w", "default", 50)) {
+      for (const auto& job : s.claim("w", "default", 50, {"noop"})) {
         job_outcome o;
         o.lease = {job.id, job.attempt};
         batch.push_back(o);
@@ -241,13 +241,13 @@ BOOST_AUTO_TEST_CASE(a_claim_resumes_after_its_last_full_batch) {
     return out;
   };
   auto first = std::stoll(value("SELECT min(id) FROM leasehold.jobs"));
-  BOOST_TEST(ids(db.claim("w", "cursor", 10)) == range(first, first + 9));
+  BOOST_TEST(ids(db.claim("w", "cursor", 10, {"noop"})) == range(first, first + 9));
   auto urgent = std::stoll(value("INSERT INTO leasehold.jobs (type, queue, priority)"
                                  " VALUES ('noop', 'cursor', -1) RETURNING id"));
-  BOOST_TEST(ids(db.claim("w", "cursor", 10)) == range(first + 10, first + 19));
+  BOOST_TEST(ids(db.claim("w", "cursor", 10, {"noop"})) == range(first + 10, first + 19));
   // Short: 10 of 20. The next claim starts from the head and finds it.
-  BOOST_TEST(ids(db.claim("w", "cursor", 20)) == range(first + 20, first + 29));
-  BOOST_TEST(ids(db.claim("w", "cursor", 10)) == std::vector<int64_t>{urgent});
+  BOOST_TEST(ids(db.claim("w", "cursor", 20, {"noop"})) == range(first + 20, first + 29));
+  BOOST_TEST(ids(db.claim("w", "cursor", 10, {"noop"})) == std::vector<int64_t>{urgent});
 }
 
 BOOST_AUTO_TEST_CASE(a_claim_cursor_expires_after_its_max_age) {
@@ -255,11 +255,11 @@ BOOST_AUTO_TEST_CASE(a_claim_cursor_expires_after_its_max_age) {
   db.execute("INSERT INTO leasehold.jobs (type, queue) SELECT 'noop', 'cursor'"
              " FROM generate_series(1, 30)");
   db.set_claim_cursor_max_age(50ms);
-  BOOST_TEST(db.claim("w", "cursor", 10).size() == 10u);
+  BOOST_TEST(db.claim("w", "cursor", 10, {"noop"}).size() == 10u);
   auto urgent = std::stoll(value("INSERT INTO leasehold.jobs (type, queue, priority)"
                                  " VALUES ('noop', 'cursor', -1) RETURNING id"));
   std::this_thread::sleep_for(100ms);
-  auto next = db.claim("w", "cursor", 10);
+  auto next = db.claim("w", "cursor", 10, {"noop"});
   BOOST_REQUIRE(next.size() == 10u);
   BOOST_TEST(next.front().id == urgent);
 }
@@ -275,12 +275,12 @@ BOOST_AUTO_TEST_CASE(a_claim_with_a_cursor_skips_the_claimed_head_of_the_index) 
   db.execute("UPDATE leasehold.jobs SET status = 'running', locked_by = 'w', attempts = 1"
              " WHERE id < (SELECT min(id) + 20000 FROM leasehold.jobs)");
   db.execute("DELETE FROM leasehold.jobs WHERE status = 'running'");
-  db.execute("PREPARE plan_me(text, text, integer, smallint, timestamptz, bigint) AS "
+  db.execute("PREPARE plan_me(text, text, integer, smallint, timestamptz, bigint, text[]) AS "
              + read_sql("job_claim.sql"));
   auto claim_index_blocks = [&](const std::string& cursor) {
     auto plan = nlohmann::json::parse(value(
       "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE plan_me('w', 'default', 10, " + cursor
-      + ")"));
+      + ", '{noop}')"));
     return sum_over_plan(plan, [](const nlohmann::json& n) {
       return n.value("Index Name", "") == "jobs_claim_idx"
                ? n.value("Shared Hit Blocks", 0.0) + n.value("Shared Read Blocks", 0.0)

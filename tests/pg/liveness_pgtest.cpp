@@ -130,10 +130,10 @@ BOOST_AUTO_TEST_CASE(a_revoked_worker_id_claims_renews_and_writes_nothing) {
   register_worker(db, "revoked");
   enqueue(db, "noop");
   enqueue(db, "noop");
-  auto held = db.claim("revoked", "default", 1);
+  auto held = db.claim("revoked", "default", 1, {"noop", "sleep"});
   BOOST_REQUIRE_EQUAL(held.size(), 1u);
   db.execute("UPDATE leasehold.worker_instances SET status = 'STOPPED', stopped_at = now()");
-  BOOST_TEST(db.claim("revoked", "default", 5).empty());
+  BOOST_TEST(db.claim("revoked", "default", 5, {"noop", "sleep"}).empty());
   lease_ref lease{held[0].id, held[0].attempt};
   auto renewed = db.renew("revoked", {lease});
   BOOST_TEST(renewed.instance_lost);
@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(jobs_held_under_our_name_but_run_by_no_attempt_go_back) {
   register_worker(db, "forgetful", {1000, 30000, 60000});
   for (int i = 0; i < 3; ++i)
     enqueue(db, "noop");
-  auto claimed = db.claim("forgetful", "default", 3);
+  auto claimed = db.claim("forgetful", "default", 3, {"noop", "sleep"});
   BOOST_REQUIRE_EQUAL(claimed.size(), 3u);
   lease_ref known{claimed[0].id, claimed[0].attempt};
   // Just claimed: not given back, its reply may still be on its way.
@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_CASE(one_poisoned_outcome_in_a_batch_fails_alone) {
   register_worker(db, "w");
   for (int i = 0; i < 6; ++i)
     enqueue(db, "noop");
-  auto jobs = db.claim("w", "default", 6);
+  auto jobs = db.claim("w", "default", 6, {"noop", "sleep"});
   BOOST_REQUIRE_EQUAL(jobs.size(), 6u);
   caf::actor_system_config sys_cfg;
   register_messages(sys_cfg);

@@ -253,7 +253,7 @@ BOOST_AUTO_TEST_CASE(random_failures_retries_and_steals_never_make_counts_drift)
     auto& mine = held[w];
     switch (pick(6)) {
       case 0: { // claim a few
-        for (auto& j : db.claim(w, "default", static_cast<int32_t>(1 + pick(5))))
+        for (auto& j : db.claim(w, "default", static_cast<int32_t>(1 + pick(5)), {"noop"}))
           mine.push_back({j.id, j.attempt});
         break;
       }

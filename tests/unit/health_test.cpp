@@ -60,4 +60,17 @@ BOOST_AUTO_TEST_CASE(warnings_alone_make_a_warning_status) {
   BOOST_TEST(h["alerts"][0]["message"].get<std::string>().find("mailer") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(an_unserved_type_is_a_warning_after_the_criticals) {
+  auto h = healthy();
+  h["estimated_lag_seconds"] = 301.0;
+  h["unserved_types"] = nlohmann::json::parse(
+    R"([{"type":"resize","queued":3,"oldest_wait_seconds":301.4}])");
+  add_alerts(h, {});
+  BOOST_TEST(codes(h) == (std::vector<std::string>{"QUEUE_LAG", "UNSERVED_TYPE"}));
+  BOOST_TEST(h["alerts"][1]["severity"] == "warning");
+  BOOST_TEST(h["alerts"][1]["message"]
+             == "3 queued job(s) of type 'resize' that no live node serves, the oldest"
+                " waiting 301s: they wait for a node with its handler (see /workers)");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
