@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <limits>
 #include <optional>
-#include <map>
 #include <set>
 #include <unordered_map>
 #include <regex>
@@ -14,9 +13,9 @@
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
-#include <pqxx/tablewriter>
 
 #include "persistence/migrations.hpp"
+#include "persistence/store_internal.hpp"
 #include "persistence/sql_statements.hpp"
 
 namespace leasehold {
@@ -67,100 +66,6 @@ const statement prepared_statements[] = {
   {"instance_version_drift", sql::instance_version_drift},
 };
 
-std::string first_line(const std::string& text) {
-  auto end = text.find('\n');
-  auto line = end == std::string::npos ? text : text.substr(0, end);
-  // Postgres prefixes its messages with "ERROR:  "; users need the rest.
-  for (const char* prefix : {"ERROR:  ", "FATAL:  "})
-    if (line.rfind(prefix, 0) == 0)
-      line.erase(0, std::char_traits<char>::length(prefix));
-  return line;
-}
-
-// Translates libpqxx exceptions at the boundary: connectivity problems
-// become store_unavailable (the caller may reconnect and retry), everything
-// else store_error with Postgres' own one-line message.
-template <class F>
-auto translate_errors(const char* what, F&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const pqxx::broken_connection& e) {
-    throw store_unavailable(std::string{what} + ": "
-                            + first_line(redact_database_url(e.what())));
-  } catch (const pqxx::in_doubt_error& e) {
-    throw store_unavailable(std::string{what} + ": " + first_line(e.what()));
-  } catch (const pqxx::data_exception& e) {
-    throw store_invalid_input(first_line(e.what()));
-  } catch (const pqxx::check_violation& e) {
-    throw store_invalid_input(first_line(e.what()));
-  } catch (const pqxx::sql_error& e) {
-    // lock_not_available, query_canceled: a bounded wait ran out.
-    if (e.sqlstate() == "55P03" || e.sqlstate() == "57014")
-      throw store_busy(std::string{what} + ": " + first_line(e.what()));
-    throw store_error(std::string{what} + ": " + first_line(e.what()));
-  } catch (const pqxx::failure& e) {
-    throw store_unavailable(std::string{what} + ": " + first_line(e.what()));
-  }
-}
-
-std::string bigint_array(const std::vector<int64_t>& xs) {
-  std::string out = "{";
-  for (size_t i = 0; i < xs.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    out += std::to_string(xs[i]);
-  }
-  return out + "}";
-}
-
-// A text[] literal: every element double-quoted, with " and \ escaped, so
-// any type name (commas, braces, quotes, NULL) stays one element. It is
-// bound as a parameter like any value.
-std::string text_array(const std::vector<std::string>& xs) {
-  std::string out = "{";
-  for (size_t i = 0; i < xs.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    out += '"';
-    for (char c : xs[i]) {
-      if (c == '"' || c == '\\')
-        out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-// Job ids and attempts as two parallel arrays, for unnest($2, $3).
-std::pair<std::vector<int64_t>, std::vector<int64_t>>
-split_leases(const std::vector<lease_ref>& leases) {
-  std::pair<std::vector<int64_t>, std::vector<int64_t>> out;
-  for (const auto& l : leases) {
-    out.first.push_back(l.job_id);
-    out.second.push_back(l.attempt);
-  }
-  return out;
-}
-
-// After partitions changed in `tx`: lock their runs (in id order), then
-// complete those whose partitions are all terminal. Lock-then-check in a
-// fresh statement is what makes completion exactly once across nodes.
-void complete_runs(pqxx::work& tx, const std::vector<int64_t>& job_ids) {
-  if (job_ids.empty())
-    return;
-  auto ids = bigint_array(job_ids);
-  if (tx.exec_prepared("run_lock", ids).empty())
-    return; // none of these jobs is a partition
-  tx.exec_prepared("run_complete_check", ids);
-}
-
-// Where this connection's next claim of a queue starts (see job_claim.sql).
-struct claim_cursor {
-  std::string priority, run_at, id;
-  std::chrono::steady_clock::time_point set_at;
-};
-
 } // namespace
 
 // The URL with client-side TCP keepalives added (unless it sets its own), so
@@ -183,11 +88,7 @@ std::string with_keepalives(const std::string& url) {
   return out;
 }
 
-struct store::impl {
-  pqxx::connection conn;
-  std::unordered_map<std::string, claim_cursor> claim_cursors;
-  std::chrono::milliseconds claim_cursor_max_age{500};
-  impl(const std::string& url, statement_plans plans, wait_limits limits)
+store::impl::impl(const std::string& url, statement_plans plans, wait_limits limits)
     : conn(limits == wait_limits::bounded ? with_keepalives(url) : url) {
     if (plans == statement_plans::generic)
       pqxx::nontransaction{conn}.exec("SET plan_cache_mode = force_generic_plan");
@@ -202,7 +103,6 @@ struct store::impl {
     for (const auto& s : prepared_statements)
       conn.prepare(s.name, std::string{s.text});
   }
-};
 
 store::store(const std::string& database_url, statement_plans plans,
              wait_limits limits) {
@@ -430,61 +330,6 @@ store::complete(const std::string& worker_id,
   });
 }
 
-void store::register_instance(const instance_info& me,
-                              std::chrono::milliseconds stale_after,
-                              std::chrono::milliseconds stop_timeout) {
-  try {
-    translate_errors("instance_register", [&] {
-      pqxx::work tx{impl_->conn};
-      // Bounded waits: a registration never hangs behind a stuck lock.
-      tx.exec("SET LOCAL lock_timeout = '5s'");
-      tx.exec("SET LOCAL statement_timeout = '15s'");
-      // A node that is just starting has watched nothing: Postgres's own
-      // uptime is the only window it can judge silence in.
-      constexpr int64_t since_postgres_started = std::numeric_limits<int64_t>::max();
-      tx.exec_prepared("instance_expire_stale", stale_after.count(),
-                       stop_timeout.count(), since_postgres_started);
-      tx.exec_prepared("instance_register", me.worker_id, me.worker_type,
-                       me.singleton ? "true" : "false", me.hostname, me.pid,
-                       me.version, me.metadata, me.terms.lease_ttl_ms,
-                       me.terms.stale_after_ms, me.terms.stop_timeout_ms);
-      tx.commit();
-      return 0;
-    });
-  } catch (const store_error& e) {
-    if (std::string{e.what()}.find("worker_instances_one_active_singleton")
-        == std::string::npos)
-      throw;
-    std::string holder = "an unknown instance";
-    translate_errors("instance_active_holder", [&] {
-      pqxx::read_transaction tx{impl_->conn};
-      auto rows = tx.exec_prepared("instance_active_holder", me.worker_type);
-      if (!rows.empty())
-        holder = rows[0][0].as<std::string>() + " on "
-                 + rows[0][1].as<std::string>() + " (pid "
-                 + rows[0][2].as<std::string>() + ")";
-      return 0;
-    });
-    throw singleton_conflict("another " + me.worker_type
-                             + " worker is already active: " + holder);
-  }
-}
-
-bool store::set_instance_status(const std::string& worker_id,
-                                const std::string& to,
-                                const std::vector<std::string>& from) {
-  std::string states = "{";
-  for (size_t i = 0; i < from.size(); ++i)
-    states += (i > 0 ? "," : "") + from[i];
-  states += "}";
-  return translate_errors("instance_set_status", [&] {
-    pqxx::work tx{impl_->conn};
-    auto rows = tx.exec_prepared("instance_set_status", worker_id, to, states);
-    tx.commit();
-    return !rows.empty();
-  });
-}
-
 std::vector<int64_t> store::release(const std::string& worker_id,
                                     const std::vector<lease_ref>& leases,
                                     const std::string& outcome) {
@@ -500,277 +345,6 @@ std::vector<int64_t> store::release(const std::string& worker_id,
       released.push_back(r[0].as<int64_t>());
     tx.commit();
     return released;
-  });
-}
-
-std::string store::instances_json(bool include_stopped) {
-  return translate_errors("instance_list", [&] {
-    pqxx::read_transaction tx{impl_->conn};
-    return tx.exec_prepared("instance_list", include_stopped ? "true" : "false")[0][0]
-      .as<std::string>();
-  });
-}
-
-std::string store::version_drift_json() {
-  return translate_errors("instance_version_drift", [&] {
-    pqxx::read_transaction tx{impl_->conn};
-    return tx.exec_prepared("instance_version_drift")[0][0].as<std::string>();
-  });
-}
-
-rescue_reply store::rescue_expired(const rescue_request& req) {
-  return translate_errors("job_rescue", [&] {
-    pqxx::work tx{impl_->conn};
-    rescue_reply reply;
-    for (const auto& r : tx.exec_prepared("instance_expire_stale",
-                                          req.stale_after_ms, req.stop_timeout_ms,
-                                          req.observed_ms))
-      reply.instances.push_back(r[0].as<std::string>());
-    for (const auto& r : tx.exec_prepared("job_rescue", req.lease_ttl_ms,
-                                          req.retry_base_ms, req.retry_cap_ms,
-                                          req.observed_ms))
-      reply.jobs.push_back(r[0].as<int64_t>());
-    complete_runs(tx, reply.jobs); // ttl_exceeded may end a run
-    tx.commit();
-    return reply;
-  });
-}
-
-int64_t store::enqueue(const new_job& job) {
-  return translate_errors("job_insert", [&] {
-    // One INSERT is atomic on its own: autocommit saves two round trips.
-    pqxx::nontransaction tx{impl_->conn};
-    auto row = tx.exec_prepared1("job_insert", job.type, job.payload, job.queue,
-                                 job.priority, job.max_attempts, job.run_at,
-                                 job.correlation_id);
-    return row[0].as<int64_t>();
-  });
-}
-
-namespace {
-
-// The optional fields of a new job, as COPY columns; rows that set the same
-// ones are copied together, so the others take the table's own defaults.
-struct optional_column {
-  const char* name;
-  bool (*is_set)(const new_job&);
-  std::string (*text)(const new_job&);
-};
-
-const optional_column optional_columns[] = {
-  {"queue", [](const new_job& j) { return j.queue.has_value(); },
-   [](const new_job& j) { return *j.queue; }},
-  {"priority", [](const new_job& j) { return j.priority.has_value(); },
-   [](const new_job& j) { return std::to_string(*j.priority); }},
-  {"max_attempts", [](const new_job& j) { return j.max_attempts.has_value(); },
-   [](const new_job& j) { return std::to_string(*j.max_attempts); }},
-  {"run_at", [](const new_job& j) { return j.run_at.has_value(); },
-   [](const new_job& j) { return *j.run_at; }},
-  // Unset: stored NULL, the job is known by job-<id> (migration 014).
-  {"correlation_id", [](const new_job& j) { return j.correlation_id.has_value(); },
-   [](const new_job& j) { return *j.correlation_id; }},
-};
-
-} // namespace
-
-std::vector<int64_t> store::enqueue_many(const std::vector<new_job>& jobs) {
-  // Checked before anything is sent: a bad payload names its position.
-  for (size_t i = 0; i < jobs.size(); ++i)
-    if (!nlohmann::json::accept(jobs[i].payload))
-      throw store_invalid_input("job " + std::to_string(i + 1) + ": payload is not valid JSON");
-  return translate_errors("job_copy", [&] {
-    // COPY, not INSERT: Postgres writes copied rows a page at a time, which
-    // made a bulk enqueue ~25% faster. COPY returns no ids, so they are
-    // taken from the table's sequence first, in input order; pqxx escapes
-    // every field, so no value can end a row or start another.
-    pqxx::work tx{impl_->conn};
-    std::vector<int64_t> ids;
-    ids.reserve(jobs.size());
-    for (const auto& r : tx.exec_prepared("job_reserve_ids", static_cast<int64_t>(jobs.size())))
-      ids.push_back(r[0].as<int64_t>());
-    std::map<unsigned, std::vector<size_t>> by_fields_set;
-    for (size_t i = 0; i < jobs.size(); ++i) {
-      unsigned set = 0;
-      for (size_t c = 0; c < std::size(optional_columns); ++c)
-        if (optional_columns[c].is_set(jobs[i]))
-          set |= 1u << c;
-      by_fields_set[set].push_back(i);
-    }
-    for (const auto& [set, rows] : by_fields_set) {
-      std::vector<std::string> columns{"id", "type", "payload"};
-      for (size_t c = 0; c < std::size(optional_columns); ++c)
-        if (set & (1u << c))
-          columns.push_back(optional_columns[c].name);
-      // tablewriter, though pqxx 6.4 marks it deprecated: its successor
-      // stream_to takes only tuples, and the columns vary here. Its escaping
-      // is byte-wise, which is safe for UTF-8 (its warning is about
-      // client encodings such as SJIS).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-      pqxx::tablewriter copy{tx, "leasehold.jobs", columns.begin(), columns.end()};
-#pragma GCC diagnostic pop
-      std::vector<std::string> fields;
-      for (auto i : rows) {
-        const auto& j = jobs[i];
-        fields.clear();
-        fields.push_back(std::to_string(ids[i]));
-        fields.push_back(j.type);
-        fields.push_back(j.payload);
-        for (size_t c = 0; c < std::size(optional_columns); ++c)
-          if (set & (1u << c))
-            fields.push_back(optional_columns[c].text(j));
-        copy.insert(fields.begin(), fields.end());
-      }
-      copy.complete();
-    }
-    tx.commit();
-    return ids;
-  });
-}
-
-std::optional<std::string> store::job_json(int64_t id) {
-  return translate_errors("job_get", [&]() -> std::optional<std::string> {
-    pqxx::read_transaction tx{impl_->conn};
-    auto rows = tx.exec_prepared("job_get", id);
-    if (rows.empty())
-      return std::nullopt;
-    return rows[0][0].as<std::string>();
-  });
-}
-
-namespace {
-
-// Runs a read-only statement that returns one JSON text value.
-template <class... Args>
-std::string read_json(pqxx::connection& conn, const char* name, Args&&... args) {
-  return translate_errors(name, [&] {
-    pqxx::read_transaction tx{conn};
-    return tx.exec_prepared(name, std::forward<Args>(args)...)[0][0]
-      .template as<std::string>();
-  });
-}
-
-std::optional<job_change> change_job(pqxx::connection& conn, const char* name,
-                                     int64_t id) {
-  return translate_errors(name, [&]() -> std::optional<job_change> {
-    pqxx::work tx{conn};
-    auto rows = tx.exec_prepared(name, id);
-    complete_runs(tx, {id}); // a cancelled partition may end its run
-    tx.commit();
-    if (rows.empty())
-      return std::nullopt;
-    return job_change{rows[0][0].as<std::string>(), rows[0][1].as<bool>()};
-  });
-}
-
-} // namespace
-
-std::string store::health_json(const observe_thresholds& t) {
-  return read_json(impl_->conn, "observe_health", t.lease_ttl_ms,
-                   t.stale_after_ms, t.stop_timeout_ms);
-}
-
-std::string store::dead_jobs_json(const dead_jobs_filter& f) {
-  return read_json(impl_->conn, "observe_dead_jobs", f.limit, f.since_hours,
-                   f.type, f.correlation_id);
-}
-
-std::string store::chain_json(const std::string& correlation_id) {
-  return read_json(impl_->conn, "observe_chain", correlation_id);
-}
-
-std::string store::queue_depth_json() {
-  return read_json(impl_->conn, "observe_queue_depth");
-}
-
-int64_t store::create_run(const run_spec& spec) {
-  auto partitions = nlohmann::json::array();
-  for (const auto& p : spec.partitions)
-    partitions.push_back({{"key", p.key}, {"payload", nlohmann::json::parse(p.payload)}});
-  try {
-    return translate_errors("run_insert", [&] {
-      pqxx::work tx{impl_->conn};
-      auto run = tx.exec_prepared1("run_insert", spec.type, spec.label,
-                                   static_cast<int32_t>(spec.partitions.size()),
-                                   spec.on_complete_type, spec.correlation_id);
-      auto id = run[0].as<int64_t>();
-      tx.exec_prepared("run_insert_partitions", id, spec.type, run[1].as<std::string>(),
-                       spec.max_attempts, partitions.dump());
-      tx.commit();
-      return id;
-    });
-  } catch (const store_error& e) {
-    if (std::string{e.what()}.find("jobs_run_partition_idx") != std::string::npos)
-      throw store_invalid_input("duplicate partition key in the run");
-    throw;
-  }
-}
-
-std::optional<std::string> store::run_json(int64_t id, bool with_partitions) {
-  return translate_errors("run_get", [&]() -> std::optional<std::string> {
-    pqxx::read_transaction tx{impl_->conn};
-    auto rows = tx.exec_prepared("run_get", id, with_partitions ? "true" : "false");
-    if (rows.empty())
-      return std::nullopt;
-    return rows[0][0].as<std::string>();
-  });
-}
-
-std::string store::runs_json(int32_t limit) {
-  return read_json(impl_->conn, "run_list", limit);
-}
-
-std::optional<std::vector<std::string>>
-store::retry_run(int64_t id, const std::optional<std::string>& key) {
-  return translate_errors("run_retry", [&]() -> std::optional<std::vector<std::string>> {
-    pqxx::work tx{impl_->conn};
-    // The run's row lock serialises retries with completions of the run.
-    if (tx.exec_prepared("run_lock_by_id", id).empty())
-      return std::nullopt;
-    auto keys = nlohmann::json::parse(tx.exec_prepared1("run_retry", id, key)[0].as<std::string>());
-    tx.commit();
-    return keys.get<std::vector<std::string>>();
-  });
-}
-
-std::optional<job_change> store::retry_job(int64_t id) {
-  return change_job(impl_->conn, "job_retry", id);
-}
-
-std::optional<job_change> store::cancel_job(int64_t id) {
-  return change_job(impl_->conn, "job_cancel", id);
-}
-
-void store::check_timestamp(const std::string& what, const std::string& text) {
-  try {
-    pqxx::work tx{impl_->conn};
-    tx.exec_params("SELECT $1::timestamptz", text);
-  } catch (const pqxx::data_exception&) {
-    throw store_error("invalid --" + what + " '" + text
-                      + "': not a timestamp (e.g. 2026-01-31T12:00:00Z)");
-  } catch (const pqxx::sql_error&) {
-    throw store_error("invalid --" + what + " '" + text
-                      + "': not a timestamp (e.g. 2026-01-31T12:00:00Z)");
-  }
-}
-
-std::optional<std::string> store::query_value(const std::string& sql) {
-  return translate_errors("query", [&]() -> std::optional<std::string> {
-    pqxx::work tx{impl_->conn};
-    auto rows = tx.exec(sql);
-    tx.commit();
-    if (rows.empty() || rows[0][0].is_null())
-      return std::nullopt;
-    return rows[0][0].as<std::string>();
-  });
-}
-
-void store::execute(const std::string& sql) {
-  translate_errors("execute", [&] {
-    pqxx::work tx{impl_->conn};
-    tx.exec(sql);
-    tx.commit();
-    return 0;
   });
 }
 

@@ -145,6 +145,7 @@ BOOST_AUTO_TEST_CASE(the_claim_filters_types_on_the_claim_index) {
       db.execute("RESET plan_cache_mode");
     }
   }
+  register_worker(db, "w");
   auto jobs = db.claim("w", "default", 10, {"other"});
   BOOST_TEST(jobs.size() == 10u);
   for (const auto& j : jobs)
