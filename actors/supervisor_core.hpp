@@ -1,0 +1,36 @@
+#pragma once
+
+// Shared by the supervisor's two source files (supervisor_actor.cpp: the
+// attempts and the stop; supervisor_core.cpp: the core actors and the
+// registration). Not for use outside the supervisor.
+
+#include <vector>
+
+#include "actors/supervisor_actor.hpp"
+
+namespace leasehold::supervisor_detail {
+
+using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
+
+/// Spawns the persistence, writer, lease, heartbeat and reaper actors
+/// under the current worker id.
+void spawn_core(self_ptr self, const supervisor_config& cfg);
+/// Every core actor, in one place: stopping, recognising and listing them
+/// all read this.
+std::vector<caf::actor> core_actors(const supervisor_state& st);
+/// Ends an executor that runs no attempt: its exit is not a failure.
+void end_idle_executor(self_ptr self, const executor_actor& exec,
+                       const caf::error& reason);
+/// Ends the core actors (and idle executors) without counting their exits.
+void stop_core(self_ptr self, const caf::error& reason);
+bool is_core(self_ptr self, const caf::actor_addr& addr);
+/// A core actor failed: count it and restart the whole core with backoff.
+void on_core_down(self_ptr self, const supervisor_config& cfg,
+                  const caf::error& reason);
+/// The registration was revoked: end every attempt, register anew.
+void begin_reregistration(self_ptr self, const supervisor_config& cfg);
+void reregister(self_ptr self, const supervisor_config& cfg);
+/// Defined in supervisor_actor.cpp: quit once the last attempt is gone.
+void finish_stop_if_idle(self_ptr self);
+
+} // namespace leasehold::supervisor_detail
