@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "messages/errors.hpp"
 #include "runtime/log.hpp"
 
 namespace leasehold {
@@ -68,8 +69,15 @@ reaper_actor_impl(self_ptr self, reaper_config cfg, persistence_actor store) {
           },
           [=](caf::error& err) {
             self->state.sweeping = false;
+            // A lock held by another session is not the database being
+            // unusable: it answered, within the lock timeout.
+            if (err.category() == store_category
+                && err.code() == static_cast<uint8_t>(store_code::busy)) {
+              log::warn("rescue sweep waited on a lock held elsewhere",
+                        {{"error", self->system().render(err)}});
+              return;
+            }
             go_blind(self, "a sweep failed");
-            (void) err;
           });
     },
   };

@@ -94,10 +94,12 @@ store::impl::impl(const std::string& url, statement_plans plans, wait_limits lim
       pqxx::nontransaction{conn}.exec("SET plan_cache_mode = force_generic_plan");
     if (limits == wait_limits::bounded)
       // The server side too: a node that vanished has its session (and any
-      // lock it held) ended in about 20s.
+      // lock it held) ended in about 20s. A node's transactions never pause
+      // between statements, so one idle for 5s belongs to a paused process:
+      // ending it frees the rows it held for everyone else.
       pqxx::nontransaction{conn}.exec(
         "SET lock_timeout = '2s'; SET statement_timeout = '15s';"
-        " SET idle_in_transaction_session_timeout = '30s';"
+        " SET idle_in_transaction_session_timeout = '5s';"
         " SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5;"
         " SET tcp_keepalives_count = 2");
     for (const auto& s : prepared_statements)

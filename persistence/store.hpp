@@ -125,7 +125,8 @@ enum class wait_limits {
   /// Postgres's defaults: no limits (CLI commands, bulk loads, migrations).
   none,
   /// A node's connections: lock waits end after 2s and statements after
-  /// 15s (store_busy), and TCP keepalives find a dead peer in about 20s, so
+  /// 15s (store_busy), a transaction idle for 5s (a paused process) is
+  /// ended, and TCP keepalives find a dead peer in about 20s, so
   /// no renewal, claim or completion waits without bound behind another
   /// session's lock, a hung statement or a silent network.
   bounded,

@@ -64,7 +64,7 @@ BOOST_AUTO_TEST_CASE(a_node_connection_never_waits_without_bound) {
   BOOST_TEST(node_conn.query_value("SHOW lock_timeout").value_or("") == "2s");
   BOOST_TEST(node_conn.query_value("SHOW statement_timeout").value_or("") == "15s");
   BOOST_TEST(node_conn.query_value("SHOW idle_in_transaction_session_timeout").value_or("")
-             == "30s");
+             == "5s");
   BOOST_TEST(with_keepalives("postgresql://u@h/db") ==
              "postgresql://u@h/db?keepalives=1&keepalives_idle=10&keepalives_interval=5"
              "&keepalives_count=2");
