@@ -56,10 +56,10 @@ bool store::set_instance_status(const std::string& worker_id,
     states += (i > 0 ? "," : "") + from[i];
   states += "}";
   return translate_errors("instance_set_status", [&] {
-    pqxx::work tx{impl_->conn};
-    auto rows = tx.exec_prepared("instance_set_status", worker_id, to, states);
-    tx.commit();
-    return !rows.empty();
+    // One statement, its own transaction: nothing stays open between
+    // statements, whatever happens to this process.
+    pqxx::nontransaction tx{impl_->conn};
+    return !tx.exec_prepared("instance_set_status", worker_id, to, states).empty();
   });
 }
 

@@ -1,4 +1,5 @@
-// The `enqueue` command: one job from options, or a bulk NDJSON file.
+// The `enqueue` command (one job from options, or a bulk NDJSON file) and
+// the option checks the other commands share.
 #include "runtime/cli_enqueue.hpp"
 
 #include <fstream>
@@ -8,8 +9,17 @@
 
 #include "persistence/store.hpp"
 #include "runtime/bulk_file.hpp"
+#include "runtime/duration.hpp"
 
 namespace leasehold::cli {
+
+std::chrono::milliseconds duration_option(const std::string& name, const std::string& text) {
+  try {
+    return parse_duration(text);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error("--" + name + ": " + e.what());
+  }
+}
 
 input_limits limits_option(int64_t max_payload_bytes) {
   try {

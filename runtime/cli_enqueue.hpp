@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -30,6 +31,9 @@ struct enqueue_options {
   std::string file;
   int64_t max_payload_bytes = static_cast<int64_t>(defaults::max_payload_bytes);
 };
+
+/// A duration option (250ms, 10s, 2m, 1h); a usage_error naming it if not.
+std::chrono::milliseconds duration_option(const std::string& name, const std::string& text);
 
 /// The limits of --max-payload-bytes; a usage_error when out of range.
 input_limits limits_option(int64_t max_payload_bytes);

@@ -127,8 +127,11 @@ void node::start() {
       if (auto n = db.migrate(); n > 0)
         log::info("migrations applied", {{"count", n}});
     db.check_timestamp("trace-cutoff", cfg_.trace_cutoff);
-    db.register_instance(instance(), cfg_.stale_after, cfg_.stop_timeout);
   }
+  // Registration on a node connection (bounded waits): a process paused in
+  // the middle of it holds the row for seconds, not forever.
+  store{cfg_.database_url, statement_plans::automatic, wait_limits::bounded}
+    .register_instance(instance(), cfg_.stale_after, cfg_.stop_timeout);
   impl_ = std::make_unique<impl>();
   register_messages(impl_->sys_cfg);
   impl_->sys_cfg.set("scheduler.max-threads", cfg_.scheduler_threads);
@@ -173,7 +176,8 @@ void node::start() {
   impl_->supervisor = impl_->sys->spawn(supervisor_actor_impl, sc);
   start_observer(sc.persistence);
   // The actors are up: STARTING -> RUNNING (unless already taken from us).
-  store{cfg_.database_url}.set_instance_status(worker_id_, "RUNNING", {"STARTING"});
+  store{cfg_.database_url, statement_plans::automatic, wait_limits::bounded}
+    .set_instance_status(worker_id_, "RUNNING", {"STARTING"});
   log::info("node started",
             {{"queues", queues},
              {"database", redact_database_url(cfg_.database_url)},
