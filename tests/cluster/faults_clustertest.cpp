@@ -44,15 +44,6 @@ std::unique_ptr<background_process> start_node(const std::vector<std::string>& e
     std::map<std::string, std::string>{{"DATABASE_URL", test_dsn()}});
 }
 
-void pg_local(const std::string& what) {
-  const char* dir = std::getenv("LEASEHOLD_TEST_PG_DIR");
-  const char* port = std::getenv("LEASEHOLD_TEST_PG_PORT");
-  BOOST_REQUIRE_MESSAGE(dir && port, "LEASEHOLD_TEST_PG_DIR/PORT unset: use scripts/test.sh");
-  auto r = run({"/bin/bash", std::string{LEASEHOLD_SOURCE_DIR} + "/scripts/pg-local.sh", what},
-               {{"LEASEHOLD_PG_DIR", dir}, {"LEASEHOLD_PG_PORT", port}});
-  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, what + " failed: " + r.err + r.out);
-}
-
 // A value read on a fresh connection each time: the server may have been
 // restarted under the fixture's.
 std::string fresh_value(const std::string& sql) {

@@ -22,13 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_sql(const std::string& name) {
-  std::ifstream in{std::string{LEASEHOLD_SOURCE_DIR} + "/persistence/sql/" + name};
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // True when the plan (EXPLAIN FORMAT JSON) reads all of leasehold.jobs.
 bool scans_all_jobs(const nlohmann::json& node) {
   if (node.is_array())

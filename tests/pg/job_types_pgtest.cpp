@@ -17,13 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_sql(const std::string& name) {
-  std::ifstream in{std::string{LEASEHOLD_SOURCE_DIR} + "/persistence/sql/" + name};
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // True when some node of the plan (EXPLAIN FORMAT JSON) reads `index`.
 bool uses_index(const nlohmann::json& node, const std::string& index) {
   if (node.is_array()) {

@@ -46,15 +46,6 @@ void hold_jobs(store& db, const std::string& worker, int n, const std::string& a
              + age + "' WHERE worker_id = '" + worker + "'");
 }
 
-void pg_local(const std::string& what) {
-  const char* dir = std::getenv("LEASEHOLD_TEST_PG_DIR");
-  const char* port = std::getenv("LEASEHOLD_TEST_PG_PORT");
-  BOOST_REQUIRE_MESSAGE(dir && port, "LEASEHOLD_TEST_PG_DIR/PORT unset: use scripts/test.sh");
-  auto r = run({"/bin/bash", std::string{LEASEHOLD_SOURCE_DIR} + "/scripts/pg-local.sh", what},
-               {{"LEASEHOLD_PG_DIR", dir}, {"LEASEHOLD_PG_PORT", port}});
-  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, what + " failed: " + r.err + r.out);
-}
-
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(liveness, pg_fixture)

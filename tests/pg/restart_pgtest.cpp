@@ -12,21 +12,6 @@ using namespace leasehold;
 using namespace leasehold::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-void restart_postgres() {
-  const char* dir = std::getenv("LEASEHOLD_TEST_PG_DIR");
-  const char* port = std::getenv("LEASEHOLD_TEST_PG_PORT");
-  BOOST_REQUIRE_MESSAGE(dir && port,
-                        "LEASEHOLD_TEST_PG_DIR/PORT unset: use scripts/test.sh");
-  auto r = run({"/bin/bash", std::string{LEASEHOLD_SOURCE_DIR} + "/scripts/pg-local.sh",
-                "restart"},
-               {{"LEASEHOLD_PG_DIR", dir}, {"LEASEHOLD_PG_PORT", port}});
-  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "restart failed: " + r.err + r.out);
-}
-
-} // namespace
-
 BOOST_FIXTURE_TEST_SUITE(postgres_restart, pg_fixture)
 
 BOOST_AUTO_TEST_CASE(the_node_survives_a_restart_and_every_job_finishes_once) {
@@ -42,7 +27,7 @@ BOOST_AUTO_TEST_CASE(the_node_survives_a_restart_and_every_job_finishes_once) {
   BOOST_REQUIRE(wait_until(
     [&] { return succeeded() >= 50; },
     10s));
-  restart_postgres();
+  pg_local("restart");
   // A fresh connection for the checks: the fixture's died with the server.
   store after{test_dsn()};
   auto succeeded = [&] {

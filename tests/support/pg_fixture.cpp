@@ -1,6 +1,10 @@
 #include "tests/support/pg_fixture.hpp"
 
+#include "tests/support/process.hpp"
+
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -88,6 +92,24 @@ void register_worker(store& db, const std::string& worker_id, instance_terms ter
   db.register_instance(me, std::chrono::milliseconds{terms.stale_after_ms},
                        std::chrono::milliseconds{terms.stop_timeout_ms});
   db.set_instance_status(worker_id, "RUNNING", {"STARTING"});
+}
+
+std::string read_sql(const std::string& name) {
+  std::ifstream in{std::string{LEASEHOLD_SOURCE_DIR} + "/persistence/sql/" + name};
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void pg_local(const std::string& what) {
+  const char* dir = std::getenv("LEASEHOLD_TEST_PG_DIR");
+  const char* port = std::getenv("LEASEHOLD_TEST_PG_PORT");
+  if (dir == nullptr || port == nullptr)
+    throw std::runtime_error("LEASEHOLD_TEST_PG_DIR/PORT unset: use scripts/test.sh");
+  auto r = run({"/bin/bash", std::string{LEASEHOLD_SOURCE_DIR} + "/scripts/pg-local.sh", what},
+               {{"LEASEHOLD_PG_DIR", dir}, {"LEASEHOLD_PG_PORT", port}});
+  if (r.exit_code != 0)
+    throw std::runtime_error("pg-local.sh " + what + " failed: " + r.err + r.out);
 }
 
 int64_t enqueue(store& db, const std::string& type, const std::string& payload,

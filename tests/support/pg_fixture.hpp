@@ -49,6 +49,13 @@ bool wait_until(const std::function<bool()>& done,
 void register_worker(store& db, const std::string& worker_id,
                      instance_terms terms = {});
 
+/// The text of persistence/sql/`name`.
+std::string read_sql(const std::string& name);
+
+/// Runs scripts/pg-local.sh `what` (start, stop, restart) on the test
+/// cluster; throws unless it succeeds.
+void pg_local(const std::string& what);
+
 /// Enqueues one job through the store and returns its id.
 int64_t enqueue(store& db, const std::string& type,
                 const std::string& payload = "{}", int32_t max_attempts = 25);
