@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: build, start a local Postgres, run a node on a
-# mix of jobs (one fails into dead, one has an unknown type, one runs an
-# external program, a thousand come in bulk) and print how each ended.
+# mix of jobs (one fails into dead, one runs an external program, a thousand
+# come in bulk, one has a type no node serves: it waits, and /health says so)
+# and print how each ended.
 # Postgres keeps running afterwards; scripts/pg-local.sh stop stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,14 +19,14 @@ ids+=("$($lh enqueue noop)")
 ids+=("$($lh enqueue sleep --payload '{"ms":500}')")
 fail_id="$($lh enqueue fail --payload '{"message":"disk full"}' --max-attempts 3)"
 ids+=("$fail_id")
-ids+=("$($lh enqueue no_such_type)")
+unserved_id="$($lh enqueue no_such_type)"
 ids+=("$($lh enqueue shout --payload '{"text":"hello leasehold"}')")
 ids+=("$($lh enqueue shout --payload '{"volume":11}' --max-attempts 1)")
 bulk="$(mktemp)"
 for i in $(seq 1 1000); do echo "{\"type\":\"noop\",\"payload\":{\"i\":$i}}"; done >"$bulk"
 bulk_out="$($lh enqueue --file "$bulk")"
 rm -f "$bulk"
-echo "ids: ${ids[*]}"
+echo "ids: ${ids[*]} $unserved_id"
 echo "$bulk_out"
 
 echo "== running a node (JSON logs in $log)"
@@ -60,6 +61,12 @@ j = json.load(sys.stdin)
 print("%-5s %-13s %-10s %-8s %-22s %s" % (j["id"], j["type"], j["status"], j["attempts"],
       j["last_error_code"] or "-", j["last_error"] or "-"))'
 done
+$lh job "$unserved_id" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print("%-5s %-13s %-10s %-8s %-22s %s" % (j["id"], j["type"], j["status"], j["attempts"], "-",
+      "waits for a node that serves its type"))'
+$lh health | grep UNSERVED_TYPE || true
 # The bulk jobs, counted in one query (enqueue --file prints "ids A..B").
 if [[ "$bulk_out" =~ ids\ ([0-9]+)\.\.([0-9]+) ]]; then
   psql -X -qtA "$DATABASE_URL" -c "SELECT 'bulk: ' || count(*) FILTER (WHERE status = 'succeeded')
