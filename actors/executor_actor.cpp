@@ -23,6 +23,29 @@ std::chrono::milliseconds retry_policy::delay_after(int32_t attempt) const {
   return std::min(delay + std::chrono::milliseconds{jitter(gen)}, cap);
 }
 
+void handler_watch::started() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  running_ = true;
+}
+
+void handler_watch::returned(const caf::actor_addr& executor) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    running_ = false;
+    if (!awaited_)
+      return;
+    awaited_ = false;
+  }
+  if (auto supervisor = caf::actor_cast<supervisor_actor>(supervisor_))
+    caf::anon_send(supervisor, done_atom::value, executor);
+}
+
+bool handler_watch::outlived() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  awaited_ = running_;
+  return running_;
+}
+
 namespace {
 
 using self_ptr = executor_actor::stateful_pointer<executor_state>;
@@ -146,7 +169,7 @@ void time_out(self_ptr self, const executor_config& cfg, persistence_actor store
 
 executor_actor::behavior_type
 executor_actor_impl(self_ptr self, std::shared_ptr<const executor_config> cfg,
-                    persistence_actor store) {
+                    persistence_actor store, std::shared_ptr<handler_watch> watch) {
   // However the actor ends (ownership lost, stop deadline, shutdown), the
   // handler is told to stop, and a run request still waiting for its handler
   // is answered with the exit reason.
@@ -177,9 +200,11 @@ executor_actor_impl(self_ptr self, std::shared_ptr<const executor_config> cfg,
       auto task_cfg = *cfg;
       task_cfg.pool.reset(); // a queued task must not keep its own pool alive
       // The registry is read-only and task_cfg keeps it alive: the pointer holds.
-      cfg->pool->submit([job, handler, task_cfg, flag = hooks->cancel, handle] {
-        caf::anon_send(handle, done_atom::value,
-                       run_handler(*job, handler, task_cfg, flag));
+      watch->started();
+      cfg->pool->submit([job, handler, task_cfg, flag = hooks->cancel, handle, watch] {
+        auto outcome = run_handler(*job, handler, task_cfg, flag);
+        watch->returned(handle.address());
+        caf::anon_send(handle, done_atom::value, std::move(outcome));
       });
       self->state.handler_busy = true;
       self->state.limit = attempt_limit(*cfg, *handler);

@@ -3,8 +3,11 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
+
+#include <caf/actor_addr.hpp>
 
 #include "messages/protocols.hpp"
 #include "runtime/input_limits.hpp"
@@ -39,6 +42,31 @@ struct executor_config {
   std::shared_ptr<node_metrics> metrics;
   /// Bounds on the child jobs handlers enqueue.
   input_limits limits;
+};
+
+/// Whether an executor's blocking handler still runs on the pool, shared by
+/// the executor, its pool task and the supervisor. An executor can end while
+/// its handler runs (ownership lost, stop deadline, outcome unwritten) and a
+/// handler may ignore its cancel flag: its thread stays busy, so the
+/// supervisor keeps that slot taken until the handler returns.
+class handler_watch {
+public:
+  explicit handler_watch(caf::actor_addr supervisor)
+    : supervisor_(std::move(supervisor)) {}
+  /// The executor hands its handler to the pool.
+  void started();
+  /// The handler returned; if the supervisor waits for that (its executor
+  /// ended meanwhile), it is told with (done_atom, executor).
+  void returned(const caf::actor_addr& executor);
+  /// The executor ended: true when its handler still runs, in which case
+  /// returned() tells the supervisor once it has.
+  bool outlived();
+
+private:
+  std::mutex mtx_;
+  bool running_ = false;
+  bool awaited_ = false;
+  caf::actor_addr supervisor_;
 };
 
 /// Runs attempts one at a time and hands each outcome to the writer. It is
@@ -81,6 +109,6 @@ struct executor_state {
 executor_actor::behavior_type
 executor_actor_impl(executor_actor::stateful_pointer<executor_state> self,
                     std::shared_ptr<const executor_config> cfg,
-                    persistence_actor store);
+                    persistence_actor store, std::shared_ptr<handler_watch> watch);
 
 } // namespace leasehold

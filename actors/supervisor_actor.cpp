@@ -120,11 +120,16 @@ void on_executor_down(self_ptr self, const caf::actor_addr& executor,
                 {"attempt", i->second.lease().attempt}});
   }
   st.jobs.erase(i);
-  free_slot(self, job->queue);
+  // A handler that ignores its cancel flag keeps its thread, and so its slot.
+  auto w = st.watches.find(executor);
+  if (w != st.watches.end() && w->second->outlived())
+    st.held_by_handler.emplace(executor, job->queue);
+  else
+    free_slot(self, job->queue);
   finish_stop_if_idle(self);
 }
 
-void on_down(self_ptr self, const supervisor_config& cfg, caf::down_msg& dm) {
+void on_child_down(self_ptr self, const supervisor_config& cfg, caf::down_msg& dm) {
   auto& st = self->state;
   // A timed-out attempt's handler has returned: its slot is free at last.
   if (auto d = st.draining.find(dm.source); d != st.draining.end()) {
@@ -145,6 +150,22 @@ void on_down(self_ptr self, const supervisor_config& cfg, caf::down_msg& dm) {
     idle.erase(was_idle); // between attempts: no attempt was lost
   else if (is_core(self, dm.source))
     on_core_down(self, cfg, dm.reason);
+}
+
+void on_down(self_ptr self, const supervisor_config& cfg, caf::down_msg& dm) {
+  on_child_down(self, cfg, dm);
+  self->state.watches.erase(dm.source);
+}
+
+// An executor ended while its handler ran on; now the handler has returned.
+void on_handler_returned(self_ptr self, const caf::actor_addr& executor) {
+  auto& held = self->state.held_by_handler;
+  auto i = held.find(executor);
+  if (i == held.end())
+    return;
+  auto queue = std::move(i->second);
+  held.erase(i);
+  free_slot(self, queue);
 }
 
 const char* outcome_label(int32_t kind) {
@@ -238,7 +259,10 @@ void spawn_executors(self_ptr self, std::vector<claimed_job>& batch) {
     auto job = std::make_shared<const claimed_job>(std::move(claimed));
     executor_actor exec;
     if (st.idle_executors.empty()) {
-      exec = self->spawn<caf::monitored>(executor_actor_impl, st.executor_cfg, st.writer);
+      auto watch = std::make_shared<handler_watch>(self->address());
+      exec = self->spawn<caf::monitored>(executor_actor_impl, st.executor_cfg, st.writer,
+                                         watch);
+      st.watches.emplace(exec.address(), std::move(watch));
       ++st.stats.executors_spawned;
     } else {
       exec = std::move(st.idle_executors.back());
@@ -343,6 +367,9 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
         for (const auto& [queue, freed] : st.freed_slots)
           self->send(st.lease, slot_atom::value, queue, freed);
       st.freed_slots.clear();
+    },
+    [=](done_atom, const caf::actor_addr& executor) {
+      on_handler_returned(self, executor);
     },
     [=](restart_atom, const std::string& what) {
       if (what == "register") {

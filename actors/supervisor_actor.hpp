@@ -65,6 +65,11 @@ struct supervisor_state {
   /// queue whose slot each holds until it exits (once the handler returns).
   std::unordered_map<caf::actor_addr, std::pair<executor_actor, std::string>>
     draining;
+  /// Each executor's handler watch, by executor.
+  std::unordered_map<caf::actor_addr, std::shared_ptr<handler_watch>> watches;
+  /// Executors that ended while their handler ran on, and the queue whose
+  /// slot each handler holds until it returns.
+  std::unordered_map<caf::actor_addr, std::string> held_by_handler;
   persistence_actor store;
   /// A second connection for completions only, so claims and completions
   /// run side by side in Postgres instead of queueing on one connection.

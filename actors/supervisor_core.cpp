@@ -32,6 +32,8 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
     ++lease_cfg.in_flight[kv.second.job->queue];
   for (const auto& kv : st.draining) // their handlers still hold the slots
     ++lease_cfg.in_flight[kv.second.second];
+  for (const auto& kv : st.held_by_handler)
+    ++lease_cfg.in_flight[kv.second];
   st.lease = self->spawn<caf::monitored>(lease_actor_impl, lease_cfg, st.store,
                                          me);
   st.heartbeat = self->spawn<caf::monitored>(heartbeat_actor_impl,

@@ -93,6 +93,9 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<stop_atom, bool>::with<bool>,
   caf::reacts_to<deadline_atom>, caf::reacts_to<restart_atom, std::string>,
   // To itself: hand the slots freed since the last time to the lease actor.
-  caf::reacts_to<slot_atom>>;
+  caf::reacts_to<slot_atom>,
+  // The handler of an executor that ended while it ran has returned: the
+  // slot it held is free.
+  caf::reacts_to<done_atom, caf::actor_addr>>;
 
 } // namespace leasehold

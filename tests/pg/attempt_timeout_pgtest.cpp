@@ -131,4 +131,42 @@ BOOST_AUTO_TEST_CASE(a_draining_slot_survives_a_core_restart_and_a_stop_waits_fo
   BOOST_TEST(value("SELECT status FROM leasehold.worker_instances") == "STOPPED");
 }
 
+// An attempt that ends any other way while its handler ignores the cancel
+// flag (here: its lease is lost) also keeps the slot until the handler's
+// thread returns: the node never runs more handlers than its concurrency.
+BOOST_AUTO_TEST_CASE(a_lost_attempt_keeps_its_slot_until_its_handler_returns) {
+  std::atomic<bool> stubborn_returned{false};
+  std::atomic<int> probe_saw_return{-1};
+  auto handlers = builtin_handlers();
+  handlers->add("stubborn", [&](job_context&) {
+    std::this_thread::sleep_for(1500ms);
+    stubborn_returned = true;
+    return handler_result::success();
+  }, handler_mode::blocking);
+  handlers->add("probe", [&](job_context&) {
+    probe_saw_return = stubborn_returned ? 1 : 0;
+    return handler_result::success();
+  }, handler_mode::non_blocking);
+  auto stubborn = std::to_string(enqueue(db, "stubborn", "{}", 1));
+  auto cfg = fast_node_config();
+  cfg.concurrency = 1;
+  node n{cfg, handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until(
+    [&] { return value("SELECT status FROM leasehold.all_jobs WHERE id = " + stubborn)
+                   == "running"; }, 2s));
+  db.execute("UPDATE leasehold.jobs SET locked_by = 'thief' WHERE id = " + stubborn);
+  BOOST_REQUIRE(wait_until(
+    [&] { return n.stats().supervised_failures["ownership_lost"] == 1; }, 2s));
+  enqueue(db, "probe");
+  std::this_thread::sleep_for(500ms);
+  BOOST_TEST(!stubborn_returned);
+  BOOST_TEST(probe_saw_return == -1); // not claimed into the held slot
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.all_jobs WHERE type = 'probe'"
+                   " AND status = 'queued'") == 1);
+  BOOST_REQUIRE(wait_until([&] { return succeeded() == 1; }, 4s));
+  BOOST_TEST(probe_saw_return == 1);
+  n.stop();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -63,7 +63,7 @@ struct executor_fixture : pg_fixture {
     cfg->handlers = handlers;
     cfg->pool = pool;
     exec = env.sys->spawn(executor_actor_impl, std::shared_ptr<const executor_config>{cfg},
-                          writer);
+                          writer, std::make_shared<handler_watch>(caf::actor_addr{}));
     probe->monitor(exec);
   }
 
