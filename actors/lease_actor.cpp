@@ -14,9 +14,6 @@ namespace {
 
 using self_ptr = lease_actor::stateful_pointer<lease_state>;
 
-// A claim waits at most this long for the store.
-constexpr auto claim_timeout = std::chrono::seconds{30};
-
 // True when a claim for `queue` should wait for more slots to free up; the
 // first wait arms a timer that brings the queue back when it runs out.
 bool defer_claim(self_ptr self, const lease_config& cfg, const std::string& queue) {
@@ -52,7 +49,7 @@ void try_claim(self_ptr self, const lease_config& cfg, persistence_actor store,
   st.recheck.erase(queue);
   auto limit = st.free[queue];
   auto started = std::chrono::steady_clock::now();
-  self->request(store, claim_timeout, claim_atom::value,
+  self->request(store, cfg.claim_timeout, claim_atom::value,
                 claim_request{queue, limit, cfg.types})
     .then(
       [=](std::vector<claimed_job>& jobs) {

@@ -28,6 +28,9 @@ struct lease_config {
   /// are free, or at most this long (2ms), so slots freed one by one are
   /// filled by one claim instead of many small ones.
   std::chrono::milliseconds claim_coalesce{2};
+  /// How long a claim waits for the store's reply (30s). A claim answered
+  /// later is not lost: the node's renewals give its jobs back.
+  std::chrono::milliseconds claim_timeout{30000};
   /// Where claim latencies are recorded (may be null).
   std::shared_ptr<node_metrics> metrics;
 };

@@ -161,6 +161,7 @@ void node::start() {
   sc.lease.queues = queues;
   sc.lease.types = handlers_->types();
   sc.lease.poll_interval = cfg_.poll_interval;
+  sc.lease.claim_timeout = cfg_.claim_timeout;
   sc.lease.metrics = impl_->metrics;
   sc.heartbeat.metrics = impl_->metrics;
   sc.executor.metrics = impl_->metrics;

@@ -40,6 +40,9 @@ struct node_config {
   /// An attempt of a type registered without its own timeout ends with a
   /// `timeout` failure after this long, whether its handler returns or not.
   std::chrono::milliseconds attempt_timeout = defaults::attempt_timeout;
+  /// How long a claim waits for its reply (30s); the jobs of a claim
+  /// answered later are given back by the node's own renewals.
+  std::chrono::milliseconds claim_timeout{30000};
   /// Jobs created at or after this time must succeed with a trace_id.
   std::string trace_cutoff = "infinity";
   bool trace_strict = false;
