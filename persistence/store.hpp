@@ -132,6 +132,9 @@ enum class wait_limits {
   bounded,
 };
 
+struct verify_options;
+struct invariant_result;
+
 class store {
 public:
   /// Connects; throws store_unavailable when Postgres cannot be reached.
@@ -240,6 +243,10 @@ public:
   /// Throws store_error "invalid --<what> ..." unless Postgres reads `text`
   /// as a timestamptz.
   void check_timestamp(const std::string& what, const std::string& text);
+
+  /// Checks every invariant (persistence/verify.hpp) in one read-only
+  /// snapshot; one result per invariant, violated or not.
+  std::vector<invariant_result> verify(const verify_options& options);
 
   /// Runs a read-only query returning one text value (tests and tools).
   std::optional<std::string> query_value(const std::string& sql);

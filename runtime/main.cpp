@@ -18,6 +18,7 @@
 #include "runtime/cli_enqueue.hpp"
 #include "runtime/cli_observe.hpp"
 #include "runtime/cli_runs.hpp"
+#include "runtime/cli_verify.hpp"
 #include "runtime/log.hpp"
 #include "runtime/version.hpp"
 
@@ -308,6 +309,9 @@ int main(int argc, char** argv) {
   cli::add_observe_commands(app, url, observe_opts, run);
   cli::run_options run_opts;
   cli::add_run_commands(app, url, run_opts, run);
+
+  cli::verify_cli_options verify_opts;
+  cli::add_verify_command(app, url, verify_opts, run);
 
   int64_t job_id = 0;
   auto* j = app.add_subcommand("job", "Print a job and its runs as JSON");
