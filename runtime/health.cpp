@@ -28,9 +28,22 @@ void add_alerts(nlohmann::json& h, const alert_thresholds& t) {
                + j["worker"].get<std::string>() + ", silent "
                + j["heartbeat_age_seconds"].dump() + "s";
     alert(alerts, "critical", "STUCK_JOBS",
-          std::to_string(stuck) + " running job(s) without a heartbeat for over "
-            + std::to_string(t.lease_ttl_ms / 1000) + "s: " + where
+          std::to_string(stuck) + " running job(s) without a heartbeat for longer than"
+            " their owner's lease TTL: " + where
             + ". Their node is dead or hung; reapers requeue them (see /workers)");
+  }
+  auto unowned = number(h, "unowned_count");
+  if (unowned > 0) {
+    std::string where;
+    for (const auto& j : h.value("unowned_jobs", nlohmann::json::array()))
+      where += (where.empty() ? "" : "; ") + std::string{"job "} + j["id"].dump() + " ("
+               + j["type"].get<std::string>() + ") held by "
+               + j["worker"].get<std::string>() + ", "
+               + j["owner_status"].get<std::string>();
+    alert(alerts, "critical", "UNOWNED_LEASES",
+          std::to_string(unowned) + " running job(s) held by a worker that is not"
+            " registered or was revoked: " + where
+            + ". No reaper is running, or it cannot write (see /workers, leasehold verify)");
   }
   double lag = h.value("estimated_lag_seconds", 0.0);
   if (lag > static_cast<double>(t.lag_critical_seconds))

@@ -17,7 +17,8 @@ struct alert_thresholds {
 };
 
 /// Adds `alerts` (a list of {severity, code, message}, critical first) to a
-/// health document: critical for stuck jobs, lag, more than one active
+/// health document: critical for stuck jobs, leases held by unregistered or
+/// revoked workers, lag, more than one active
 /// singleton, instances hung in STOPPING; warning for job types no live
 /// node serves, dead jobs, version drift and policy violations. Messages say what and where to look next.
 void add_alerts(nlohmann::json& health, const alert_thresholds& t);

@@ -10,7 +10,25 @@
 -- A type with due jobs that no live instance lists in metadata.job_types
 -- (what it has handlers for, recorded at registration) is unserved: its jobs
 -- wait until a node that knows it starts (a rolling deploy).
-WITH queued AS MATERIALIZED (
+-- Running jobs are judged as `leasehold verify` judges them (its stuck_jobs
+-- and running_owner_not_active): stuck past their owner's own lease TTL
+-- ($1 for owners that recorded none), or held by an owner that is not
+-- registered or was revoked longer than the stale threshold ago (reapers
+-- should have moved them by then).
+WITH running AS MATERIALIZED (
+  SELECT j.id, j.type, j.locked_by, j.heartbeat_at,
+         coalesce(w.status, 'not registered') AS owner_status,
+         coalesce(j.heartbeat_at, '-infinity')
+           < now() - coalesce(w.lease_ttl_ms, $1::bigint) * interval '1 millisecond'
+           AS stuck,
+         w.worker_id IS NULL
+           OR (w.status = 'STOPPED'
+               AND w.stopped_at < now() - $2::bigint * interval '1 millisecond')
+           AS unowned
+  FROM leasehold.jobs AS j
+  LEFT JOIN leasehold.worker_instances AS w ON w.worker_id = j.locked_by
+  WHERE j.status = 'running'
+), queued AS MATERIALIZED (
   SELECT type, count(*) AS n, min(run_at) FILTER (WHERE run_at <= now()) AS oldest_due
   FROM leasehold.jobs
   WHERE status = 'queued'
@@ -34,18 +52,17 @@ SELECT jsonb_build_object(
       'avg_age_seconds',
         round(coalesce(extract(epoch FROM avg(now() - locked_at)), 0)::numeric, 3))
     FROM leasehold.jobs WHERE status = 'running'),
-  'stuck_count', (
-    SELECT count(*) FROM leasehold.jobs
-    WHERE status = 'running'
-      AND heartbeat_at < now() - $1::bigint * interval '1 millisecond'),
+  'stuck_count', (SELECT count(*) FROM running WHERE stuck),
   'stuck_jobs', coalesce((
     SELECT jsonb_agg(jsonb_build_object('id', id, 'type', type,
       'worker', locked_by, 'heartbeat_age_seconds',
       round(extract(epoch FROM now() - heartbeat_at)::numeric, 1)))
-    FROM (SELECT id, type, locked_by, heartbeat_at FROM leasehold.jobs
-          WHERE status = 'running'
-            AND heartbeat_at < now() - $1::bigint * interval '1 millisecond'
-          ORDER BY heartbeat_at LIMIT 5) AS s), '[]'),
+    FROM (SELECT * FROM running WHERE stuck ORDER BY heartbeat_at LIMIT 5) AS s), '[]'),
+  'unowned_count', (SELECT count(*) FROM running WHERE unowned),
+  'unowned_jobs', coalesce((
+    SELECT jsonb_agg(jsonb_build_object('id', id, 'type', type,
+      'worker', locked_by, 'owner_status', owner_status))
+    FROM (SELECT * FROM running WHERE unowned ORDER BY id LIMIT 5) AS u), '[]'),
   'dead_top', coalesce((
     SELECT jsonb_agg(jsonb_build_object('type', type, 'reason', reason, 'count', n))
     FROM (SELECT * FROM dead ORDER BY n DESC LIMIT 3) AS d), '[]'),

@@ -56,6 +56,14 @@ BOOST_AUTO_TEST_CASE(each_failure_raises_its_alert_and_leads_to_its_cause) {
   db.execute("INSERT INTO leasehold.jobs (type, queue, status, attempts, locked_by,"
              " heartbeat_at, locked_at) VALUES ('export', 'nobody', 'running', 1,"
              " 'ghost-node', now() - interval '1 hour', now() - interval '1 hour')");
+  // Not stuck: silent for ten minutes, but its owner's own lease TTL is an
+  // hour (/health judges each owner by its terms, as leasehold verify does).
+  db.execute("INSERT INTO leasehold.worker_instances (worker_id, worker_type, status,"
+             " hostname, pid, version, lease_ttl_ms) VALUES ('patient-node', 'patient',"
+             " 'RUNNING', 'h', 1, 'v1', 3600000)");
+  db.execute("INSERT INTO leasehold.jobs (type, queue, status, attempts, locked_by,"
+             " heartbeat_at, locked_at) VALUES ('export', 'nobody', 'running', 1,"
+             " 'patient-node', now() - interval '10 minutes', now() - interval '10 minutes')");
   // Lag: a due job waiting for ten minutes, of a type no live node serves.
   db.execute("INSERT INTO leasehold.jobs (type, queue, run_at) VALUES"
              " ('report', 'nobody', now() - interval '10 minutes')");
@@ -89,12 +97,15 @@ BOOST_AUTO_TEST_CASE(each_failure_raises_its_alert_and_leads_to_its_cause) {
   std::set<std::string> codes;
   for (const auto& a : h["alerts"])
     codes.insert(a["code"].get<std::string>() + "/" + a["severity"].get<std::string>());
-  for (auto expected : {"STUCK_JOBS/critical", "QUEUE_LAG/critical", "SINGLETON_CONFLICT/critical",
+  for (auto expected : {"STUCK_JOBS/critical", "UNOWNED_LEASES/critical",
+                        "QUEUE_LAG/critical", "SINGLETON_CONFLICT/critical",
                         "HUNG_STOPPING/critical", "DEAD_JOBS/warning", "VERSION_DRIFT/warning",
                         "POLICY_VIOLATIONS/warning", "UNSERVED_TYPE/warning"})
     BOOST_TEST(codes.count(expected) == 1u, expected << " in " << h["alerts"].dump());
   BOOST_TEST(h["status"] == "critical");
   BOOST_TEST(h["stuck_count"] == 1);
+  BOOST_TEST(h["unowned_count"] == 1); // ghost-node never registered
+  BOOST_TEST(h["unowned_jobs"][0]["worker"] == "ghost-node");
   BOOST_TEST(h["dead_last_24h"] == 6);
   BOOST_TEST(h["estimated_lag_seconds"].get<double>() >= 599.0);
   BOOST_TEST(h["workers"]["hung_stopping_ids"][0] == "hung-1");
@@ -123,7 +134,7 @@ BOOST_AUTO_TEST_CASE(each_failure_raises_its_alert_and_leads_to_its_cause) {
   BOOST_TEST(cli.out.find("STUCK_JOBS") != std::string::npos, cli.out);
   auto remote = run({leasehold_bin(), "health", "--json", "--url",
                      "http://127.0.0.1:" + std::to_string(n.http_port())});
-  BOOST_TEST(nlohmann::json::parse(remote.out)["alerts"].size() == 8u);
+  BOOST_TEST(nlohmann::json::parse(remote.out)["alerts"].size() == 9u);
   auto cli_dead = run({leasehold_bin(), "dead-jobs", "--type", "charge_card"},
                       {{"DATABASE_URL", test_dsn()}});
   BOOST_TEST(nlohmann::json::parse(cli_dead.out)["summary"]["total_dead"] == 1);
