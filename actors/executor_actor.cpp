@@ -7,6 +7,7 @@
 
 #include "messages/errors.hpp"
 #include "runtime/duration.hpp"
+#include "runtime/execution_ledger.hpp"
 #include "runtime/handler_pool.hpp"
 #include "runtime/handler_registry.hpp"
 #include "runtime/log.hpp"
@@ -61,6 +62,8 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
   handler_result result;
   job_context ctx{job, cfg.worker_id, cancel, cfg.limits};
   auto started = std::chrono::steady_clock::now();
+  if (cfg.ledger)
+    cfg.ledger->started(job.id, job.attempt, cfg.worker_id);
   if (handler == nullptr) {
     result = handler_result::invalid("no handler for job type '" + job.type
                                      + "'");
@@ -97,6 +100,11 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
       out.error_code = "precondition_failed";
       break;
   }
+  if (cfg.ledger)
+    cfg.ledger->ended(job.id, job.attempt, cfg.worker_id,
+                      out.kind == job_outcome::succeeded ? "succeeded"
+                      : out.kind == job_outcome::retry   ? "retry"
+                                                         : "failed");
   return out;
 }
 

@@ -16,6 +16,7 @@ namespace leasehold {
 
 class handler_registry;
 class handler_pool;
+class execution_ledger;
 struct node_metrics;
 
 /// How failed attempts are retried.
@@ -40,6 +41,8 @@ struct executor_config {
   std::shared_ptr<handler_pool> pool;
   /// Where handler durations are recorded (may be null).
   std::shared_ptr<node_metrics> metrics;
+  /// Where handlers' starts and ends are appended (may be null).
+  std::shared_ptr<execution_ledger> ledger;
   /// Bounds on the child jobs handlers enqueue.
   input_limits limits;
 };

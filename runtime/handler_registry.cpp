@@ -96,6 +96,20 @@ void add_builtin_handlers(handler_registry& registry) {
       return handler_result::failure("cancelled");
     return handler_result::success();
   });
+  // Enqueues {"children": N} children (at most 100) of {"type": T} (noop by
+  // default) with {"payload": P}: for demos and the chaos suite.
+  registry.add("fanout", [](job_context& ctx) {
+    const auto& p = ctx.payload();
+    auto n = p.is_object() ? p.value("children", 0) : 0;
+    if (!p.is_object() || n < 1 || n > 100)
+      return handler_result::invalid(
+        "fanout needs a payload like {\"children\": 3, \"type\": \"noop\"}");
+    auto type = p.value("type", std::string{"noop"});
+    auto payload = p.contains("payload") ? p["payload"] : nlohmann::json::object();
+    for (int i = 0; i < n; ++i)
+      ctx.enqueue(type, payload);
+    return handler_result::success();
+  }, handler_mode::non_blocking);
   registry.add("fail", [](job_context& ctx) {
     const auto& p = ctx.payload();
     if (p.is_object() && p.contains("message") && p["message"].is_string())

@@ -236,6 +236,8 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
                   "End an attempt (timeout, retried) that runs longer; the slot"
                   " stays taken until its handler returns")
     ->capture_default_str();
+  cmd->add_option("--execution-ledger", o.cfg.execution_ledger,
+                  "Append a JSON line to this file when each handler starts and ends");
   cmd->add_option("--trace-policy", o.trace_policy,
                   "log or strict: what a success without trace_id does")
     ->capture_default_str();

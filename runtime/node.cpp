@@ -13,6 +13,7 @@
 #include "messages/registration.hpp"
 #include "persistence/store.hpp"
 #include "runtime/duration.hpp"
+#include "runtime/execution_ledger.hpp"
 #include "runtime/handler_pool.hpp"
 #include "runtime/http_bridge.hpp"
 #include "runtime/input_limits.hpp"
@@ -171,6 +172,8 @@ void node::start() {
   sc.executor.worker_id = worker_id_;
   sc.executor.retry = {cfg_.retry_base, cfg_.retry_cap};
   sc.executor.attempt_timeout = cfg_.attempt_timeout;
+  if (!cfg_.execution_ledger.empty())
+    sc.executor.ledger = std::make_shared<execution_ledger>(cfg_.execution_ledger);
   sc.executor.handlers = handlers_;
   sc.executor.pool = impl_->pool;
   sc.stop_timeout = cfg_.stop_timeout;

@@ -50,6 +50,9 @@ struct node_config {
   /// Where the HTTP bridge listens ("127.0.0.1:8080"; port 0 picks a free
   /// one; "off" disables it).
   std::string http_listen = defaults::http_listen;
+  /// File to append each handler's start and end to (see
+  /// runtime/execution_ledger.hpp); empty: none.
+  std::string execution_ledger;
   /// Bearer token for the HTTP write endpoints; empty disables them.
   std::string http_token;
   /// Alert thresholds of /health.
