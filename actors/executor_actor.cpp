@@ -103,8 +103,8 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
   if (cfg.ledger)
     cfg.ledger->ended(job.id, job.attempt, cfg.worker_id,
                       out.kind == job_outcome::succeeded ? "succeeded"
-                      : out.kind == job_outcome::retry   ? "retry"
-                                                         : "failed");
+                      : out.kind == job_outcome::retry   ? "handler_error"
+                                                         : "precondition_failed");
   return out;
 }
 

@@ -8,7 +8,7 @@
 \set ON_ERROR_STOP on
 INSERT INTO leasehold.worker_instances (worker_id, worker_type, status, hostname,
                                         pid, version, lease_ttl_ms)
-SELECT 'bench-' || gen_random_uuid(), 'default', 'RUNNING', 'bench', w, 'bench', 30000
+SELECT 'bench-' || gen_random_uuid(), 'default', 'RUNNING', 'bench', w, 'bench', 3600000
 FROM generate_series(1, 64) AS w;
 CREATE TEMP TABLE w AS
 SELECT row_number() OVER (ORDER BY worker_id) - 1 AS n, worker_id

@@ -10,7 +10,7 @@ namespace leasehold {
 /// An append-only file of what this node's handlers actually executed, one
 /// JSON line when an attempt's handler starts and one when it returns:
 ///   {"event":"start","job":7,"attempt":1,"worker":"...","at_ms":...}
-///   {"event":"end",...,"outcome":"succeeded|retry|failed"}
+///   {"event":"end",...,"outcome":"succeeded|handler_error|precondition_failed"}
 /// The chaos suite compares it with what the database recorded (who ran
 /// what, and whether executions of one job overlapped). Each line is
 /// flushed at once, so a killed node loses at most the line being written.

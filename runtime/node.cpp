@@ -122,6 +122,11 @@ void node::start() {
   // Writes to a closed pipe (an exiting program, a dropped connection)
   // must be errors, not process death.
   std::signal(SIGPIPE, SIG_IGN);
+  // Opened first: a ledger that cannot be written stops the start before
+  // anything is registered.
+  std::shared_ptr<execution_ledger> ledger;
+  if (!cfg_.execution_ledger.empty())
+    ledger = std::make_shared<execution_ledger>(cfg_.execution_ledger);
   {
     store db{cfg_.database_url};
     if (cfg_.migrate)
@@ -172,8 +177,7 @@ void node::start() {
   sc.executor.worker_id = worker_id_;
   sc.executor.retry = {cfg_.retry_base, cfg_.retry_cap};
   sc.executor.attempt_timeout = cfg_.attempt_timeout;
-  if (!cfg_.execution_ledger.empty())
-    sc.executor.ledger = std::make_shared<execution_ledger>(cfg_.execution_ledger);
+  sc.executor.ledger = ledger;
   sc.executor.handlers = handlers_;
   sc.executor.pool = impl_->pool;
   sc.stop_timeout = cfg_.stop_timeout;
@@ -272,8 +276,8 @@ std::string node::wait() {
 }
 
 void node::kill() {
-  if (!impl_ || impl_->stopped)
-    return;
+  if (!impl_ || impl_->stopped || !impl_->supervisor)
+    return; // not started, or its start failed half way
   caf::anon_send_exit(impl_->supervisor, caf::exit_reason::user_shutdown);
   impl_->await_stop();
 }
