@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "persistence/store.hpp"
+#include "tests/support/process.hpp"
+
+/// Real `leasehold node` processes for fault tests (cluster.faults,
+/// cluster.partition), with short timeouts.
+namespace leasehold::test {
+
+/// `leasehold node` with a lease TTL of 1.5s, a stale threshold of 2.5s,
+/// 300ms heartbeats and reaps, an HTTP port of its own, then `extra`.
+std::vector<std::string> fault_node_args(const std::vector<std::string>& extra);
+
+/// Starts a node as above on `database_url` (default: the test database);
+/// its stderr goes to /tmp/leasehold-node-<pid>-<n>.log.
+std::unique_ptr<background_process> start_node(const std::vector<std::string>& extra,
+                                               const std::string& database_url = "");
+
+/// A value read on a fresh connection each time ("" when Postgres does not
+/// answer): the server may have been restarted under the fixture's.
+std::string fresh_value(const std::string& sql);
+/// As above, a count; -1 when Postgres does not answer.
+int64_t fresh_count(const std::string& sql);
+
+/// Enqueues `n` jobs of `type` with payload {"ms": ms}, in one statement.
+void enqueue_sleeps(store& db, int n, int ms, const std::string& type = "sleep");
+
+/// The address a node's HTTP bridge listens on, from its log ("" if none).
+std::string http_address(const background_process& node);
+
+/// The node's /health JSON text, through `leasehold health --url`.
+std::string node_health(const background_process& node);
+
+} // namespace leasehold::test
