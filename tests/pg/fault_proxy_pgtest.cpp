@@ -124,7 +124,7 @@ BOOST_AUTO_TEST_CASE(a_delay_holds_each_direction_back) {
 }
 
 BOOST_AUTO_TEST_CASE(the_program_takes_commands_on_stdin_and_its_control_port) {
-  auto bin = std::string{LEASEHOLD_FAULT_PROXY_BIN};
+  auto bin = fault_proxy_bin();
   auto target = std::to_string(dsn_port(test_dsn()));
   auto r = run({bin, "--target", target}, {}, "blackhole\ndelay 5\nreset\nnonsense\npass\n");
   BOOST_TEST(r.exit_code == 0, r.err);

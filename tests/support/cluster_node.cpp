@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <sstream>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -68,5 +70,56 @@ std::string node_health(const background_process& node) {
     return "";
   return run({leasehold_bin(), "health", "--url", "http://" + address, "--json"}).out;
 }
+
+int log_lines(const background_process& node, const std::string& msg) {
+  auto log = node.log();
+  int n = 0;
+  for (size_t at = 0; (at = log.find("\"msg\":\"" + msg + "\"", at)) != std::string::npos; ++at)
+    ++n;
+  return n;
+}
+
+isolated_node::isolated_node(const std::vector<std::string>& extra,
+                             const std::string& socket_dir, uint16_t pg_port) {
+  // Root enters the namespace as itself (a user namespace would lose its
+  // access to the postgres-owned socket directory); anyone else needs one.
+  bool root = geteuid() == 0;
+  std::vector<std::string> unshare = {"/usr/bin/unshare", "--net"};
+  if (!root)
+    unshare.insert(unshare.begin() + 1, {"--user", "--map-root-user"});
+  unshare.insert(unshare.end(),
+                 {"/bin/sh", "-c",
+                  "ip link set lo up && exec \"$0\" --target \"$1\" --listen 6543"
+                  " --control 6544",
+                  fault_proxy_bin(), socket_dir + ":" + std::to_string(pg_port)});
+  auto logs = "/tmp/leasehold-isolated-" + std::to_string(getpid()) + "-";
+  relay_ = std::make_unique<background_process>(unshare, logs + "relay.log");
+  if (!wait_until([&] { return relay_->log().find("listening") != std::string::npos; },
+                  std::chrono::seconds{5}))
+    throw std::runtime_error("relay in a network namespace did not start: " + relay_->log());
+  auto pid = std::to_string(relay_->pid());
+  enter_ = {"/usr/bin/nsenter", "--net=/proc/" + pid + "/ns/net"};
+  if (!root)
+    enter_ = {"/usr/bin/nsenter", "--preserve-credentials", "-U", "-n", "-t", pid};
+  auto argv = enter_;
+  for (auto& a : fault_node_args(extra))
+    argv.push_back(a);
+  node_ = std::make_unique<background_process>(
+    argv, logs + "node.log",
+    std::map<std::string, std::string>{{"DATABASE_URL", dsn_with_port(test_dsn(), 6543)}});
+}
+
+void isolated_node::tc(const std::vector<std::string>& args) {
+  auto argv = enter_;
+  argv.push_back("/sbin/tc");
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run(argv);
+  if (r.exit_code != 0)
+    throw std::runtime_error("tc failed: " + r.err);
+}
+
+// The blackhole qdisc drops every packet sent on the namespace's loopback.
+void isolated_node::cut() { tc({"qdisc", "add", "dev", "lo", "root", "blackhole"}); }
+void isolated_node::heal() { tc({"qdisc", "del", "dev", "lo", "root"}); }
 
 } // namespace leasehold::test

@@ -37,4 +37,28 @@ std::string http_address(const background_process& node);
 /// The node's /health JSON text, through `leasehold health --url`.
 std::string node_health(const background_process& node);
 
+/// Lines of a node's log whose message is `msg`.
+int log_lines(const background_process& node, const std::string& msg);
+
+/// A node in a network namespace of its own, which reaches Postgres only
+/// through a leasehold-fault-proxy relay in that namespace (TCP on its
+/// loopback, then Postgres's unix socket). cut() drops every packet on that
+/// loopback: unlike the proxy's blackhole, whose kernel acknowledges what it
+/// holds, nothing is acknowledged, as in a real partition. Uses unshare and
+/// nsenter (util-linux) and tc (iproute2); as root, or in a user namespace.
+class isolated_node {
+public:
+  isolated_node(const std::vector<std::string>& extra, const std::string& socket_dir,
+                uint16_t pg_port);
+  void cut();
+  void heal();
+  background_process& node() { return *node_; }
+
+private:
+  void tc(const std::vector<std::string>& args);
+  std::vector<std::string> enter_;
+  std::unique_ptr<background_process> relay_;
+  std::unique_ptr<background_process> node_;
+};
+
 } // namespace leasehold::test

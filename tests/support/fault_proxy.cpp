@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -77,7 +78,8 @@ void close_with_reset(int fd) {
 } // namespace
 
 struct fault_proxy::impl {
-  sockaddr_in target{};
+  sockaddr_storage target{};
+  socklen_t target_len = 0;
   int listener = -1;
   int wake[2] = {-1, -1};
   uint16_t port = 0;
@@ -147,15 +149,16 @@ struct fault_proxy::impl {
   // Blocking is fine: the target is on loopback. A refused connection is
   // passed on as an RST, the nearest a proxy gets to a refusal.
   void connect_upstream(link& l) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&target), sizeof(target)) != 0) {
+    int fd = socket(target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&target), target_len) != 0) {
       if (fd >= 0)
         close(fd);
       abort_link(l);
       return;
     }
     fcntl(fd, F_SETFL, O_NONBLOCK);
-    set_nodelay(fd);
+    if (target.ss_family == AF_INET)
+      set_nodelay(fd);
     l.upstream = fd;
   }
 
@@ -289,11 +292,25 @@ fault_proxy::fault_proxy(uint16_t target_port, const std::string& target_host,
                          uint16_t listen_port)
   : impl_(std::make_unique<impl>()) {
   auto& p = *impl_;
-  p.target.sin_family = AF_INET;
-  p.target.sin_port = htons(target_port);
-  auto host = target_host == "localhost" ? std::string{"127.0.0.1"} : target_host;
-  if (inet_pton(AF_INET, host.c_str(), &p.target.sin_addr) != 1)
-    throw std::runtime_error("fault_proxy: target must be an IPv4 address: " + target_host);
+  if (!target_host.empty() && target_host[0] == '/') {
+    // As libpq reads a host: a directory holding Postgres's unix socket.
+    auto& un = reinterpret_cast<sockaddr_un&>(p.target);
+    auto path = target_host + "/.s.PGSQL." + std::to_string(target_port);
+    if (path.size() >= sizeof(un.sun_path))
+      throw std::runtime_error("fault_proxy: socket path too long: " + path);
+    un.sun_family = AF_UNIX;
+    std::strcpy(un.sun_path, path.c_str());
+    p.target_len = sizeof(sockaddr_un);
+  } else {
+    auto& in = reinterpret_cast<sockaddr_in&>(p.target);
+    in.sin_family = AF_INET;
+    in.sin_port = htons(target_port);
+    auto host = target_host == "localhost" ? std::string{"127.0.0.1"} : target_host;
+    if (inet_pton(AF_INET, host.c_str(), &in.sin_addr) != 1)
+      throw std::runtime_error("fault_proxy: target must be an IPv4 address or a socket"
+                               " directory: " + target_host);
+    p.target_len = sizeof(sockaddr_in);
+  }
   if (pipe2(p.wake, O_NONBLOCK | O_CLOEXEC) != 0)
     fail("pipe");
   p.listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -13,7 +13,8 @@ namespace leasehold::test {
 class fault_proxy {
 public:
   /// Listens on 127.0.0.1:`listen_port` (0: any free port) and forwards
-  /// every connection to `target_host`:`target_port` (an IPv4 address).
+  /// every connection to `target_host`:`target_port`: an IPv4 address, or,
+  /// as in libpq, a directory holding Postgres's unix socket for that port.
   fault_proxy(uint16_t target_port, const std::string& target_host = "127.0.0.1",
               uint16_t listen_port = 0);
   ~fault_proxy(); // closes every connection, joins the thread

@@ -2,6 +2,7 @@
 // program, for chaos scripts. It sits between one node and Postgres:
 //
 //   leasehold-fault-proxy --target 55432 [--listen 6543] [--control 6544]
+//   (--target HOST:PORT, or SOCKET_DIR:PORT for Postgres's unix socket)
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:6543/leasehold leasehold node
 //   echo blackhole > /dev/tcp/127.0.0.1/6544     # or type it on stdin
 //
