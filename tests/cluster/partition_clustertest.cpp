@@ -3,6 +3,8 @@
 // partition longer than A's stale threshold costs A its registration and its
 // attempts, which B rescues; once it heals, A's late writes are refused and
 // A goes on under a fresh worker id. A reset of A's connections costs nothing.
+// And a cut that acknowledges nothing (a network namespace whose packets are
+// dropped): a statement sent into it is given up in about 20s.
 #include <chrono>
 #include <thread>
 
@@ -138,6 +140,47 @@ BOOST_AUTO_TEST_CASE(a_reset_of_every_connection_mid_work_costs_nothing) {
   BOOST_TEST(value("SELECT status FROM leasehold.worker_instances WHERE worker_id = '" + a_id
                    + "'") == "RUNNING");
   BOOST_TEST(log_lines(*a, "database connection lost") >= 1);
+}
+
+// The proxy's kernel acknowledges every byte the blackhole holds; a real cut
+// does not, and then no keepalive is sent while a statement waits for its
+// answer. The code before the TCP user timeout kept such a statement for the
+// kernel's ~15 minutes of retransmissions: after a 27s cut it went on only at
+// the retransmission 51s in, registering again 24-27s after the heal.
+BOOST_AUTO_TEST_CASE(a_statement_sent_into_a_real_cut_is_given_up_in_about_20s) {
+  auto socket_dir = value("SELECT split_part(current_setting('unix_socket_directories'), ',', 1)");
+  BOOST_REQUIRE_MESSAGE(!socket_dir.empty(), "Postgres has no unix socket for the relay");
+  isolated_node a{{"--concurrency", "2"}, socket_dir, dsn_port(test_dsn())};
+  auto pid = std::to_string(a.node().pid());
+  auto id_sql = "SELECT worker_id FROM leasehold.worker_instances WHERE status = 'RUNNING'"
+                " AND pid = " + pid;
+  BOOST_REQUIRE_MESSAGE(wait_until([&] { return !value(id_sql).empty(); }, 10s), a.node().log());
+  auto old_id = value(id_sql);
+  auto b = start_node({"--concurrency", "2"});
+  BOOST_REQUIRE(wait_until([&] {
+    return count("SELECT count(*) FROM leasehold.worker_instances WHERE status = 'RUNNING'") == 2;
+  }, 10s));
+  a.cut();
+  auto cut = steady::now();
+  BOOST_TEST(wait_until([&] { return value(id_sql).empty(); }, 10s)); // B revoked A
+  // A's heartbeat statement waits on the cut link; the TCP user timeout
+  // (20s) ends it, while idle connections go by keepalive.
+  bool lost = wait_until([&] { return log_lines(a.node(), "database connection lost") > 0; },
+                         std::chrono::milliseconds{25000 - ms_since(cut)});
+  BOOST_TEST(lost, "A still waits on its statement 25s into the cut");
+  if (lost)
+    BOOST_TEST_MESSAGE("A gave up its connection " << ms_since(cut) << " ms into the cut");
+  // Heal between the retransmissions at ~25s and ~51s.
+  std::this_thread::sleep_for(std::chrono::milliseconds{27000 - ms_since(cut)});
+  a.heal();
+  auto healed = steady::now();
+  BOOST_TEST(wait_until([&] { return !value(id_sql).empty(); }, 30s));
+  auto reregistered_ms = ms_since(healed);
+  BOOST_TEST_MESSAGE("A registered again " << reregistered_ms << " ms after the heal");
+  BOOST_TEST(reregistered_ms < 10000);
+  BOOST_TEST(value(id_sql) != old_id);
+  BOOST_TEST(a.node().wait(0) == -1, a.node().log());
+  BOOST_TEST(b->wait(0) == -1, b->log());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
