@@ -41,7 +41,6 @@ BOOST_AUTO_TEST_CASE(a_node_cut_off_past_its_stale_threshold_is_replaced_and_com
     return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'running'") == 4;
   }, 10s));
   auto old_id = value("SELECT DISTINCT locked_by FROM leasehold.jobs");
-  auto a_address = http_address(*a);
   // B watches the database for a while first, so it may judge A.
   auto b = start_node({"--concurrency", "4"});
   BOOST_REQUIRE(wait_until([&] {
@@ -110,11 +109,11 @@ BOOST_AUTO_TEST_CASE(a_node_cut_off_past_its_stale_threshold_is_replaced_and_com
   // A never exited, and says what happened.
   BOOST_TEST(a->wait(0) == -1, a->log());
   BOOST_TEST(b->wait(0) == -1, b->log());
-  auto health = run({leasehold_bin(), "health", "--url", "http://" + a_address, "--json"});
-  auto j = nlohmann::json::parse(health.out, nullptr, false);
-  BOOST_TEST(j["node"]["reregistrations"] == 1, health.out);
-  BOOST_TEST(j["node"]["worker_id"] == new_id, health.out);
-  BOOST_TEST(j["supervised_failures"]["ownership_lost"] == 4, health.out);
+  auto health = node_health(*a);
+  auto j = nlohmann::json::parse(health, nullptr, false);
+  BOOST_TEST(j["node"]["reregistrations"] == 1, health);
+  BOOST_TEST(j["node"]["worker_id"] == new_id, health);
+  BOOST_TEST(j["supervised_failures"]["ownership_lost"] == 4, health);
 }
 
 BOOST_AUTO_TEST_CASE(a_reset_of_every_connection_mid_work_costs_nothing) {

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -65,6 +66,8 @@ int control_listener(int port) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // A control client that leaves before its answer must not end the proxy.
+  signal(SIGPIPE, SIG_IGN);
   std::string target;
   int listen_port = 0, control_port = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
