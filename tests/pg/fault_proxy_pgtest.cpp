@@ -128,11 +128,12 @@ BOOST_AUTO_TEST_CASE(the_program_takes_commands_on_stdin_and_its_control_port) {
   auto target = std::to_string(dsn_port(test_dsn()));
   auto r = run({bin, "--target", target}, {}, "blackhole\ndelay 5\nreset\nnonsense\npass\n");
   BOOST_TEST(r.exit_code == 0, r.err);
-  BOOST_TEST(std::regex_search(r.out, std::regex{"^listening 127\\.0\\.0\\.1:[0-9]+ target"}));
+  BOOST_TEST(std::regex_search(r.out, std::regex{"^listening 127\\.0\\.0\\.1:[0-9]+\n"}));
   BOOST_TEST(r.out.substr(r.out.find('\n') + 1)
              == "ok\nok\nok\nerror: unknown command 'nonsense' (pass, blackhole, reset,"
                 " delay MS)\nok\n");
   BOOST_TEST(run({bin, "--target"}).exit_code == 2);
+  BOOST_TEST(run({bin, "--target", target, "--listen", "0.0.0.0:0"}).exit_code == 2);
   // A free control port, then the program on it.
   int probe = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -143,7 +144,9 @@ BOOST_AUTO_TEST_CASE(the_program_takes_commands_on_stdin_and_its_control_port) {
   getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len);
   auto control = ntohs(addr.sin_port);
   close(probe);
-  background_process proxy{{bin, "--target", target, "--control", std::to_string(control)},
+  // As the chaos driver starts it.
+  background_process proxy{{bin, "--target", "127.0.0.1:" + target, "--listen", "127.0.0.1:0",
+                            "--control", std::to_string(control)},
                            "/tmp/leasehold-fault-proxy-" + std::to_string(getpid()) + ".log"};
   std::smatch m;
   std::string log;

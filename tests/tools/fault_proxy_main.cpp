@@ -1,13 +1,16 @@
 // leasehold-fault-proxy: the test suite's fault-injecting TCP proxy as a
 // program, for chaos scripts. It sits between one node and Postgres:
 //
-//   leasehold-fault-proxy --target 55432 [--listen 6543] [--control 6544]
-//   (--target HOST:PORT, or SOCKET_DIR:PORT for Postgres's unix socket)
+//   leasehold-fault-proxy --target 127.0.0.1:55432 [--listen 127.0.0.1:6543]
+//                         [--control 127.0.0.1:6544]
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:6543/leasehold leasehold node
-//   echo blackhole > /dev/tcp/127.0.0.1/6544     # or type it on stdin
+//   echo blackhole > /dev/tcp/127.0.0.1/6544     # or write it to stdin
 //
-// Commands, one a line, each answered "ok" or "error: ...": pass, blackhole,
-// reset, delay MS. Without --control it ends when stdin does.
+// Its first line on stdout is "listening 127.0.0.1:PORT" (--listen 0, the
+// default, picks a free port). --target may also be SOCKET_DIR:PORT, for
+// Postgres's unix socket. Commands, one a line, each answered "ok" or
+// "error: ...": pass, blackhole, reset, delay MS. Without --control it ends
+// when stdin does.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,10 +28,23 @@ using leasehold::test::fault_proxy;
 namespace {
 
 int usage() {
-  std::cerr << "usage: leasehold-fault-proxy --target [HOST:]PORT [--listen PORT]"
-               " [--control PORT]\n  commands (stdin or the control port): pass,"
-               " blackhole, reset, delay MS\n";
+  std::cerr << "usage: leasehold-fault-proxy --target [HOST:]PORT [--listen [127.0.0.1:]PORT]"
+               " [--control [127.0.0.1:]PORT]\n  commands (stdin or the control port):"
+               " pass, blackhole, reset, delay MS\n";
   return 2;
+}
+
+// PORT or 127.0.0.1:PORT (localhost too): the proxy serves loopback only.
+// -1 for anything else.
+int loopback_port(const std::string& arg) {
+  auto colon = arg.rfind(':');
+  auto host = colon == std::string::npos ? std::string{"127.0.0.1"} : arg.substr(0, colon);
+  auto port = arg.substr(colon == std::string::npos ? 0 : colon + 1);
+  if ((host != "127.0.0.1" && host != "localhost") || port.empty()
+      || port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5)
+    return -1;
+  auto n = std::stoi(port);
+  return n <= 65535 ? n : -1;
 }
 
 // Answers the commands of one control connection until it closes.
@@ -75,10 +91,12 @@ int main(int argc, char** argv) {
     if (flag == "--target")
       target = argv[i + 1];
     else if (flag == "--listen")
-      listen_port = std::atoi(argv[i + 1]);
+      listen_port = loopback_port(argv[i + 1]);
     else if (flag == "--control")
-      control_port = std::atoi(argv[i + 1]);
+      control_port = loopback_port(argv[i + 1]);
     else
+      return usage();
+    if ((flag == "--listen" && listen_port < 0) || (flag == "--control" && control_port < 0))
       return usage();
   }
   if (target.empty() || argc % 2 == 0)
@@ -94,11 +112,11 @@ int main(int argc, char** argv) {
       std::cerr << "leasehold-fault-proxy: cannot listen on control port " << control_port << "\n";
       return 1;
     }
-    std::cout << "listening 127.0.0.1:" << proxy.port() << " target " << host << ":"
-              << target_port;
+    std::cout << "listening 127.0.0.1:" << proxy.port() << std::endl;
+    std::cerr << "leasehold-fault-proxy: forwarding to " << host << ":" << target_port;
     if (control >= 0)
-      std::cout << " control 127.0.0.1:" << control_port;
-    std::cout << std::endl;
+      std::cerr << ", commands on 127.0.0.1:" << control_port;
+    std::cerr << std::endl;
     std::thread stdin_reader([&] {
       for (std::string line; std::getline(std::cin, line);)
         std::cout << proxy.command(line) << std::endl;
