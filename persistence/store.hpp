@@ -126,7 +126,8 @@ enum class wait_limits {
   none,
   /// A node's connections: lock waits end after 2s and statements after
   /// 15s (store_busy), a transaction idle for 5s (a paused process) is
-  /// ended, and TCP keepalives find a dead peer in about 20s, so
+  /// ended, and TCP keepalives and a TCP user timeout find a dead peer
+  /// in about 20s (also in the middle of a statement), so
   /// no renewal, claim or completion waits without bound behind another
   /// session's lock, a hung statement or a silent network.
   bounded,
@@ -259,8 +260,9 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-/// The URL with client-side TCP keepalives (a silent server is noticed in
-/// about 20s), unless it sets keepalives itself. For a node's connections.
+/// The URL with client-side TCP keepalives and a TCP user timeout (a silent
+/// server is noticed in about 20s, idle or not), unless it sets them itself.
+/// For a node's connections.
 std::string with_keepalives(const std::string& url);
 
 /// The URL with any password replaced by "***", safe to log.

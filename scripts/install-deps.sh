@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libcli11-dev libcpp-httplib-dev    # logs, CLI, HTTP bridge
   libboost-test-dev uuid-dev                       # unit tests, libuuid
   postgresql postgresql-client                     # local cluster (pg-local.sh)
-  procps python3 chromium                          # demo/tests: ps, JSON, dashboard
+  procps python3 chromium iproute2                 # demo/tests: ps, JSON, dashboard, tc
 )
 
 missing=()

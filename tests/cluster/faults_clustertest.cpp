@@ -7,79 +7,19 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <memory>
-#include <sstream>
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/cluster_node.hpp"
 #include "tests/support/pg_fixture.hpp"
 #include "tests/support/process.hpp"
 
 using namespace leasehold;
 using namespace leasehold::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-// The issue's settings: a lease TTL of 1.5s and a stale threshold of 2.5s.
-std::vector<std::string> node_args(const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {
-    leasehold_bin(), "node", "--heartbeat-interval", "300ms", "--lease-ttl", "1500ms",
-    "--stale-after", "2500ms", "--reap-interval", "300ms", "--poll-interval", "100ms",
-    "--retry-base", "50ms", "--stop-timeout", "5s", "--http-listen", "127.0.0.1:0"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
-
-int log_counter = 0;
-
-std::unique_ptr<background_process> start_node(const std::vector<std::string>& extra) {
-  return std::make_unique<background_process>(
-    node_args(extra),
-    "/tmp/leasehold-faults-" + std::to_string(getpid()) + "-"
-      + std::to_string(++log_counter) + ".log",
-    std::map<std::string, std::string>{{"DATABASE_URL", test_dsn()}});
-}
-
-// A value read on a fresh connection each time: the server may have been
-// restarted under the fixture's.
-std::string fresh_value(const std::string& sql) {
-  try {
-    return store{test_dsn()}.query_value(sql).value_or("");
-  } catch (const std::exception&) {
-    return "";
-  }
-}
-
-int64_t fresh_count(const std::string& sql) {
-  auto v = fresh_value(sql);
-  return v.empty() ? -1 : std::stoll(v);
-}
-
-void enqueue_sleeps(store& db, int n, int ms, const std::string& type = "sleep") {
-  std::vector<new_job> jobs(static_cast<size_t>(n));
-  for (auto& j : jobs) {
-    j.type = type;
-    j.payload = R"({"ms":)" + std::to_string(ms) + "}";
-  }
-  db.enqueue_many(jobs);
-}
-
-// The address a node's HTTP bridge listens on, from its log.
-std::string http_address(const background_process& node) {
-  std::istringstream lines{node.log()};
-  for (std::string line; std::getline(lines, line);) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("msg", "") == "http listening")
-      return j.value("address", "");
-  }
-  return "";
-}
-
-} // namespace
 
 BOOST_FIXTURE_TEST_SUITE(faults, pg_fixture)
 

@@ -56,10 +56,14 @@ BOOST_AUTO_TEST_CASE(a_node_connection_never_waits_without_bound) {
   BOOST_TEST(node_conn.query_value("SHOW statement_timeout").value_or("") == "15s");
   BOOST_TEST(node_conn.query_value("SHOW idle_in_transaction_session_timeout").value_or("")
              == "5s");
+  BOOST_TEST(node_conn.query_value("SHOW tcp_user_timeout").value_or("") == "20000");
   BOOST_TEST(with_keepalives("postgresql://u@h/db") ==
              "postgresql://u@h/db?keepalives=1&keepalives_idle=10&keepalives_interval=5"
-             "&keepalives_count=2");
+             "&keepalives_count=2&tcp_user_timeout=20000");
   BOOST_TEST(with_keepalives("host=h dbname=db").find(" keepalives_idle=10") != std::string::npos);
+  BOOST_TEST(with_keepalives("postgresql://u@h/db?keepalives=0")
+             == "postgresql://u@h/db?keepalives=0&tcp_user_timeout=20000");
+  BOOST_TEST(with_keepalives("host=h tcp_user_timeout=5000").find("20000") == std::string::npos);
   // A lock held by another session: the node's statement gives up, as busy.
   register_worker(db, "w");
   auto id = std::to_string(enqueue(db, "noop"));

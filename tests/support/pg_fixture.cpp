@@ -2,6 +2,7 @@
 
 #include "tests/support/process.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -16,6 +17,36 @@ std::string test_dsn() {
     throw std::runtime_error(
       "LEASEHOLD_TEST_DSN is not set: run the tests through scripts/test.sh");
   return dsn;
+}
+
+namespace {
+
+// Where the host[:port] of a URL starts and ends (after any user@).
+std::pair<size_t, size_t> host_port_span(const std::string& url) {
+  auto scheme = url.find("://");
+  if (url.rfind("postgres", 0) != 0 || scheme == std::string::npos)
+    throw std::invalid_argument("not a postgresql:// URL: " + url);
+  auto begin = scheme + 3;
+  auto end = std::min(url.find_first_of("/?", begin), url.size());
+  auto at = url.rfind('@', end);
+  if (at != std::string::npos && at >= begin)
+    begin = at + 1;
+  return {begin, end};
+}
+
+} // namespace
+
+uint16_t dsn_port(const std::string& url) {
+  auto [begin, end] = host_port_span(url);
+  auto colon = url.rfind(':', end);
+  if (colon == std::string::npos || colon < begin || url.find(']', colon) < end)
+    return 5432;
+  return static_cast<uint16_t>(std::stoi(url.substr(colon + 1, end - colon - 1)));
+}
+
+std::string dsn_with_port(const std::string& url, uint16_t port) {
+  auto [begin, end] = host_port_span(url);
+  return url.substr(0, begin) + "127.0.0.1:" + std::to_string(port) + url.substr(end);
 }
 
 pg_fixture::pg_fixture() : db(test_dsn()) {

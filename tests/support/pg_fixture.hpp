@@ -16,6 +16,13 @@ namespace leasehold::test {
 /// The test database URL; fails the test (never skips) when it is unset.
 std::string test_dsn();
 
+/// The port of a postgresql:// URL (5432 when it names none).
+uint16_t dsn_port(const std::string& url);
+
+/// A postgresql:// URL with its host and port replaced by 127.0.0.1:`port`,
+/// e.g. to reach the database through a fault_proxy.
+std::string dsn_with_port(const std::string& url, uint16_t port);
+
 /// Migrated schema with every leasehold table emptied, before each test.
 struct pg_fixture {
   pg_fixture();

@@ -62,6 +62,8 @@ std::string leasehold_bin() {
   return LEASEHOLD_BIN;
 }
 
+std::string fault_proxy_bin() { return LEASEHOLD_FAULT_PROXY_BIN; }
+
 run_result run(const std::vector<std::string>& argv,
                const std::map<std::string, std::string>& env,
                const std::string& stdin_text) {

@@ -12,6 +12,9 @@ namespace leasehold::test {
 /// Path of the built `leasehold` binary.
 std::string leasehold_bin();
 
+/// Path of the built `leasehold-fault-proxy` binary.
+std::string fault_proxy_bin();
+
 struct run_result {
   int exit_code = -1;
   std::string out;
