@@ -45,13 +45,15 @@ class Proxy:
         self.proc = subprocess.Popen(
             [binary, "--listen", "127.0.0.1:0", "--target", f"127.0.0.1:{target_port}"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        # "listening 127.0.0.1:PORT target HOST:PORT"
         first = self.proc.stdout.readline().split()
-        # "listening 127.0.0.1:PORT"
-        self.port = int(first[-1].rsplit(":", 1)[1])
+        self.port = int(first[1].rsplit(":", 1)[1])
 
     def command(self, line):
+        """pass, blackhole, reset or delay MS; waits for its "ok"."""
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
 
     def close(self):
         self.proc.kill()
