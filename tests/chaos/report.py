@@ -96,7 +96,7 @@ def finish(run, stream, samples, done, baseline, quiet, a, enqueue_seconds):
         "quiet": quiet, "problems": run.problems,
     }
     report.update(compared)
-    report["passed"] = (quiet and report["lost"] == 0 and unfinished == 0
+    report["passed"] = (quiet and acknowledged > 0 and report["lost"] == 0 and unfinished == 0
                         and verify.returncode == 0 and not crashed and not run.problems
                         and not compared["successes_without_execution"]
                         and not compared["successes_recorded_by_another_worker"])

@@ -21,7 +21,7 @@ def exec_script(workdir):
 
 class Stream:
     def __init__(self, run, rng):
-        self.run, self.rng = run, rng
+        self.cluster, self.rng = run, rng
         self.batches = {}         # batch number -> jobs acknowledged
         self.runs_created = 0
         self.failed_enqueues = 0
@@ -46,8 +46,8 @@ class Stream:
         with tempfile.NamedTemporaryFile("w", suffix=".ndjson", delete=False) as f:
             f.write("\n".join(json.dumps(j) for j in stdin_lines) + "\n")
         try:
-            out = subprocess.run([self.run.a.bin] + args + [f.name],
-                                 env=dict(os.environ, DATABASE_URL=self.run.url),
+            out = subprocess.run([self.cluster.a.bin] + args + [f.name],
+                                 env=dict(os.environ, DATABASE_URL=self.cluster.url),
                                  capture_output=True, text=True, timeout=30)
             return out.returncode == 0
         except subprocess.TimeoutExpired:

@@ -56,7 +56,9 @@ BOOST_AUTO_TEST_CASE(an_outage_three_times_the_stale_threshold_costs_healthy_nod
     std::chrono::steady_clock::now() - back).count();
   BOOST_TEST_MESSAGE("the killed node's job was rescued " << rescued_after_ms
                      << " ms after Postgres was back");
-  BOOST_TEST(rescued_after_ms >= 1500);
+  // Counted from when pg-local.sh returned, a little after Postgres was
+  // up: the TTL (1.5s) less that slack.
+  BOOST_TEST(rescued_after_ms >= 1300);
   // Every healthy attempt finishes and is written; nobody exits.
   BOOST_TEST(wait_until([&] {
     return fresh_count("SELECT count(*) FROM leasehold.job_runs"
