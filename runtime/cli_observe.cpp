@@ -2,6 +2,7 @@
 #include "runtime/cli_observe.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include <httplib.h>
@@ -22,7 +23,12 @@ nlohmann::json http_get(const std::string& base, const std::string& path) {
   httplib::Client client{base};
   client.set_connection_timeout(5);
   client.set_read_timeout(15);
-  auto res = client.Get(path.c_str());
+  // A node with --http-read-token wants it (or the write token) on reads.
+  httplib::Headers headers;
+  for (const char* name : {"LEASEHOLD_HTTP_READ_TOKEN", "LEASEHOLD_HTTP_TOKEN"})
+    if (const char* t = std::getenv(name); t && *t && headers.empty())
+      headers.emplace("Authorization", std::string{"Bearer "} + t);
+  auto res = client.Get(path.c_str(), headers);
   if (!res)
     throw usage_error("cannot reach " + base + ": " + httplib::to_string(res.error()));
   auto body = nlohmann::json::parse(res->body, nullptr, false);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "runtime/handler_registry.hpp"
+#include "runtime/secrets.hpp"
 #include "runtime/text.hpp"
 
 namespace leasehold {
@@ -23,7 +24,14 @@ struct child_process {
   int in = -1, out = -1, err = -1;
 };
 
-child_process start(const std::string& program) {
+child_process start(const std::string& program,
+                    const std::vector<std::string>& pass_env) {
+  // Built before fork: only async-signal-safe calls may follow it.
+  auto env = child_environment(pass_env);
+  std::vector<char*> envp;
+  for (auto& e : env)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0
       || pipe2(err, O_CLOEXEC) != 0)
@@ -37,7 +45,8 @@ child_process start(const std::string& program) {
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
-    execl(program.c_str(), program.c_str(), static_cast<char*>(nullptr));
+    char* argv[] = {const_cast<char*>(program.c_str()), nullptr};
+    execve(program.c_str(), argv, envp.data());
     dprintf(2, "cannot run %s: %s\n", program.c_str(), std::strerror(errno));
     _exit(127);
   }
@@ -92,8 +101,9 @@ std::string tail(const std::string& s) {
 
 handler_result run_program(const std::string& program,
                            std::chrono::milliseconds timeout,
+                           const std::vector<std::string>& pass_env,
                            job_context& ctx) {
-  auto child = start(program);
+  auto child = start(program, pass_env);
   auto input = ctx.payload().dump();
   size_t written = 0;
   std::string out, err;
@@ -144,9 +154,11 @@ handler_result run_program(const std::string& program,
 } // namespace
 
 handler_fn make_exec_handler(std::string program,
-                             std::chrono::milliseconds timeout) {
-  return [program = std::move(program), timeout](job_context& ctx) {
-    return run_program(program, timeout, ctx);
+                             std::chrono::milliseconds timeout,
+                             std::vector<std::string> pass_env) {
+  return [program = std::move(program), timeout,
+          pass_env = std::move(pass_env)](job_context& ctx) {
+    return run_program(program, timeout, pass_env, ctx);
   };
 }
 

@@ -126,8 +126,10 @@ void add_builtin_handlers(handler_registry& registry);
 
 /// A handler that runs `program` with the payload on stdin: exit 0 is
 /// success; otherwise an error carrying the tail of its stderr. The program
-/// is killed on cancellation and after `timeout`.
+/// is killed on cancellation and after `timeout`. Its environment lacks the
+/// secret variables (secret_env_names()) except those named in `pass_env`.
 handler_fn make_exec_handler(std::string program,
-                             std::chrono::milliseconds timeout);
+                             std::chrono::milliseconds timeout,
+                             std::vector<std::string> pass_env = {});
 
 } // namespace leasehold

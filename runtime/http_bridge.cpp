@@ -73,22 +73,43 @@ int64_t job_id(const std::string& text) {
   return std::stoll(text);
 }
 
+// Constant-time comparison: no timing hints about the token.
+bool token_matches(const std::string& given, const std::string& token) {
+  if (token.empty())
+    return false;
+  unsigned diff = given.size() == token.size() ? 0u : 1u;
+  for (size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned>(given[i] ^ token[i % token.size()]);
+  return diff == 0;
+}
+
+std::string bearer(const httplib::Request& req) {
+  auto header = req.get_header_value("Authorization");
+  const std::string prefix = "Bearer ";
+  if (header.compare(0, prefix.size(), prefix) != 0)
+    throw http_error(401, "missing bearer token");
+  return header.substr(prefix.size());
+}
+
 // Writes need "Authorization: Bearer <token>"; with no token configured they
 // are disabled altogether.
 void authorize(const httplib::Request& req, const std::string& token) {
   if (token.empty())
     throw http_error(403, "writes are disabled: start the node with --http-token"
                           " or LEASEHOLD_HTTP_TOKEN");
-  auto header = req.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
-  if (header.compare(0, prefix.size(), prefix) != 0)
-    throw http_error(401, "missing bearer token");
-  auto given = header.substr(prefix.size());
-  // Constant-time comparison: no timing hints about the token.
-  unsigned diff = given.size() ^ token.size();
-  for (size_t i = 0; i < given.size(); ++i)
-    diff |= static_cast<unsigned>(given[i] ^ token[i % token.size()]);
-  if (diff != 0)
+  if (!token_matches(bearer(req), token))
+    throw http_error(403, "wrong bearer token");
+}
+
+// With a read token set, reads need it or the write token.
+void authorize_read(const httplib::Request& req, const http_config& cfg) {
+  if (cfg.read_token.empty())
+    return;
+  auto given = bearer(req);
+  // Both compared, so the time does not tell which one matched.
+  bool ok = token_matches(given, cfg.read_token);
+  ok = token_matches(given, cfg.token) || ok;
+  if (!ok)
     throw http_error(403, "wrong bearer token");
 }
 
@@ -182,9 +203,11 @@ struct http_bridge::impl {
 };
 
 void http_bridge::impl::routes() {
-  auto guarded = [](auto fn) {
-    return [fn](const httplib::Request& req, httplib::Response& res) {
+  auto guarded = [this](auto fn, bool open = false) {
+    return [this, fn, open](const httplib::Request& req, httplib::Response& res) {
       try {
+        if (!open && req.method != "POST") // HEAD runs the GET handler too
+          authorize_read(req, cfg);
         fn(req, res);
       } catch (const http_error& e) {
         send_error(res, e.status, e.what());
@@ -196,12 +219,15 @@ void http_bridge::impl::routes() {
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(dashboard_html, "text/html; charset=utf-8");
   });
+  server.Get("/livez", [](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, R"({"status":"ok"})");
+  });
   server.Get("/health", guarded([this](const auto&, auto& res) {
     ask(res, "application/json", health_atom::value);
   }));
   server.Get("/metrics", guarded([this](const auto&, auto& res) {
     ask(res, "text/plain; version=0.0.4", metrics_atom::value);
-  }));
+  }, true));
   server.Get("/workers", guarded([this](const auto&, auto& res) {
     observe_request q;
     q.what = "workers";
@@ -282,7 +308,7 @@ void http_bridge::impl::routes() {
   }));
   // Known paths answer other methods with 405; everything else is 404.
   static const std::regex get_paths{
-    R"(/|/health|/metrics|/workers|/dead-jobs|/jobs(/[^/]+)?|/runs(/[^/]+)?)"};
+    R"(/|/livez|/health|/metrics|/workers|/dead-jobs|/jobs(/[^/]+)?|/runs(/[^/]+)?)"};
   static const std::regex post_paths{R"(/jobs|/jobs/[^/]+/(retry|cancel)|/runs|/runs/[^/]+/retry)"};
   auto fallback = [](const httplib::Request& req, httplib::Response& res) {
     bool known = std::regex_match(req.path, get_paths) || std::regex_match(req.path, post_paths);

@@ -16,6 +16,9 @@ struct http_config {
   int port = 8080; // 0: any free port
   /// Bearer token for POST routes; empty disables them.
   std::string token;
+  /// Bearer token for reads (either token works); empty leaves reads open.
+  /// /livez, /metrics and the static page `/` never need one.
+  std::string read_token;
   /// Largest accepted request body (64 KiB; a node sets its
   /// --max-payload-bytes plus 64 KiB).
   size_t body_limit = 64 * 1024;

@@ -20,6 +20,7 @@
 #include "runtime/cli_runs.hpp"
 #include "runtime/cli_verify.hpp"
 #include "runtime/log.hpp"
+#include "runtime/secrets.hpp"
 #include "runtime/version.hpp"
 
 using namespace leasehold;
@@ -49,6 +50,8 @@ struct node_options {
   std::string trace_policy = "log";
   std::string log_level = "info";
   bool no_migrate = false;
+  std::string http_token_file, http_read_token_file;
+  std::vector<std::string> exec_env_pass;
 };
 
 std::pair<std::string, std::string> split_pair(const std::string& flag,
@@ -74,7 +77,8 @@ std::shared_ptr<handler_registry> make_handlers(const node_options& o) {
                         + " is not an executable file");
     // The attempt's timeout cancels it, which kills the program; the
     // handler's own kill, a second later, is only a backstop.
-    handlers->add(type, make_exec_handler(program, timeout + std::chrono::seconds{1}),
+    handlers->add(type, make_exec_handler(program, timeout + std::chrono::seconds{1},
+                                          o.exec_env_pass),
                   handler_mode::blocking, timeout);
   }
   return handlers;
@@ -107,6 +111,9 @@ void fill_node_config(node_options& o) {
   if (c.http_token.empty())
     if (const char* t = std::getenv("LEASEHOLD_HTTP_TOKEN"))
       c.http_token = t;
+  if (c.http_read_token.empty())
+    if (const char* t = std::getenv("LEASEHOLD_HTTP_READ_TOKEN"))
+      c.http_read_token = t;
   c.retry_base = duration_option("retry-base", o.retry_base);
   c.retry_cap = duration_option("retry-cap", o.retry_cap);
   c.attempt_timeout = duration_option("attempt-timeout", o.attempt_timeout);
@@ -250,8 +257,20 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
   cmd->add_option("--http-listen", o.cfg.http_listen,
                   "HOST:PORT of the health/dashboard endpoint, or off")
     ->capture_default_str();
-  cmd->add_option("--http-token", o.cfg.http_token,
+  auto* token = cmd->add_option("--http-token", o.cfg.http_token,
                   "Bearer token enabling HTTP writes (or $LEASEHOLD_HTTP_TOKEN)");
+  cmd->add_option("--http-token-file", o.http_token_file,
+                  "File whose first line is the --http-token (kept out of ps)")
+    ->excludes(token);
+  auto* read_token = cmd->add_option("--http-read-token", o.cfg.http_read_token,
+                  "Bearer token required by HTTP reads except /livez and /metrics"
+                  " (or $LEASEHOLD_HTTP_READ_TOKEN); the write token also reads");
+  cmd->add_option("--http-read-token-file", o.http_read_token_file,
+                  "File whose first line is the --http-read-token")
+    ->excludes(read_token);
+  cmd->add_option("--exec-env-pass", o.exec_env_pass,
+                  "NAME: let --exec programs see this secret variable (DATABASE_URL,"
+                  " LEASEHOLD_HTTP_TOKEN, LEASEHOLD_HTTP_READ_TOKEN, PGPASSWORD; repeatable)");
   cmd->add_option("--alert-lag", o.alert_lag, "Queue lag that raises a critical alert")
     ->capture_default_str();
   cmd->add_option("--alert-dead", o.cfg.alert_dead,
@@ -272,8 +291,12 @@ int main(int argc, char** argv) {
   std::string url;
   if (const char* env = std::getenv("DATABASE_URL"))
     url = env;
-  app.add_option("--database-url", url,
+  auto* url_opt = app.add_option("--database-url", url,
                  "PostgreSQL URL (default: $DATABASE_URL)");
+  std::string url_file;
+  app.add_option("--database-url-file", url_file,
+                 "File whose first line is the PostgreSQL URL (kept out of ps)")
+    ->excludes(url_opt);
   std::function<int()> run;
 
   app.add_subcommand("migrate", "Apply pending schema migrations")
@@ -338,6 +361,19 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    std::cerr << "leasehold: " << redact_database_url(e.what()) << "\n";
+    return 2;
+  }
+  // Secret files are read before anything starts; a bad one is a usage error.
+  try {
+    if (!url_file.empty())
+      url = read_secret_file("database-url-file", url_file);
+    if (!node_opts.http_token_file.empty())
+      node_opts.cfg.http_token = read_secret_file("http-token-file", node_opts.http_token_file);
+    if (!node_opts.http_read_token_file.empty())
+      node_opts.cfg.http_read_token
+        = read_secret_file("http-read-token-file", node_opts.http_read_token_file);
+  } catch (const std::invalid_argument& e) {
     std::cerr << "leasehold: " << e.what() << "\n";
     return 2;
   }

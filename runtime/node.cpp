@@ -16,6 +16,7 @@
 #include "runtime/execution_ledger.hpp"
 #include "runtime/handler_pool.hpp"
 #include "runtime/http_bridge.hpp"
+#include "runtime/secrets.hpp"
 #include "runtime/input_limits.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/identity.hpp"
@@ -232,13 +233,20 @@ void node::start_observer(const persistence_config& store_cfg) {
     return;
   auto http_cfg = parse_http_listen(cfg_.http_listen);
   http_cfg.token = cfg_.http_token;
+  http_cfg.read_token = cfg_.http_read_token;
   // Room for the largest payload and the job's other fields around it.
   http_cfg.body_limit = static_cast<size_t>(cfg_.max_payload_bytes) + 64 * 1024;
   try {
     impl_->http = std::make_unique<http_bridge>(sys, impl_->observer, http_cfg);
     log::info("http listening", {{"address", http_cfg.host + ":"
                                                + std::to_string(impl_->http->port())},
-                                 {"writes", http_cfg.token.empty() ? "disabled" : "enabled"}});
+                                 {"writes", http_cfg.token.empty() ? "disabled" : "enabled"},
+                                 {"reads", http_cfg.read_token.empty() ? "open" : "token"}});
+    if (!is_loopback_host(http_cfg.host))
+      log::warn("http bridge is reachable from other hosts",
+                {{"address", http_cfg.host}, {"reads", http_cfg.read_token.empty()
+                                                         ? "open: set --http-read-token"
+                                                         : "token"}});
   } catch (const std::exception& e) {
     // Several nodes on one host: the later ones run without the bridge.
     log::warn("http bridge disabled", {{"error", e.what()}});

@@ -55,6 +55,8 @@ struct node_config {
   std::string execution_ledger;
   /// Bearer token for the HTTP write endpoints; empty disables them.
   std::string http_token;
+  /// Bearer token for the HTTP reads; empty leaves them open.
+  std::string http_read_token;
   /// Alert thresholds of /health.
   std::chrono::milliseconds alert_lag = defaults::alert_lag;
   int64_t alert_dead = defaults::alert_dead;
