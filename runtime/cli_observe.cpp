@@ -87,7 +87,6 @@ int run_health(const std::string& url, const observe_options& o) {
     alert_thresholds a;
     a.lag_critical_seconds = duration_option("alert-lag", o.alert_lag).count() / 1000;
     a.dead_warning = o.alert_dead;
-    a.lease_ttl_ms = t.lease_ttl_ms;
     add_alerts(h, a);
   }
   if (o.json)

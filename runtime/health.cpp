@@ -15,18 +15,27 @@ int64_t number(const nlohmann::json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? j[key].get<int64_t>() : 0;
 }
 
+/// "job 7 (email) on w-1, <tail>; job 9 ..." for the jobs listed under `key`;
+/// `tail` says what is wrong with each one.
+template <class Tail>
+std::string job_list(const nlohmann::json& h, const char* key, const char* holder, Tail tail) {
+  std::string where;
+  for (const auto& j : h.value(key, nlohmann::json::array()))
+    where += (where.empty() ? "" : "; ") + std::string{"job "} + j["id"].dump() + " ("
+             + j["type"].get<std::string>() + ") " + holder + " "
+             + j["worker"].get<std::string>() + ", " + tail(j);
+  return where;
+}
+
 } // namespace
 
 void add_alerts(nlohmann::json& h, const alert_thresholds& t) {
   auto alerts = nlohmann::json::array();
   auto stuck = number(h, "stuck_count");
   if (stuck > 0) {
-    std::string where;
-    for (const auto& j : h.value("stuck_jobs", nlohmann::json::array()))
-      where += (where.empty() ? "" : "; ") + std::string{"job "} + j["id"].dump() + " ("
-               + j["type"].get<std::string>() + ") on "
-               + j["worker"].get<std::string>() + ", silent "
-               + j["heartbeat_age_seconds"].dump() + "s";
+    auto where = job_list(h, "stuck_jobs", "on", [](const nlohmann::json& j) {
+      return "silent " + j["heartbeat_age_seconds"].dump() + "s";
+    });
     alert(alerts, "critical", "STUCK_JOBS",
           std::to_string(stuck) + " running job(s) without a heartbeat for longer than"
             " their owner's lease TTL: " + where
@@ -34,12 +43,9 @@ void add_alerts(nlohmann::json& h, const alert_thresholds& t) {
   }
   auto unowned = number(h, "unowned_count");
   if (unowned > 0) {
-    std::string where;
-    for (const auto& j : h.value("unowned_jobs", nlohmann::json::array()))
-      where += (where.empty() ? "" : "; ") + std::string{"job "} + j["id"].dump() + " ("
-               + j["type"].get<std::string>() + ") held by "
-               + j["worker"].get<std::string>() + ", "
-               + j["owner_status"].get<std::string>();
+    auto where = job_list(h, "unowned_jobs", "held by", [](const nlohmann::json& j) {
+      return j["owner_status"].get<std::string>();
+    });
     alert(alerts, "critical", "UNOWNED_LEASES",
           std::to_string(unowned) + " running job(s) held by a worker that is not"
             " registered or was revoked: " + where

@@ -12,15 +12,14 @@ struct alert_thresholds {
   int64_t lag_critical_seconds = 300;
   /// Dead jobs in 24h above which to warn (5).
   int64_t dead_warning = 5;
-  /// Lease TTL, for the stuck-job message (30s).
-  int64_t lease_ttl_ms = 30000;
 };
 
 /// Adds `alerts` (a list of {severity, code, message}, critical first) to a
 /// health document: critical for stuck jobs, leases held by unregistered or
 /// revoked workers, lag, more than one active
 /// singleton, instances hung in STOPPING; warning for job types no live
-/// node serves, dead jobs, version drift and policy violations. Messages say what and where to look next.
+/// node serves, dead jobs, version drift and policy violations.
+/// Messages say what and where to look next.
 void add_alerts(nlohmann::json& health, const alert_thresholds& t);
 
 } // namespace leasehold

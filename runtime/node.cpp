@@ -225,7 +225,6 @@ void node::start_observer(const persistence_config& store_cfg) {
                    cfg_.stop_timeout.count()};
   oc.alerts.lag_critical_seconds = cfg_.alert_lag.count() / 1000;
   oc.alerts.dead_warning = cfg_.alert_dead;
-  oc.alerts.lease_ttl_ms = cfg_.lease_ttl.count();
   oc.metrics = impl_->metrics;
   impl_->observer = sys.spawn(observer_actor_impl, oc, impl_->observer_store,
                               impl_->supervisor);
