@@ -59,6 +59,7 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
                         const std::shared_ptr<std::atomic<bool>>& cancel) {
   job_outcome out;
   out.lease = {job.id, job.attempt};
+  out.buffered_ms = job.buffered_ms;
   handler_result result;
   job_context ctx{job, cfg.worker_id, cancel, cfg.limits};
   auto started = std::chrono::steady_clock::now();
@@ -150,6 +151,7 @@ void time_out(self_ptr self, const executor_config& cfg, persistence_actor store
   *hooks->cancel = true;
   job_outcome out;
   out.lease = {st.job->id, st.job->attempt};
+  out.buffered_ms = st.job->buffered_ms;
   out.kind = job_outcome::retry;
   out.error = "attempt timed out after " + format_duration(limit);
   out.error_code = "timeout";

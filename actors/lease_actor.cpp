@@ -22,7 +22,7 @@ bool defer_claim(self_ptr self, const lease_config& cfg, const std::string& queu
   auto since = st.deferred_since.find(queue);
   auto waited = since == st.deferred_since.end() ? std::chrono::steady_clock::duration{0}
                                                  : now - since->second;
-  if (!claim_should_wait(cfg.queues.at(queue), st.free[queue], waited,
+  if (!claim_should_wait(st.capacity[queue], st.free[queue], waited,
                          cfg.claim_coalesce)) {
     st.deferred_since.erase(queue);
     return false;
@@ -99,6 +99,7 @@ lease_actor_impl(self_ptr self, lease_config cfg, persistence_actor store,
                  supervisor_actor supervisor) {
   for (const auto& [queue, capacity] : cfg.queues) {
     auto running = cfg.in_flight.count(queue) ? cfg.in_flight.at(queue) : 0;
+    self->state.capacity[queue] = capacity;
     self->state.free[queue] = capacity - running;
   }
   self->send(store, listen_atom::value, caf::actor_cast<caf::actor>(self));
@@ -121,6 +122,11 @@ lease_actor_impl(self_ptr self, lease_config cfg, persistence_actor store,
     },
     [=](slot_atom, const std::string& queue, int32_t freed) {
       self->state.free[queue] += freed;
+      try_claim(self, cfg, store, supervisor, queue);
+    },
+    [=](prefetch_atom, const std::string& queue, int32_t change) {
+      self->state.capacity[queue] += change;
+      self->state.free[queue] += change;
       try_claim(self, cfg, store, supervisor, queue);
     },
     [=](stop_atom) { self->state.stopped = true; },

@@ -16,11 +16,13 @@ struct node_metrics;
 
 /// Settings of the lease actor.
 struct lease_config {
-  /// Queues served and the attempts each may run at once ({"default": 10}).
+  /// Queues served and the jobs each may hold at once: its concurrency plus
+  /// the jobs claimed ahead of its handlers ({"default": 10}).
   std::map<std::string, int32_t> queues;
   /// The job types this node has handlers for: the only ones it claims.
   std::vector<std::string> types;
-  /// Attempts already running per queue when the actor (re)starts.
+  /// Jobs already held (running or claimed ahead) per queue when the actor
+  /// (re)starts.
   std::map<std::string, int32_t> in_flight;
   /// Fallback poll when no NOTIFY arrives (1s).
   std::chrono::milliseconds poll_interval{1000};
@@ -42,6 +44,8 @@ struct lease_config {
 //   claiming --stop--> stopped (claims nothing more)
 struct lease_state {
   static inline const char* name = "lease";
+  /// Jobs each queue may hold; moves with the prefetch target.
+  std::map<std::string, int32_t> capacity;
   std::map<std::string, int32_t> free;
   std::set<std::string> claiming; // a claim is in flight for these queues
   std::set<std::string> recheck;  // woken while claiming: look again after

@@ -35,7 +35,7 @@ void quit_now(self_ptr self, const caf::error& reason) {
 // mark the instance STOPPED, then quit. An orphaned node writes nothing.
 void finish_stop_if_idle(self_ptr self) {
   auto& st = self->state;
-  if (!st.stopping || !st.jobs.empty() || st.finishing)
+  if (!st.stopping || !st.jobs.empty() || st.finishing || st.unclaims_pending > 0)
     return;
   st.finishing = true;
   if (st.instance_lost) {
@@ -76,6 +76,7 @@ void begin_stop(self_ptr self, const supervisor_config& cfg, bool immediate) {
     st.stopping = true;
     if (st.lease)
       self->send(st.lease, stop_atom::value);
+    give_back_buffered(self);
     // STOPPING at once frees a singleton's slot for its successor.
     if (st.store)
       self->request(st.store, std::chrono::seconds{10}, status_atom::value,
@@ -89,16 +90,6 @@ void begin_stop(self_ptr self, const supervisor_config& cfg, bool immediate) {
     self->send(self, deadline_atom::value);
   else
     self->delayed_send(self, cfg.stop_timeout, deadline_atom::value);
-}
-
-// Frees a slot of `queue`. The lease actor hears of it through one message
-// per burst, not one per attempt: the slot message to self queues behind the
-// outcomes already in the mailbox, so they are all counted in one go.
-void free_slot(self_ptr self, const std::string& queue) {
-  auto& freed = self->state.freed_slots;
-  if (freed.empty())
-    self->send(self, slot_atom::value);
-  ++freed[queue];
 }
 
 void on_executor_down(self_ptr self, const caf::actor_addr& executor,
@@ -252,29 +243,25 @@ void on_unwritten(self_ptr self, const caf::actor_addr& exec, const shared_job& 
   self->send_exit(i->second.executor, make_error(exit_code::outcome_unwritten));
 }
 
-void spawn_executors(self_ptr self, std::vector<claimed_job>& batch) {
+void start_attempt(self_ptr self, shared_job job) {
   auto& st = self->state;
-  st.stats.claimed += static_cast<int64_t>(batch.size());
-  for (auto& claimed : batch) {
-    auto job = std::make_shared<const claimed_job>(std::move(claimed));
-    executor_actor exec;
-    if (st.idle_executors.empty()) {
-      auto watch = std::make_shared<handler_watch>(self->address());
-      exec = self->spawn<caf::monitored>(executor_actor_impl, st.executor_cfg, st.writer,
-                                         watch);
-      st.watches.emplace(exec.address(), std::move(watch));
-      ++st.stats.executors_spawned;
-    } else {
-      exec = std::move(st.idle_executors.back());
-      st.idle_executors.pop_back();
-    }
-    auto addr = exec.address();
-    st.jobs[addr] = {exec, job};
-    // The writer answers this request (the executor delegates it).
-    self->request(exec, caf::infinite, run_atom::value, job)
-      .then([=](const written_outcome& w) { on_written(self, addr, job, w); },
-            [=](caf::error& err) { on_unwritten(self, addr, job, err); });
+  executor_actor exec;
+  if (st.idle_executors.empty()) {
+    auto watch = std::make_shared<handler_watch>(self->address());
+    exec = self->spawn<caf::monitored>(executor_actor_impl, st.executor_cfg, st.writer,
+                                       watch);
+    st.watches.emplace(exec.address(), std::move(watch));
+    ++st.stats.executors_spawned;
+  } else {
+    exec = std::move(st.idle_executors.back());
+    st.idle_executors.pop_back();
   }
+  auto addr = exec.address();
+  st.jobs[addr] = {exec, job};
+  // The writer answers this request (the executor delegates it).
+  self->request(exec, caf::infinite, run_atom::value, job)
+    .then([=](const written_outcome& w) { on_written(self, addr, job, w); },
+          [=](caf::error& err) { on_unwritten(self, addr, job, err); });
 }
 
 } // namespace supervisor_detail
@@ -286,7 +273,10 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
   self->state.worker_id = cfg.persistence.worker_id;
   // One executor configuration for all attempts, shared rather than copied.
   self->state.executor_cfg = std::make_shared<const executor_config>(cfg.executor);
+  self->state.buffer = std::make_unique<prefetch_buffer>(cfg.lease.queues, cfg.prefetch);
   spawn_core(self, cfg);
+  if (cfg.prefetch.limit > 0)
+    self->send(self, prefetch_atom::value);
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, cfg, dm); });
   // Shut down from outside (node teardown): take every child along.
   self->set_exit_handler([=](caf::exit_msg& em) {
@@ -297,11 +287,12 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
   });
   return {
     [=](spawn_atom, std::vector<claimed_job>& batch) {
-      spawn_executors(self, batch);
+      accept_claimed(self, batch);
     },
     [=](leases_atom) {
-      std::vector<lease_ref> leases;
-      leases.reserve(self->state.jobs.size());
+      // Buffered jobs are leases too: renewed like running ones.
+      auto leases = self->state.buffer->leases();
+      leases.reserve(leases.size() + self->state.jobs.size());
       for (const auto& kv : self->state.jobs)
         leases.push_back(kv.second.lease());
       return leases;
@@ -310,6 +301,7 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       // The executor ends with ownership_lost unless that attempt's outcome
       // is written, or being written and the write is not fenced out: a
       // renewal can race the completion that deleted the job.
+      drop_lost_buffered(self, lost);
       std::set<std::pair<int64_t, int32_t>> gone;
       for (const auto& l : lost)
         gone.emplace(l.job_id, l.attempt);
@@ -325,6 +317,7 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
     [=](stats_atom) {
       auto s = self->state.stats;
       s.in_flight = static_cast<int64_t>(self->state.jobs.size());
+      s.prefetched = static_cast<int64_t>(self->state.buffer->size());
       s.worker_id = self->state.worker_id;
       return s;
     },
@@ -348,6 +341,7 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       log::critical("instance row is no longer ours (marked STOPPED by another"
                     " node): giving up every job and exiting");
       st.instance_lost = true;
+      forget_buffered(self);
       st.stopping = true;
       if (st.lease)
         self->send(st.lease, stop_atom::value);
@@ -368,6 +362,7 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
           self->send(st.lease, slot_atom::value, queue, freed);
       st.freed_slots.clear();
     },
+    [=](prefetch_atom) { prefetch_tick(self, cfg); },
     [=](done_atom, const caf::actor_addr& executor) {
       on_handler_returned(self, executor);
     },

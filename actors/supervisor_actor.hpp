@@ -14,6 +14,7 @@
 #include "actors/executor_actor.hpp"
 #include "actors/heartbeat_actor.hpp"
 #include "actors/lease_actor.hpp"
+#include "actors/prefetch_buffer.hpp"
 #include "actors/reaper_actor.hpp"
 #include "messages/protocols.hpp"
 #include "persistence/persistence_actor.hpp"
@@ -27,6 +28,9 @@ struct supervisor_config {
   heartbeat_config heartbeat;
   reaper_config reaper;
   executor_config executor;
+  /// How far to claim ahead of the handlers (lease.queues holds each
+  /// queue's concurrency).
+  prefetch_settings prefetch;
   /// Grace period for in-flight attempts on a graceful stop (60s).
   std::chrono::milliseconds stop_timeout{60000};
   /// First restart delay of a crashed actor (100ms); doubles, up to 10s.
@@ -89,8 +93,13 @@ struct supervisor_state {
   bool finishing = false;       // final writes (release, STOPPED) under way
   bool instance_lost = false;   // orphaned: write nothing more at all
   std::vector<lease_ref> to_release; // attempts ended by stopping_timeout
-  /// Slots freed per queue, not yet handed to the lease actor.
+  /// Held jobs (running or claimed ahead) freed per queue, not yet handed
+  /// to the lease actor.
   std::map<std::string, int32_t> freed_slots;
+  /// Jobs claimed ahead of the handlers, and the attempts running per queue.
+  std::unique_ptr<prefetch_buffer> buffer;
+  /// Give-backs of buffered jobs not answered yet (a stop waits for them).
+  int unclaims_pending = 0;
   caf::typed_response_promise<bool> stopped;
 };
 

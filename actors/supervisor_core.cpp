@@ -28,6 +28,12 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
   st.writer = self->spawn<caf::detached + caf::monitored>(persistence_actor_impl,
                                                           store_cfg);
   auto lease_cfg = cfg.lease;
+  // A queue holds its concurrency plus what it claims ahead; what it holds
+  // now (buffered jobs are leases too) survives a restart of the core.
+  for (auto& [queue, held] : lease_cfg.queues) {
+    held += st.buffer->target(queue);
+    lease_cfg.in_flight[queue] += static_cast<int32_t>(st.buffer->size(queue));
+  }
   for (const auto& kv : st.jobs)
     ++lease_cfg.in_flight[kv.second.job->queue];
   for (const auto& kv : st.draining) // their handlers still hold the slots
@@ -150,6 +156,7 @@ void begin_reregistration(self_ptr self, const supervisor_config& cfg) {
                 " every attempt and registering again under a fresh worker id",
                 {{"old_worker_id", old_id}, {"new_worker_id", st.worker_id},
                  {"in_flight", st.jobs.size()}});
+  forget_buffered(self);
   for (auto& kv : st.jobs)
     self->send_exit(kv.second.executor, make_error(exit_code::ownership_lost));
   stop_core(self, caf::exit_reason::user_shutdown);

@@ -32,5 +32,22 @@ void begin_reregistration(self_ptr self, const supervisor_config& cfg);
 void reregister(self_ptr self, const supervisor_config& cfg);
 /// Defined in supervisor_actor.cpp: quit once the last attempt is gone.
 void finish_stop_if_idle(self_ptr self);
+/// Defined in supervisor_actor.cpp: starts an executor on `job`.
+void start_attempt(self_ptr self, shared_job job);
+
+// Defined in supervisor_prefetch.cpp: the jobs claimed ahead.
+/// A claim's batch goes to the buffer and starts as far as slots allow.
+void accept_claimed(self_ptr self, std::vector<claimed_job>& batch);
+/// An attempt of `queue` ended: its slot takes the next buffered job.
+void free_slot(self_ptr self, const std::string& queue);
+/// Gives every buffered job back (a stop).
+void give_back_buffered(self_ptr self);
+/// Forgets every buffered job: the worker id they were claimed under was
+/// revoked, so they are not ours to give back; reapers requeue them.
+void forget_buffered(self_ptr self);
+/// Drops the buffered leases among `lost`.
+void drop_lost_buffered(self_ptr self, const std::vector<lease_ref>& lost);
+/// Every prefetch horizon: resize the buffers, give back overdue jobs.
+void prefetch_tick(self_ptr self, const supervisor_config& cfg);
 
 } // namespace leasehold::supervisor_detail

@@ -33,5 +33,7 @@ using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using register_atom = caf::atom_constant<caf::atom("lh_reg")>;
 using timeout_atom = caf::atom_constant<caf::atom("lh_timeout")>;
+using unclaim_atom = caf::atom_constant<caf::atom("unclaim")>;
+using prefetch_atom = caf::atom_constant<caf::atom("prefetch")>;
 
 } // namespace leasehold

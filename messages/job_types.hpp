@@ -23,13 +23,17 @@ struct claimed_job {
   int32_t max_attempts = 0;
   std::string correlation_id;
   std::string trace_id;
+  int32_t priority = 0;
+  /// How long it waited in the node's prefetch buffer before its handler
+  /// started: the attempt's run row starts that much after the claim.
+  int64_t buffered_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, claimed_job& x) {
   return f(caf::meta::type_name("claimed_job"), x.id, x.type, x.queue,
            x.payload, x.attempt, x.max_attempts, x.correlation_id,
-           x.trace_id);
+           x.trace_id, x.priority, x.buffered_ms);
 }
 
 /// A claimed job as the supervisor and its executor share it: claimed once,
@@ -176,12 +180,15 @@ struct job_outcome {
   std::string error_code; // handler_error, precondition_failed, ...
   int64_t retry_delay_ms = 0;
   std::vector<child_job> children;
+  /// The claimed job's buffered_ms: the run row's started_at is the
+  /// handler's start, not the claim.
+  int64_t buffered_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
   return f(caf::meta::type_name("job_outcome"), x.lease, x.kind, x.error,
-           x.error_code, x.retry_delay_ms, x.children);
+           x.error_code, x.retry_delay_ms, x.children, x.buffered_ms);
 }
 
 /// How the persistence actor answered a completion.
@@ -226,13 +233,19 @@ struct node_stats {
   /// registered again after others revoked its registration.
   std::string worker_id;
   int64_t reregistrations = 0;
+  /// Jobs claimed ahead and not started yet, and how many were given back
+  /// unstarted (stop, overdue) or lost before they started.
+  int64_t prefetched = 0;
+  int64_t prefetch_given_back = 0;
+  int64_t prefetch_lost = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("node_stats"), x.in_flight, x.claimed,
            x.outcomes, x.supervised_failures, x.policy_violations,
-           x.restarts, x.executors_spawned, x.worker_id, x.reregistrations);
+           x.restarts, x.executors_spawned, x.worker_id, x.reregistrations,
+           x.prefetched, x.prefetch_given_back, x.prefetch_lost);
 }
 
 } // namespace leasehold

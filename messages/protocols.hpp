@@ -25,6 +25,9 @@ using persistence_actor = caf::typed_actor<
   // Give leases back to the queue (fenced); replies with released ids.
   caf::replies_to<release_atom, std::vector<lease_ref>, std::string>::with<
     std::vector<int64_t>>,
+  // Give back jobs claimed ahead and never started: the claim is undone,
+  // its attempt not consumed, no run row (fenced); replies with their ids.
+  caf::replies_to<unclaim_atom, std::vector<lease_ref>>::with<std::vector<int64_t>>,
   // Observer reads and admin writes; replies with JSON text.
   caf::replies_to<observe_atom, observe_request>::with<std::string>,
   // Requeue or fail jobs whose lease expired; replies with their ids.
@@ -47,6 +50,8 @@ using lease_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,                    // poll fallback
   caf::reacts_to<wake_atom, std::string>,       // NOTIFY for a queue
   caf::reacts_to<slot_atom, std::string, int32_t>, // slots of a queue freed
+  // How many jobs of a queue to claim ahead changed by this much.
+  caf::reacts_to<prefetch_atom, std::string, int32_t>,
   caf::reacts_to<stop_atom>>;                   // claim nothing more
 
 /// Renews every in-flight lease once per tick.
@@ -94,6 +99,9 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<deadline_atom>, caf::reacts_to<restart_atom, std::string>,
   // To itself: hand the slots freed since the last time to the lease actor.
   caf::reacts_to<slot_atom>,
+  // To itself, every prefetch horizon: size the prefetch buffers to the
+  // start rate and give back jobs buffered too long.
+  caf::reacts_to<prefetch_atom>,
   // The handler of an executor that ended while it ran has returned: the
   // slot it held is free.
   caf::reacts_to<done_atom, caf::actor_addr>>;

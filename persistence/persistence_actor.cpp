@@ -299,6 +299,12 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
         self, cfg, "job_release",
         [&](store& db) { return db.release(cfg.worker_id, leases, outcome); });
     },
+    [=](unclaim_atom, const std::vector<lease_ref>& leases)
+      -> caf::result<std::vector<int64_t>> {
+      return with_store<std::vector<int64_t>>(
+        self, cfg, "job_unclaim",
+        [&](store& db) { return db.unclaim(cfg.worker_id, leases); });
+    },
     [=](observe_atom, const observe_request& req) -> caf::result<std::string> {
       return with_store<std::string>(self, cfg, "observe",
                                      [&](store& db) { return observe(db, req, cfg.limits); });

@@ -43,6 +43,7 @@ const statement prepared_statements[] = {
   {"job_get", sql::job_get},
   {"job_rescue", sql::job_rescue},
   {"job_release", sql::job_release},
+  {"job_unclaim", sql::job_unclaim},
   {"job_retry", sql::job_retry},
   {"run_lock", sql::run_lock},
   {"run_lock_by_id", sql::run_lock_by_id},
@@ -183,6 +184,7 @@ std::vector<claimed_job> store::claim(const std::string& worker_id,
       j.max_attempts = r[5].as<int32_t>();
       j.correlation_id = r[6].as<std::string>();
       j.trace_id = r[7].as<std::string>("");
+      j.priority = r[8].as<int32_t>();
       jobs.push_back(std::move(j));
     }
     // A full batch means more jobs may wait past its last one: start there
@@ -257,7 +259,8 @@ std::vector<completion_result>
 store::complete(const std::string& worker_id,
                 const std::vector<job_outcome>& batch,
                 const trace_policy& policy) {
-  // Successes, the bulk of the traffic, are written as [[id,attempt],...]
+  // Successes, the bulk of the traffic, are written as
+  // [[id,attempt,buffered_ms],...]
   // text directly; failures carry text and are rarer, so they go through
   // nlohmann.
   std::string successes = "[";
@@ -273,6 +276,8 @@ store::complete(const std::string& worker_id,
       successes += std::to_string(o.lease.job_id);
       successes += ',';
       successes += std::to_string(o.lease.attempt);
+      successes += ',';
+      successes += std::to_string(o.buffered_ms);
       successes += ']';
     } else {
       failures.push_back({{"id", o.lease.job_id},
@@ -280,7 +285,8 @@ store::complete(const std::string& worker_id,
                           {"error", o.error},
                           {"code", o.error_code},
                           {"final", o.kind == job_outcome::failed},
-                          {"delay_ms", o.retry_delay_ms}});
+                          {"delay_ms", o.retry_delay_ms},
+                          {"buffered_ms", o.buffered_ms}});
     }
   }
   successes += ']';
@@ -353,6 +359,20 @@ std::vector<int64_t> store::release(const std::string& worker_id,
       released.push_back(r[0].as<int64_t>());
     tx.commit();
     return released;
+  });
+}
+
+std::vector<int64_t> store::unclaim(const std::string& worker_id,
+                                    const std::vector<lease_ref>& leases) {
+  const auto lists = split_leases(leases);
+  return translate_errors("job_unclaim", [&] {
+    pqxx::nontransaction tx{impl_->conn};
+    std::vector<int64_t> ids;
+    for (const auto& r : tx.exec_prepared("job_unclaim", worker_id,
+                                          bigint_array(lists.first),
+                                          bigint_array(lists.second)))
+      ids.push_back(r[0].as<int64_t>());
+    return ids;
   });
 }
 

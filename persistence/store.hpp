@@ -189,6 +189,12 @@ public:
                                const std::vector<lease_ref>& leases,
                                const std::string& outcome);
 
+  /// Gives back jobs claimed ahead and never started (fenced): the claim is
+  /// undone without consuming the attempt or writing a run row. Returns the
+  /// job ids given back.
+  std::vector<int64_t> unclaim(const std::string& worker_id,
+                               const std::vector<lease_ref>& leases);
+
   /// Worker instances as a JSON array (active ones, or all).
   std::string instances_json(bool include_stopped);
 

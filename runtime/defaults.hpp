@@ -25,6 +25,13 @@ inline constexpr auto retry_cap = std::chrono::milliseconds{1h};
 inline constexpr auto exec_timeout = std::chrono::milliseconds{5min};
 inline constexpr auto attempt_timeout = std::chrono::milliseconds{30min};
 inline constexpr int32_t max_attempts = 25;
+/// Jobs claimed ahead of the handlers, per queue: at most this many, and
+/// about prefetch_horizon of work at the rate jobs start (see
+/// actors/prefetch_buffer.hpp); one left waiting prefetch_max_hold is
+/// given back.
+inline constexpr int32_t prefetch = 500;
+inline constexpr auto prefetch_horizon = std::chrono::milliseconds{100};
+inline constexpr auto prefetch_max_hold = std::chrono::milliseconds{1s};
 inline constexpr const char* http_listen = "127.0.0.1:8080";
 inline constexpr auto alert_lag = std::chrono::milliseconds{300s};
 inline constexpr int64_t alert_dead = 5;

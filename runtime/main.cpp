@@ -41,6 +41,8 @@ struct node_options {
   std::string poll = format_duration(defaults::poll_interval);
   std::string stop = format_duration(defaults::stop_timeout);
   std::string reap = format_duration(defaults::reap_interval);
+  std::string prefetch_horizon = format_duration(defaults::prefetch_horizon);
+  std::string prefetch_max_hold = format_duration(defaults::prefetch_max_hold);
   std::string stale = format_duration(defaults::stale_after);
   std::string alert_lag = format_duration(defaults::alert_lag);
   std::string retry_base = format_duration(defaults::retry_base);
@@ -106,6 +108,8 @@ void fill_node_config(node_options& o) {
   c.poll_interval = duration_option("poll-interval", o.poll);
   c.stop_timeout = duration_option("stop-timeout", o.stop);
   c.reap_interval = duration_option("reap-interval", o.reap);
+  c.prefetch_horizon = duration_option("prefetch-horizon", o.prefetch_horizon);
+  c.prefetch_max_hold = duration_option("prefetch-max-hold", o.prefetch_max_hold);
   c.stale_after = duration_option("stale-after", o.stale);
   c.alert_lag = duration_option("alert-lag", o.alert_lag);
   if (c.http_token.empty())
@@ -217,6 +221,16 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
     ->capture_default_str();
   cmd->add_option("--concurrency", o.cfg.concurrency,
                   "Attempts run at once (default queue)")
+    ->capture_default_str();
+  cmd->add_option("--prefetch", o.cfg.prefetch,
+                  "Jobs claimed ahead of the handlers per queue, at most (0: none)")
+    ->capture_default_str();
+  cmd->add_option("--prefetch-horizon", o.prefetch_horizon,
+                  "Claim ahead about this much work at the rate jobs start"
+                  " (0: always --prefetch)")
+    ->capture_default_str();
+  cmd->add_option("--prefetch-max-hold", o.prefetch_max_hold,
+                  "Give back a claimed job that waited this long for a slot")
     ->capture_default_str();
   cmd->add_option("--queue", o.queues,
                   "NAME[=N]: serve queue NAME with N slots (repeatable)");

@@ -49,6 +49,13 @@ void node_config::validate() const {
       throw std::invalid_argument("invalid --queue " + name + "="
                                   + std::to_string(n)
                                   + ": needs a name and 1..10000 slots");
+  if (prefetch < 0 || prefetch > 100000)
+    throw std::invalid_argument("invalid --prefetch " + std::to_string(prefetch)
+                                + ": must be between 0 and 100000");
+  require(prefetch_horizon.count() >= 0, "prefetch-horizon", prefetch_horizon,
+          "must not be negative");
+  require(prefetch_max_hold.count() >= 10, "prefetch-max-hold", prefetch_max_hold,
+          "must be at least 10ms");
   require(heartbeat_interval.count() >= 10, "heartbeat-interval",
           heartbeat_interval, "must be at least 10ms");
   require(lease_ttl > heartbeat_interval, "lease-ttl", lease_ttl,
@@ -166,6 +173,7 @@ void node::start() {
   sc.persistence.limits = payload_limits(cfg_.max_payload_bytes);
   sc.executor.limits = sc.persistence.limits;
   sc.lease.queues = queues;
+  sc.prefetch = {cfg_.prefetch, cfg_.prefetch_horizon, cfg_.prefetch_max_hold};
   sc.lease.types = handlers_->types();
   sc.lease.poll_interval = cfg_.poll_interval;
   sc.lease.claim_timeout = cfg_.claim_timeout;

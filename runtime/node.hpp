@@ -30,6 +30,11 @@ struct node_config {
   /// Queues and their concurrency; empty means {"default": concurrency}.
   std::map<std::string, int32_t> queues;
   int32_t concurrency = defaults::concurrency;
+  /// Jobs claimed ahead of the handlers per queue (0: none), about
+  /// prefetch_horizon of work at the start rate (0: always `prefetch`).
+  int32_t prefetch = defaults::prefetch;
+  std::chrono::milliseconds prefetch_horizon = defaults::prefetch_horizon;
+  std::chrono::milliseconds prefetch_max_hold = defaults::prefetch_max_hold;
   std::chrono::milliseconds heartbeat_interval = defaults::heartbeat_interval;
   std::chrono::milliseconds lease_ttl = defaults::lease_ttl;
   std::chrono::milliseconds poll_interval = defaults::poll_interval;

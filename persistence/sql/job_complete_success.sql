@@ -1,5 +1,7 @@
 -- Ends a batch of attempts successfully for worker $1: $2 is a JSON array of
--- [id, attempt] pairs. (JSON, not two arrays for unnest: the planner
+-- [id, attempt, buffered_ms] triples (buffered_ms: how long the job waited
+-- in the node's prefetch buffer, so the run row starts when its handler
+-- did, not at the claim). (JSON, not two arrays for unnest: the planner
 -- estimates unnest of a parameter at 10 rows and, with a generic plan,
 -- rescans it once per running job: 170 ms for a batch of 1,000.) The guard
 -- (locked_by, attempts, running) stops a stale owner: a lease taken away
@@ -16,7 +18,8 @@ WITH strict_failed AS (
   SET status = 'failed',
       last_error = 'succeeded without a trace_id (strict trace policy)',
       last_error_code = 'trace_policy', finished_at = now(), updated_at = now()
-  FROM (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt
+  FROM (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt,
+               coalesce((p ->> 2)::bigint, 0) AS buffered_ms
         FROM jsonb_array_elements($2::jsonb) AS p) AS i
   -- $4 alone is a one-time filter: without strict, no row is visited.
   -- COLLATE "C": see the succeeded branch below.
@@ -25,10 +28,13 @@ WITH strict_failed AS (
     AND j.status = 'running' COLLATE "C"
     AND leasehold.instance_active($1)
     AND j.trace_id IS NULL AND j.created_at >= $3::timestamptz
-  RETURNING j.id, j.attempts, j.trace_id, j.locked_at, j.run_id
+  RETURNING j.id, j.attempts, j.trace_id,
+            j.locked_at + i.buffered_ms * interval '1 millisecond' AS started_at,
+            j.run_id
 ), succeeded AS (
   DELETE FROM leasehold.jobs AS j
-  USING (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt
+  USING (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt,
+                coalesce((p ->> 2)::bigint, 0) AS buffered_ms
          FROM jsonb_array_elements($2::jsonb) AS p) AS i
   -- locked_by and status compared under COLLATE "C" (the same equality,
   -- byte for byte) so that the generic plan cannot use jobs_running_idx:
@@ -41,7 +47,8 @@ WITH strict_failed AS (
     AND NOT ($4::boolean AND j.trace_id IS NULL
              AND j.created_at >= $3::timestamptz)
   RETURNING j.*, j.trace_id IS NULL AND j.created_at >= $3::timestamptz
-                 AS violates
+                 AS violates,
+            j.locked_at + i.buffered_ms * interval '1 millisecond' AS started_at
 ), runs AS (
   INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,
                                   started_at, finished_at, outcome, error,
@@ -49,12 +56,12 @@ WITH strict_failed AS (
                                   max_attempts, run_at, correlation_id,
                                   parent_id, run_id, partition_key,
                                   created_at)
-  SELECT id, attempts, $1, trace_id, locked_at, now(), 'succeeded', NULL,
+  SELECT id, attempts, $1, trace_id, started_at, now(), 'succeeded', NULL,
          type, queue, priority, payload, max_attempts, run_at, correlation_id,
          parent_id, run_id, partition_key, created_at
   FROM succeeded
   UNION ALL
-  SELECT id, attempts, $1, trace_id, locked_at, now(), 'failed',
+  SELECT id, attempts, $1, trace_id, started_at, now(), 'failed',
          'succeeded without a trace_id (strict trace policy)',
          NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM strict_failed

@@ -1,0 +1,139 @@
+// The supervisor's jobs claimed ahead of its handlers: a claimed batch waits
+// in the prefetch buffer, a freed slot starts the next buffered job at once
+// (no claim round trip with the handlers idle), and jobs that never start
+// are given back without consuming their attempt.
+#include "actors/supervisor_core.hpp"
+
+#include <set>
+
+#include <caf/all.hpp>
+
+#include "runtime/log.hpp"
+
+namespace leasehold::supervisor_detail {
+
+namespace {
+
+// A held job of `queue` is gone (ended, lost or given back): the lease
+// actor hears of it through one message per burst, not one per job: the
+// slot message to self queues behind the outcomes already in the mailbox,
+// so they are all counted in one go.
+void release_held(self_ptr self, const std::string& queue, int32_t n = 1) {
+  auto& freed = self->state.freed_slots;
+  if (freed.empty())
+    self->send(self, slot_atom::value);
+  freed[queue] += n;
+}
+
+void start_buffered(self_ptr self, const std::string& queue) {
+  auto& st = self->state;
+  auto now = prefetch_buffer::clock::now();
+  while (auto job = st.buffer->start_next(queue, now))
+    start_attempt(self, std::make_shared<const claimed_job>(std::move(*job)));
+}
+
+// Undoes the claims of `jobs` (fenced; nothing recorded). A failed give-back
+// leaves them to expire like any lease of this node.
+void unclaim(self_ptr self, const std::vector<claimed_job>& jobs, const char* why) {
+  auto& st = self->state;
+  if (jobs.empty())
+    return;
+  for (const auto& j : jobs)
+    release_held(self, j.queue);
+  if (!st.store) {
+    log::warn("buffered jobs not given back (no connection); their leases"
+              " expire", {{"jobs", jobs.size()}, {"why", why}});
+    return;
+  }
+  std::vector<lease_ref> leases;
+  leases.reserve(jobs.size());
+  for (const auto& j : jobs)
+    leases.push_back({j.id, j.attempt});
+  ++st.unclaims_pending;
+  self->request(st.store, std::chrono::seconds{10}, unclaim_atom::value, leases)
+    .then(
+      [=](const std::vector<int64_t>& ids) {
+        auto& st = self->state;
+        --st.unclaims_pending;
+        st.stats.prefetch_given_back += static_cast<int64_t>(ids.size());
+        log::info("buffered jobs given back", {{"jobs", ids.size()}, {"why", why}});
+        finish_stop_if_idle(self);
+      },
+      [=](caf::error& err) {
+        --self->state.unclaims_pending;
+        log::warn("buffered jobs not given back; their leases expire",
+                  {{"jobs", leases.size()}, {"why", why},
+                   {"error", self->system().render(err)}});
+        finish_stop_if_idle(self);
+      });
+}
+
+} // namespace
+
+void accept_claimed(self_ptr self, std::vector<claimed_job>& batch) {
+  auto& st = self->state;
+  st.stats.claimed += static_cast<int64_t>(batch.size());
+  if (st.stopping || st.reregistering || st.instance_lost) {
+    // A claim answered after the stop began: none of it runs.
+    if (!st.instance_lost && !st.reregistering)
+      unclaim(self, batch, "stopping");
+    return;
+  }
+  auto now = prefetch_buffer::clock::now();
+  std::set<std::string> queues;
+  for (auto& job : batch) {
+    queues.insert(job.queue);
+    st.buffer->add(std::move(job), now);
+  }
+  for (const auto& queue : queues)
+    start_buffered(self, queue);
+}
+
+void free_slot(self_ptr self, const std::string& queue) {
+  self->state.buffer->attempt_ended(queue);
+  release_held(self, queue);
+  if (!self->state.stopping)
+    start_buffered(self, queue);
+}
+
+void give_back_buffered(self_ptr self) {
+  unclaim(self, self->state.buffer->take_all(), "stopping");
+}
+
+void forget_buffered(self_ptr self) {
+  auto& st = self->state;
+  auto jobs = st.buffer->take_all();
+  st.stats.prefetch_lost += static_cast<int64_t>(jobs.size());
+  for (const auto& j : jobs)
+    release_held(self, j.queue);
+  if (!jobs.empty())
+    log::warn("buffered jobs left to the reapers: their worker id was revoked",
+              {{"jobs", jobs.size()}});
+}
+
+void drop_lost_buffered(self_ptr self, const std::vector<lease_ref>& lost) {
+  auto& st = self->state;
+  for (const auto& l : lost)
+    if (auto queue = st.buffer->drop(l)) {
+      ++st.stats.prefetch_lost;
+      release_held(self, *queue);
+      log::warn("buffered job lost its lease before it started",
+                {{"job_id", l.job_id}, {"attempt", l.attempt}});
+    }
+}
+
+void prefetch_tick(self_ptr self, const supervisor_config& cfg) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  auto now = prefetch_buffer::clock::now();
+  if (cfg.prefetch.horizon.count() > 0)
+    for (const auto& [queue, change] : st.buffer->retarget(now))
+      if (st.lease)
+        self->send(st.lease, prefetch_atom::value, queue, change);
+  unclaim(self, st.buffer->take_overdue(now), "waited past the prefetch bound");
+  self->delayed_send(self, std::max(cfg.prefetch.horizon, std::chrono::milliseconds{100}),
+                     prefetch_atom::value);
+}
+
+} // namespace leasehold::supervisor_detail
