@@ -12,10 +12,9 @@ prefetch_buffer::prefetch_buffer(std::map<std::string, int32_t> concurrency,
   for (const auto& [queue, slots] : concurrency) {
     auto& q = queues_[queue];
     q.concurrency = slots;
-    // A fixed buffer without a horizon; otherwise one batch of slots ahead
-    // until a start rate is seen.
-    q.target = settings_.horizon.count() == 0 ? settings_.limit
-                                               : std::min(settings_.limit, slots);
+    // A fixed buffer without a horizon; otherwise none until attempts are
+    // seen to end (a node starting on long jobs hoards nothing).
+    q.target = settings_.horizon.count() == 0 ? settings_.limit : 0;
   }
 }
 
@@ -41,7 +40,6 @@ std::optional<claimed_job> prefetch_buffer::start_next(const std::string& queue,
     q.waiting.erase(first);
   --q.count;
   ++q.running;
-  ++q.starts;
   next.job.buffered_ms =
     std::chrono::duration_cast<std::chrono::milliseconds>(now - next.since).count();
   return std::move(next.job);
@@ -49,8 +47,10 @@ std::optional<claimed_job> prefetch_buffer::start_next(const std::string& queue,
 
 void prefetch_buffer::attempt_ended(const std::string& queue) {
   auto i = queues_.find(queue);
-  if (i != queues_.end() && i->second.running > 0)
+  if (i != queues_.end() && i->second.running > 0) {
     --i->second.running;
+    ++i->second.ends;
+  }
 }
 
 int32_t prefetch_buffer::running(const std::string& queue) const {
@@ -68,12 +68,14 @@ std::vector<lease_ref> prefetch_buffer::leases() const {
   return out;
 }
 
-std::optional<std::string> prefetch_buffer::drop(const lease_ref& lease) {
+std::optional<std::string> prefetch_buffer::drop(const lease_ref& lease,
+                                                 int64_t claim_seq) {
   for (auto& [name, q] : queues_)
     for (auto p = q.waiting.begin(); p != q.waiting.end(); ++p) {
       auto& jobs = p->second;
       auto hit = std::find_if(jobs.begin(), jobs.end(), [&](const buffered_job& w) {
-        return w.job.id == lease.job_id && w.job.attempt == lease.attempt;
+        return w.job.id == lease.job_id && w.job.attempt == lease.attempt
+               && w.job.claim_seq <= claim_seq;
       });
       if (hit == jobs.end())
         continue;
@@ -128,10 +130,10 @@ std::map<std::string, int32_t> prefetch_buffer::retarget(clock::time_point now) 
     return changes;
   double horizon = std::chrono::duration<double>(settings_.horizon).count();
   for (auto& [name, q] : queues_) {
-    double rate = static_cast<double>(q.starts) / seconds;
-    if (!q.rated && q.starts == 0)
-      continue; // nothing started yet: keep the initial target
-    q.starts = 0;
+    double rate = static_cast<double>(q.ends) / seconds;
+    if (!q.rated && q.ends == 0)
+      continue; // nothing ended yet: keep the initial target
+    q.ends = 0;
     // Smoothed over a few calls, so one quiet moment does not empty the buffer.
     q.rate = q.rated ? 0.5 * q.rate + 0.5 * rate : rate;
     q.rated = true;

@@ -16,9 +16,10 @@ namespace leasehold {
 struct prefetch_settings {
   /// Most jobs claimed ahead per queue, beyond its concurrency (0: none).
   int32_t limit = 0;
-  /// The buffer holds about this much work at the rate jobs start, so a job
-  /// waits in it for about this long, not for the buffer's full size: slow
-  /// handlers get a small buffer and fast ones a large one (100ms).
+  /// The buffer holds about this much work at the rate slots free up (the
+  /// rate attempts end), so a job waits in it for about this long, not for
+  /// the buffer's full size: slow handlers get a small buffer (long ones
+  /// none) and fast ones a large one (100ms). 0: always `limit`.
   std::chrono::milliseconds horizon{100};
   /// A job buffered longer than this is given back (1s): its queue's slots
   /// are all held by slower attempts, and other nodes may be idle.
@@ -52,17 +53,18 @@ public:
 
   /// Every buffered lease, for renewal.
   std::vector<lease_ref> leases() const;
-  /// Removes a lost lease; its queue when it was buffered here.
-  std::optional<std::string> drop(const lease_ref& lease);
+  /// Removes a lost lease claimed at or before `claim_seq` (see
+  /// claimed_job::claim_seq); its queue when it was buffered here.
+  std::optional<std::string> drop(const lease_ref& lease, int64_t claim_seq);
   /// Removes every buffered job (a stop, a revoked registration).
   std::vector<claimed_job> take_all();
   /// Removes the jobs buffered longer than max_hold.
   std::vector<claimed_job> take_overdue(clock::time_point now);
 
   /// Jobs claimed ahead for `queue` right now: at most `limit`, about
-  /// `horizon` of work at the recent start rate.
+  /// `horizon` of work at the recent rate attempts end.
   int32_t target(const std::string& queue) const;
-  /// Updates each queue's start rate from the starts since the last call
+  /// Updates each queue's rate from the attempts ended since the last call
   /// and returns the queues whose target changed, with the change.
   std::map<std::string, int32_t> retarget(clock::time_point now);
 
@@ -81,8 +83,9 @@ private:
     /// Buffered jobs by priority value, each in claim order.
     std::map<int32_t, std::deque<buffered_job>> waiting;
     size_t count = 0;
-    /// Starts since the last retarget, and their smoothed rate per second.
-    int64_t starts = 0;
+    /// Attempts ended since the last retarget, and their smoothed rate per
+    /// second: the rate at which the buffer drains.
+    int64_t ends = 0;
     double rate = 0;
     bool rated = false;
     int32_t target = 0;

@@ -291,7 +291,10 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
     },
     [=](leases_atom) {
       // Buffered jobs are leases too: renewed like running ones.
+      self->state.leases_taken_at_seq = self->state.claim_seq;
       auto leases = self->state.buffer->leases();
+      const auto& returning = self->state.giving_back;
+      leases.insert(leases.end(), returning.begin(), returning.end());
       leases.reserve(leases.size() + self->state.jobs.size());
       for (const auto& kv : self->state.jobs)
         leases.push_back(kv.second.lease());
@@ -307,6 +310,10 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
         gone.emplace(l.job_id, l.attempt);
       for (const auto& kv : self->state.jobs) {
         const auto l = kv.second.lease();
+        // A job given back and claimed again since the list was taken
+        // holds the same (id, attempt): the verdict is not about it.
+        if (kv.second.job->claim_seq > self->state.leases_taken_at_seq)
+          continue;
         if (gone.count({l.job_id, l.attempt}) != 0)
           self->send(kv.second.executor, lost_atom::value, l);
       }

@@ -98,8 +98,14 @@ struct supervisor_state {
   std::map<std::string, int32_t> freed_slots;
   /// Jobs claimed ahead of the handlers, and the attempts running per queue.
   std::unique_ptr<prefetch_buffer> buffer;
-  /// Give-backs of buffered jobs not answered yet (a stop waits for them).
+  /// Give-backs of buffered jobs not answered yet (a stop waits for them),
+  /// and their leases, renewed until the answer.
   int unclaims_pending = 0;
+  std::vector<lease_ref> giving_back;
+  /// Jobs claimed so far, and how many when the heartbeat last took the
+  /// lease list: its verdict of lost leases applies to those only.
+  int64_t claim_seq = 0;
+  int64_t leases_taken_at_seq = 0;
   caf::typed_response_promise<bool> stopped;
 };
 

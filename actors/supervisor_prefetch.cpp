@@ -4,6 +4,8 @@
 // are given back without consuming their attempt.
 #include "actors/supervisor_core.hpp"
 
+#include <algorithm>
+#include <memory>
 #include <set>
 
 #include <caf/all.hpp>
@@ -32,40 +34,66 @@ void start_buffered(self_ptr self, const std::string& queue) {
     start_attempt(self, std::make_shared<const claimed_job>(std::move(*job)));
 }
 
-// Undoes the claims of `jobs` (fenced; nothing recorded). A failed give-back
-// leaves them to expire like any lease of this node.
-void unclaim(self_ptr self, const std::vector<claimed_job>& jobs, const char* why) {
+// Forgets the give-back of `leases`, answered now.
+void settle(self_ptr self, const std::vector<lease_ref>& leases) {
+  auto& pending = self->state.giving_back;
+  for (const auto& l : leases) {
+    auto i = std::find_if(pending.begin(), pending.end(), [&](const lease_ref& p) {
+      return p.job_id == l.job_id && p.attempt == l.attempt;
+    });
+    if (i != pending.end())
+      pending.erase(i);
+  }
+  --self->state.unclaims_pending;
+}
+
+// Undoes the claims of `jobs` (fenced; nothing recorded). Until the answer
+// they are still this node's leases and renewed as such. A give-back that
+// fails (Postgres down) puts them back in the buffer: still ours, renewed,
+// and given back again later; only a stopping node leaves them to expire.
+void unclaim(self_ptr self, std::vector<claimed_job> jobs, const char* why) {
   auto& st = self->state;
   if (jobs.empty())
     return;
-  for (const auto& j : jobs)
-    release_held(self, j.queue);
-  if (!st.store) {
-    log::warn("buffered jobs not given back (no connection); their leases"
-              " expire", {{"jobs", jobs.size()}, {"why", why}});
-    return;
-  }
   std::vector<lease_ref> leases;
   leases.reserve(jobs.size());
   for (const auto& j : jobs)
     leases.push_back({j.id, j.attempt});
+  st.giving_back.insert(st.giving_back.end(), leases.begin(), leases.end());
   ++st.unclaims_pending;
+  auto shared = std::make_shared<std::vector<claimed_job>>(std::move(jobs));
+  auto give_up = [=](const std::string& error) {
+    settle(self, leases);
+    auto& st = self->state;
+    if (!st.stopping) {
+      auto now = prefetch_buffer::clock::now();
+      for (auto& j : *shared)
+        st.buffer->add(std::move(j), now);
+      return;
+    }
+    for (const auto& j : *shared)
+      release_held(self, j.queue);
+    log::warn("buffered jobs not given back; their leases expire",
+              {{"jobs", leases.size()}, {"why", why}, {"error", error}});
+    finish_stop_if_idle(self);
+  };
+  if (!st.store) {
+    give_up("no connection");
+    return;
+  }
   self->request(st.store, std::chrono::seconds{10}, unclaim_atom::value, leases)
     .then(
       [=](const std::vector<int64_t>& ids) {
+        settle(self, leases);
         auto& st = self->state;
-        --st.unclaims_pending;
+        // Given back, or lost meanwhile: either way no longer held here.
+        for (const auto& j : *shared)
+          release_held(self, j.queue);
         st.stats.prefetch_given_back += static_cast<int64_t>(ids.size());
         log::info("buffered jobs given back", {{"jobs", ids.size()}, {"why", why}});
         finish_stop_if_idle(self);
       },
-      [=](caf::error& err) {
-        --self->state.unclaims_pending;
-        log::warn("buffered jobs not given back; their leases expire",
-                  {{"jobs", leases.size()}, {"why", why},
-                   {"error", self->system().render(err)}});
-        finish_stop_if_idle(self);
-      });
+      [=](caf::error& err) { give_up(self->system().render(err)); });
 }
 
 } // namespace
@@ -82,6 +110,7 @@ void accept_claimed(self_ptr self, std::vector<claimed_job>& batch) {
   auto now = prefetch_buffer::clock::now();
   std::set<std::string> queues;
   for (auto& job : batch) {
+    job.claim_seq = ++st.claim_seq;
     queues.insert(job.queue);
     st.buffer->add(std::move(job), now);
   }
@@ -114,7 +143,7 @@ void forget_buffered(self_ptr self) {
 void drop_lost_buffered(self_ptr self, const std::vector<lease_ref>& lost) {
   auto& st = self->state;
   for (const auto& l : lost)
-    if (auto queue = st.buffer->drop(l)) {
+    if (auto queue = st.buffer->drop(l, st.leases_taken_at_seq)) {
       ++st.stats.prefetch_lost;
       release_held(self, *queue);
       log::warn("buffered job lost its lease before it started",

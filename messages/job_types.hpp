@@ -27,13 +27,18 @@ struct claimed_job {
   /// How long it waited in the node's prefetch buffer before its handler
   /// started: the attempt's run row starts that much after the claim.
   int64_t buffered_ms = 0;
+  /// The node's count of claimed jobs when this one arrived. A job given
+  /// back unstarted and claimed again has the same (id, attempt), so a
+  /// renewal's verdict is only applied to leases claimed before the lease
+  /// list it checked was taken.
+  int64_t claim_seq = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, claimed_job& x) {
   return f(caf::meta::type_name("claimed_job"), x.id, x.type, x.queue,
            x.payload, x.attempt, x.max_attempts, x.correlation_id,
-           x.trace_id, x.priority, x.buffered_ms);
+           x.trace_id, x.priority, x.buffered_ms, x.claim_seq);
 }
 
 /// A claimed job as the supervisor and its executor share it: claimed once,

@@ -189,3 +189,37 @@ BOOST_AUTO_TEST_CASE(buffered_jobs_of_a_dead_node_are_rescued_after_its_ttl) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(prefetch_faults, prefetch_fixture)
+
+// Found by cluster.faults: a give-back that failed (Postgres down) dropped
+// the jobs from the buffer, so nobody renewed them and reapers took them
+// back as expired attempts of a healthy node.
+BOOST_AUTO_TEST_CASE(a_give_back_that_fails_keeps_the_jobs_as_leases) {
+  for (int i = 0; i < 4; ++i)
+    enqueue(db, "sleep", R"({"ms":4000})");
+  auto cfg = one_slot_prefetching(3);
+  cfg.prefetch_max_hold = 300ms;
+  node n{cfg, builtin_handlers()};
+  n.start();
+  BOOST_REQUIRE(wait_until([&] { return n.stats().prefetched == 3; }, 3s));
+  pg_local("stop");
+  std::this_thread::sleep_for(2s); // every give-back fails meanwhile
+  pg_local("start");
+  // A fresh connection for the checks: the fixture's died with the server.
+  auto fresh = [](const std::string& sql) -> int64_t {
+    try {
+      return std::stoll(store{test_dsn()}.query_value(sql).value_or("0"));
+    } catch (const std::exception&) {
+      return int64_t{-1};
+    }
+  };
+  BOOST_REQUIRE(wait_until([&] {
+    return fresh("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 4;
+  }, 25s));
+  n.stop();
+  BOOST_TEST(fresh("SELECT count(*) FROM leasehold.job_runs WHERE outcome <> 'succeeded'") == 0);
+  BOOST_TEST(fresh("SELECT max(attempt) FROM leasehold.job_runs") == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
