@@ -109,6 +109,16 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
   return out;
 }
 
+// Tells whoever asked for the attempt (the supervisor) that its handler
+// returned: the slot can take the next job while the outcome is written.
+void tell_handler_returned(self_ptr self) {
+  const auto& job = self->state.job;
+  auto strong = caf::actor_cast<caf::strong_actor_ptr>(self->state.requester);
+  if (strong)
+    self->send(caf::actor_cast<supervisor_actor>(strong), ran_atom::value,
+               lease_ref{job->id, job->attempt});
+}
+
 bool is_current(self_ptr self, const lease_ref& lease) {
   const auto& job = self->state.job;
   return job && job->id == lease.job_id && job->attempt == lease.attempt;
@@ -193,6 +203,7 @@ executor_actor_impl(self_ptr self, std::shared_ptr<const executor_config> cfg,
   return {
     [=](run_atom, shared_job& job) -> caf::result<written_outcome> {
       self->state.job = job;
+      self->state.requester = caf::actor_cast<caf::actor_addr>(self->current_sender());
       self->state.writing = false;
       self->state.timed_out = false;
       self->state.timeout_written = false;
@@ -203,8 +214,9 @@ executor_actor_impl(self_ptr self, std::shared_ptr<const executor_config> cfg,
       if (handler == nullptr || handler->mode == handler_mode::non_blocking) {
         // Nothing to wait for: run it here and hand the outcome on at once.
         self->state.writing = true;
-        return self->delegate(store, complete_atom::value,
-                              run_handler(*job, handler, *cfg, hooks->cancel));
+        auto outcome = run_handler(*job, handler, *cfg, hooks->cancel);
+        tell_handler_returned(self);
+        return self->delegate(store, complete_atom::value, std::move(outcome));
       }
       executor_actor handle = caf::actor_cast<executor_actor>(self);
       auto task_cfg = *cfg;
@@ -236,6 +248,7 @@ executor_actor_impl(self_ptr self, std::shared_ptr<const executor_config> cfg,
       if (st.writing)
         return;
       self->state.writing = true;
+      tell_handler_returned(self);
       auto reply = std::move(hooks->reply);
       hooks->reply = {};
       reply.delegate(store, complete_atom::value, std::move(outcome));

@@ -93,6 +93,9 @@ struct executor_state {
   static inline const char* name = "executor";
   /// The attempt under way or being written; null before the first.
   shared_job job;
+  /// Who asked for it (weakly: the supervisor holds this actor): told when
+  /// its handler returns.
+  caf::actor_addr requester;
   /// Its outcome is with the writer.
   bool writing = false;
   /// Its handler runs on the pool (a blocking handler that has not returned).

@@ -100,6 +100,7 @@ void on_executor_down(self_ptr self, const caf::actor_addr& executor,
     return;
   auto job = i->second.job;
   auto job_id = i->second.lease().job_id;
+  auto slot_freed = i->second.slot_freed;
   if (reason == make_error(exit_code::stopping_timeout))
     st.to_release.push_back(i->second.lease());
   if (reason) {
@@ -113,7 +114,9 @@ void on_executor_down(self_ptr self, const caf::actor_addr& executor,
   st.jobs.erase(i);
   // A handler that ignores its cancel flag keeps its thread, and so its slot.
   auto w = st.watches.find(executor);
-  if (w != st.watches.end() && w->second->outlived())
+  if (slot_freed)
+    release_held(self, job->queue);
+  else if (w != st.watches.end() && w->second->outlived())
     st.held_by_handler.emplace(executor, job->queue);
   else
     free_slot(self, job->queue);
@@ -216,6 +219,7 @@ void on_written(self_ptr self, const caf::actor_addr& exec, const shared_job& jo
   }
   st.restart_streak = 0; // work flows again
   auto executor = std::move(i->second.executor);
+  auto slot_freed = i->second.slot_freed;
   st.jobs.erase(i);
   if (written.handler_running) // timed out: the slot is freed when it exits
     st.draining.emplace(exec, std::make_pair(std::move(executor), job->queue));
@@ -223,7 +227,9 @@ void on_written(self_ptr self, const caf::actor_addr& exec, const shared_job& jo
     end_idle_executor(self, executor, caf::exit_reason::user_shutdown);
   else
     st.idle_executors.push_back(std::move(executor));
-  if (!written.handler_running)
+  if (slot_freed)
+    release_held(self, job->queue);
+  else if (!written.handler_running)
     free_slot(self, job->queue);
   finish_stop_if_idle(self);
 }
@@ -370,6 +376,15 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       st.freed_slots.clear();
     },
     [=](prefetch_atom) { prefetch_tick(self, cfg); },
+    [=](ran_atom, const lease_ref& lease) {
+      auto i = self->state.jobs.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      if (i == self->state.jobs.end() || i->second.slot_freed
+          || i->second.lease().job_id != lease.job_id
+          || i->second.lease().attempt != lease.attempt)
+        return;
+      i->second.slot_freed = true;
+      handler_slot_free(self, i->second.job->queue);
+    },
     [=](done_atom, const caf::actor_addr& executor) {
       on_handler_returned(self, executor);
     },

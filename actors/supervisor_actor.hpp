@@ -57,6 +57,9 @@ struct supervisor_state {
   struct running_job {
     executor_actor executor;
     shared_job job;
+    /// Its handler returned and its slot went to the next job; only the
+    /// outcome's write is pending.
+    bool slot_freed = false;
     lease_ref lease() const { return {job->id, job->attempt}; }
   };
   /// Busy executors, keyed by executor: a node may hold a stale and a new

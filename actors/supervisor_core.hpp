@@ -38,8 +38,14 @@ void start_attempt(self_ptr self, shared_job job);
 // Defined in supervisor_prefetch.cpp: the jobs claimed ahead.
 /// A claim's batch goes to the buffer and starts as far as slots allow.
 void accept_claimed(self_ptr self, std::vector<claimed_job>& batch);
-/// An attempt of `queue` ended: its slot takes the next buffered job.
+/// An attempt of `queue` ended: its slot takes the next buffered job and
+/// its lease is no longer held.
 void free_slot(self_ptr self, const std::string& queue);
+/// The handler of an attempt of `queue` returned: its slot takes the next
+/// buffered job while the outcome is written.
+void handler_slot_free(self_ptr self, const std::string& queue);
+/// A job of `queue` whose slot was freed already is no longer held.
+void release_held(self_ptr self, const std::string& queue, int32_t n = 1);
 /// Gives every buffered job back (a stop).
 void give_back_buffered(self_ptr self);
 /// Forgets every buffered job: the worker id they were claimed under was

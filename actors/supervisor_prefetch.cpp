@@ -16,17 +16,6 @@ namespace leasehold::supervisor_detail {
 
 namespace {
 
-// A held job of `queue` is gone (ended, lost or given back): the lease
-// actor hears of it through one message per burst, not one per job: the
-// slot message to self queues behind the outcomes already in the mailbox,
-// so they are all counted in one go.
-void release_held(self_ptr self, const std::string& queue, int32_t n = 1) {
-  auto& freed = self->state.freed_slots;
-  if (freed.empty())
-    self->send(self, slot_atom::value);
-  freed[queue] += n;
-}
-
 void start_buffered(self_ptr self, const std::string& queue) {
   auto& st = self->state;
   auto now = prefetch_buffer::clock::now();
@@ -98,6 +87,17 @@ void unclaim(self_ptr self, std::vector<claimed_job> jobs, const char* why) {
 
 } // namespace
 
+// A held job of `queue` is gone (ended, lost or given back): the lease
+// actor hears of it through one message per burst, not one per job: the
+// slot message to self queues behind the outcomes already in the mailbox,
+// so they are all counted in one go.
+void release_held(self_ptr self, const std::string& queue, int32_t n) {
+  auto& freed = self->state.freed_slots;
+  if (freed.empty())
+    self->send(self, slot_atom::value);
+  freed[queue] += n;
+}
+
 void accept_claimed(self_ptr self, std::vector<claimed_job>& batch) {
   auto& st = self->state;
   st.stats.claimed += static_cast<int64_t>(batch.size());
@@ -121,6 +121,12 @@ void accept_claimed(self_ptr self, std::vector<claimed_job>& batch) {
 void free_slot(self_ptr self, const std::string& queue) {
   self->state.buffer->attempt_ended(queue);
   release_held(self, queue);
+  if (!self->state.stopping)
+    start_buffered(self, queue);
+}
+
+void handler_slot_free(self_ptr self, const std::string& queue) {
+  self->state.buffer->attempt_ended(queue);
   if (!self->state.stopping)
     start_buffered(self, queue);
 }

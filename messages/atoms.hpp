@@ -35,5 +35,6 @@ using register_atom = caf::atom_constant<caf::atom("lh_reg")>;
 using timeout_atom = caf::atom_constant<caf::atom("lh_timeout")>;
 using unclaim_atom = caf::atom_constant<caf::atom("unclaim")>;
 using prefetch_atom = caf::atom_constant<caf::atom("prefetch")>;
+using ran_atom = caf::atom_constant<caf::atom("lh_ran")>;
 
 } // namespace leasehold

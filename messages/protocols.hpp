@@ -102,6 +102,10 @@ using supervisor_actor = caf::typed_actor<
   // To itself, every prefetch horizon: size the prefetch buffers to the
   // start rate and give back jobs buffered too long.
   caf::reacts_to<prefetch_atom>,
+  // From an executor: the handler of this attempt returned and its outcome
+  // goes to the writer. The slot takes its next job now; the lease stays
+  // held until the outcome is written.
+  caf::reacts_to<ran_atom, lease_ref>,
   // The handler of an executor that ended while it ran has returned: the
   // slot it held is free.
   caf::reacts_to<done_atom, caf::actor_addr>>;
