@@ -114,16 +114,21 @@ apt_install() {
 if [ ! -x "$pgbin/psql" ] || { [ -n "${sections[raw]:-}" ] && [ ! -x "$pgbin/pgbench" ]; }; then
   apt_install postgresql-15 postgresql-client-15 postgresql-contrib
 fi
-systems=(leasehold graphile pgboss)
-[ -n "${sections[raw]:-}" ] && systems=(raw "${systems[@]}")
+systems=()
+[ -n "${sections[raw]:-}" ] && systems+=(raw)
+[ -n "${sections[drain]:-}${sections[handlers]:-}${sections[latency]:-}${sections[inprocess]:-}" ] && systems+=(leasehold)
+[ -n "${sections[drain]:-}${sections[handlers]:-}${sections[latency]:-}" ] && systems+=(graphile pgboss)
+[ ${#systems[@]} -gt 0 ] || die "--only: no section to run"
 node22=""
 if [ -n "${sections[drain]:-}${sections[handlers]:-}${sections[latency]:-}" ]; then
   command -v npm >/dev/null || { [ "$mode" = smoke ] || apt_install nodejs npm; }
   say "installing peers into .leasehold/peers (npm; the first time takes a minute or so)"
   if ! node22="$(bash benchmarks/peers/install.sh "$peers" 2>"$logs/install.log")"; then
     [ "$mode" = smoke ] || die "peer install failed: $(tail -n 1 "$logs/install.log")"
-    say "WARNING: peer install failed ($(tail -n 1 "$logs/install.log")): smoke run of leasehold only"
-    systems=(leasehold) node22=""
+    say "WARNING: peer install failed ($(tail -n 1 "$logs/install.log")): smoke run without the peers"
+    node22="" keep=()
+    for s in "${systems[@]}"; do case "$s" in graphile|pgboss) ;; *) keep+=("$s") ;; esac; done
+    systems=("${keep[@]}")
   fi
   # The drivers run from inside .leasehold/peers so that their imports resolve its node_modules.
   rm -rf "$peers/bench" && mkdir -p "$peers/bench"
