@@ -39,6 +39,8 @@ public:
 
   /// The connection ends after this request's answer.
   void close_after_answer() { close_ = true; }
+  /// True when close_after_answer() was called: input may be left unread.
+  bool closing() const { return close_; }
   bool must_close() const { return close_ || refused() || failed_; }
 
   bool is_readable() const override;

@@ -91,8 +91,6 @@ void authorize_read(const httplib::Request& req, const http_config& cfg) {
     throw http_error(403, "wrong bearer token");
 }
 
-} // namespace
-
 // {} (every failed partition) or {"partition": "KEY"}, KEY a real key: an
 // empty one would mean "all" further down, and a NUL would cut it short.
 std::string retried_partition(const std::string& text) {

@@ -3,13 +3,15 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <list>
+#include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -66,6 +68,28 @@ std::string default_message(int status) {
     case 414: return "request line too long";
     case 416: return "unsatisfiable Range header";
     default: return "request failed";
+  }
+}
+
+// A connection closed with unread input in its buffer is reset, and the
+// reset can destroy the answer before the client reads it: so, after a
+// refusal, stop writing and read what is still coming for a moment
+// (at most 1 MiB, 1s; 100ms while others wait).
+void drain(int fd, bool contended) {
+  ::shutdown(fd, SHUT_WR);
+  auto deadline = std::chrono::steady_clock::now()
+                  + (contended ? std::chrono::milliseconds{100} : std::chrono::seconds{1});
+  char buf[16384];
+  for (size_t total = 0; total < (size_t{1} << 20);) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+      return;
+    auto n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR)))
+      return;
+    total += n > 0 ? static_cast<size_t>(n) : 0;
   }
 }
 
@@ -266,6 +290,10 @@ void http_server::serve_connection(int fd) {
         if (conn.refused() && !conn.answered()) {
           auto [status, message] = conn.refusal();
           answer_raw(fd, status, message);
+        }
+        if (conn.refused() || conn.closing()) {
+          drain(fd, contended());
+          break;
         }
         if (!ok || closed || conn.must_close())
           break;

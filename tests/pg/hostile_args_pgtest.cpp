@@ -64,7 +64,7 @@ struct command {
   std::vector<std::string> words;
   // Valid values for what the command needs, unless it is under test.
   std::vector<std::pair<std::string, std::string>> needs;
-  std::vector<std::string> extra;
+  std::vector<std::string> extra; // flag and value pairs
 };
 
 struct hostile_args : pg_fixture {
@@ -111,7 +111,9 @@ struct hostile_args : pg_fixture {
             if (!valid.empty())
               argv.push_back(valid);
           }
-        argv.insert(argv.end(), c.extra.begin(), c.extra.end());
+        for (size_t i = 0; i + 1 < c.extra.size(); i += 2)
+          if (c.extra[i] != o.name)
+            argv.insert(argv.end(), {c.extra[i], c.extra[i + 1]});
         if (!o.positional) {
           argv.push_back(o.name);
           argv.push_back(value);

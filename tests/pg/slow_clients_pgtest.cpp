@@ -25,6 +25,7 @@ int64_t ms_since(clock_type::time_point t) {
 
 // A normal client: a fresh connection per request, a 3s timeout.
 struct prober {
+  explicit prober(int p) : port(p) {}
   int port;
   std::atomic<bool> stop{false};
   std::atomic<int> answered{0}, failed{0}, created{0};
