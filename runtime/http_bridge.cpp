@@ -96,6 +96,7 @@ http_bridge::http_bridge(caf::actor_system& sys, observer_actor observer,
   if (impl_->port <= 0)
     throw std::runtime_error("cannot listen on " + impl_->cfg.host + ":"
                              + std::to_string(impl_->cfg.port));
+  s.set_listen_backlog(static_cast<int>(s.limits().waiting));
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
 }
 

@@ -220,9 +220,14 @@ http_server::http_server(http_server_limits limits) : limits_(limits) {
     auto lengths = req.get_header_value_count("Content-Length");
     if (lengths > 1)
       return refuse(400, "more than one Content-Length");
-    if (lengths == 0)
-      return body_method ? refuse(411, "a request body needs a Content-Length")
-                         : HandlerResponse::Unhandled;
+    if (lengths == 0) {
+      // No length and no Transfer-Encoding: the body is empty (RFC 9112
+      // 6.3), where httplib would read until the client closes. httplib's
+      // own Request is not const; the handler is only given it as one.
+      if (body_method)
+        const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+      return HandlerResponse::Unhandled;
+    }
     auto text = req.get_header_value("Content-Length");
     if (!all_digits(text) || text.size() > 18)
       return refuse(400, "invalid Content-Length");
@@ -238,6 +243,7 @@ http_server::http_server(http_server_limits limits) : limits_(limits) {
     if (current && current->refused()) {
       auto [status, message] = current->refusal();
       send_error(res, status, message);
+      res.set_header("Connection", "close");
     } else if (res.body.empty()) {
       send_error(res, res.status, default_message(res.status));
     }
@@ -262,6 +268,12 @@ http_server::~http_server() = default;
 void http_server::halt() {
   halted_ = true;
   stop();
+}
+
+void http_server::set_listen_backlog(int n) {
+  socket_t sock = svr_sock_;
+  if (sock != INVALID_SOCKET)
+    ::listen(sock, n); // on a listening socket, this only changes its backlog
 }
 
 bool http_server::contended() const {

@@ -69,6 +69,11 @@ public:
   /// Stops listening and ends every connection at its next wait.
   void halt();
 
+  /// After binding: lets the kernel hold up to `n` connections the
+  /// listener has not accepted yet. httplib binds with a backlog of 5, so a
+  /// burst of connections had some dropped and retried a second later.
+  void set_listen_backlog(int n);
+
   const http_server_limits& limits() const { return limits_; }
 
 private:

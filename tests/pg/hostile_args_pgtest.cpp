@@ -5,6 +5,9 @@
 // exit 0 (the value was fine and is stored verbatim) or with one line on
 // stderr and a non-zero exit, never a signal or a hang, and a refused
 // command writes nothing.
+#include <signal.h>
+
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -69,7 +72,19 @@ struct command {
 
 struct hostile_args : pg_fixture {
   std::string parts = write_file("parts.ndjson", "{\"key\":\"a\"}\n");
+  // Commands run here: a path flag given "abc" creates ./abc.
+  std::string cwd = tmp("cwd");
   int runs = 0;
+
+  hostile_args() { std::filesystem::create_directories(cwd); }
+  ~hostile_args() { std::filesystem::remove_all(cwd); }
+
+  // argv run in `cwd`.
+  std::vector<std::string> in_cwd(const std::vector<std::string>& argv) {
+    std::vector<std::string> out{"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", cwd};
+    out.insert(out.end(), argv.begin(), argv.end());
+    return out;
+  }
 
   int64_t written() {
     return count("SELECT count(*) FROM leasehold.all_jobs")
@@ -80,7 +95,7 @@ struct hostile_args : pg_fixture {
   void expect_clean(const std::vector<std::string>& argv, const std::string& what,
                     int timeout_ms = 20000) {
     auto before = written();
-    auto r = run_for(argv, {{"DATABASE_URL", test_dsn()}}, timeout_ms);
+    auto r = run_for(in_cwd(argv), {{"DATABASE_URL", test_dsn()}}, timeout_ms);
     ++runs;
     BOOST_TEST((r.exit_code >= 0 && r.exit_code <= 3),
                what << ": exit " << r.exit_code << " " << printable(r.err));
@@ -157,6 +172,46 @@ BOOST_AUTO_TEST_CASE(every_flag_of_node) {
           {"--http-listen", "off", "--database-url",
            "postgresql://leasehold@127.0.0.1:1/none?connect_timeout=2"}});
   BOOST_TEST_MESSAGE(runs << " runs");
+}
+
+// Found here: a queue, worker base or type Postgres cannot store (invalid
+// UTF-8) started a node cleanly whose every claim then failed, forever.
+// With a database to reach: each value either stops the node at once with
+// one line, or the node runs (the value is stored as given) without errors.
+BOOST_AUTO_TEST_CASE(node_flags_that_reach_the_database) {
+  const std::vector<std::string> values = {
+    "", "'; DROP TABLE leasehold.jobs; --", "\xff\xfe", "a\nb", std::string(5000, 'x'),
+    "99999999999999999999", "-1"};
+  for (const char* flag : {"--worker-base", "--worker-type", "--queue", "--trace-cutoff",
+                           "--log-level", "--trace-policy", "--http-listen", "--exec-env-pass",
+                           "--alert-dead", "--concurrency", "--execution-ledger", "--exec",
+                           "--max-payload-bytes", "--http-token"}) {
+    for (const auto& value : values) {
+      std::vector<std::string> argv = {leasehold_bin(), "node", "--poll-interval", "100ms"};
+      if (std::string{flag} != "--http-listen")
+        argv.insert(argv.end(), {"--http-listen", "off"});
+      argv.insert(argv.end(), {flag, value});
+      auto what = std::string{flag} + " " + printable(value);
+      static int n = 0;
+      background_process node{in_cwd(argv), tmp("node" + std::to_string(++n) + ".log"),
+                              {{"DATABASE_URL", test_dsn()}}};
+      int code = node.wait(2000);
+      if (code == -1) { // it runs: cleanly, and it stops cleanly
+        BOOST_TEST(node.log().find("\"level\":\"error\"") == std::string::npos,
+                   what << ": " << node.log().substr(0, 600));
+        node.signal(SIGTERM);
+        BOOST_TEST(node.wait(20000) == 0, what);
+        continue;
+      }
+      auto log = node.log();
+      auto last = log.substr(log.rfind('\n', log.size() - 2) + 1);
+      BOOST_TEST((code >= 1 && code <= 3), what << ": exit " << code << " " << printable(log));
+      BOOST_TEST(last.rfind("leasehold: ", 0) == 0, what << ": " << printable(last));
+      BOOST_TEST(last.size() <= 600u, what);
+      BOOST_TEST(count("SELECT count(*) FROM leasehold.worker_instances WHERE status IN"
+                       " ('STARTING', 'RUNNING')") == 0, what << ": left a live instance");
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(the_global_flags) {

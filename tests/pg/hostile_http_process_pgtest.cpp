@@ -150,8 +150,9 @@ BOOST_AUTO_TEST_CASE(chunked_and_compressed_bodies_are_refused_unread) {
   BOOST_TEST(alive());
 }
 
-// Found here: a POST without Content-Length waited 5s for the body to end,
-// a Content-Length over the limit made the node read (and drop) it all.
+// Found here: a POST without Content-Length waited 5s for the body to end
+// (then 400), a Content-Length over the limit made the node read (and
+// drop) it all. Without a length the body is empty (RFC 9112 6.3).
 BOOST_AUTO_TEST_CASE(body_lengths_are_checked_before_the_body_is_read) {
   start();
   auto started = std::chrono::steady_clock::now();
@@ -159,7 +160,7 @@ BOOST_AUTO_TEST_CASE(body_lengths_are_checked_before_the_body_is_read) {
   c.send("POST /jobs HTTP/1.1\r\nAuthorization: Bearer " + std::string{hostile_token}
          + "\r\n\r\n{\"type\":\"noop\"}");
   auto r = c.receive(10s);
-  BOOST_TEST(r.status == 411, r.head << r.body);
+  BOOST_TEST(r.status == 400, r.head << r.body); // an empty body is no job
   for (const char* length : {"1000000000000000", "99999999999999999999999", "-1", "abc",
                              "0x10", "1, 2", ""}) {
     r = raw_request(port, "POST /jobs HTTP/1.1\r\nAuthorization: Bearer " + std::string{hostile_token}

@@ -77,12 +77,14 @@ void hostile_node::expect_answer(const raw_response& r, const std::string& what)
   BOOST_TEST((r.status >= 200 && r.status < 500), what << " -> " << r.status << " " << r.head);
   if (r.status < 400 || r.status >= 500)
     return;
+  // A 409 (nothing to retry, cancel) says so in "message"; errors in "error".
+  const char* key = r.status == 409 ? "message" : "error";
   auto j = nlohmann::json::parse(r.body, nullptr, false);
-  BOOST_TEST((j.is_object() && j.contains("error") && j["error"].is_string()),
+  BOOST_TEST((j.is_object() && j.contains(key) && j[key].is_string()),
              what << " -> " << r.status << " body " << printable(r.body));
-  if (!j.is_object() || !j.contains("error") || !j["error"].is_string())
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string())
     return;
-  auto error = j["error"].get<std::string>();
+  auto error = j[key].get<std::string>();
   bool printable_line = !error.empty() && error.size() <= 500
     && std::none_of(error.begin(), error.end(),
                     [](char c) { return static_cast<unsigned char>(c) < 0x20; });

@@ -34,7 +34,7 @@ struct hostile_node : pg_fixture {
   /// Jobs (succeeded ones too) and runs in the database.
   int64_t written();
   /// An answer at all, 2xx-4xx, and for a 4xx a JSON object whose
-  /// "error" is one line of printable text.
+  /// "error" ("message" for a 409) is one line of printable text.
   void expect_answer(const raw_response& r, const std::string& what);
 };
 
