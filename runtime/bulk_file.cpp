@@ -119,7 +119,9 @@ void for_each_line(std::istream& in, size_t max_line, F&& parse) {
       throw std::runtime_error("cannot read line " + std::to_string(number + 1));
     if (in.fail() && !in.eof())
       throw std::invalid_argument(std::to_string(number + 1) + ": line longer than "
-                                  + std::to_string(max_line) + " bytes");
+                                  + std::to_string(max_line) + " bytes (the payload limit of "
+                                  + std::to_string(max_line - bulk_line_slack)
+                                  + " bytes plus " + std::to_string(bulk_line_slack) + ")");
     if (got == 0 && in.eof())
       return;
     ++number;

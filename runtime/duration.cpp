@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "runtime/text.hpp"
+
 namespace leasehold {
 
 std::chrono::milliseconds parse_duration(const std::string& text) {
@@ -12,8 +14,8 @@ std::chrono::milliseconds parse_duration(const std::string& text) {
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
     ++digits;
   auto unit = text.substr(digits);
-  // The text is quoted in the message: a long one is cut, not echoed whole.
-  auto shown = text.size() <= 40 ? text : text.substr(0, 40) + "...";
+  // The text is quoted in the message: as one line, a long one cut.
+  auto shown = one_line(text, 40);
   if (digits == 0 || unit.empty())
     throw std::invalid_argument("invalid duration '" + shown
                                 + "' (use e.g. 250ms, 10s, 2m, 1h)");

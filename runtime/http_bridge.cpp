@@ -9,6 +9,7 @@
 #include "messages/errors.hpp"
 #include "runtime/http_bridge_impl.hpp"
 #include "runtime/log.hpp"
+#include "runtime/text.hpp"
 
 namespace leasehold {
 
@@ -31,7 +32,7 @@ http_config parse_http_listen(const std::string& text) {
   static const std::regex form{R"(([0-9A-Za-z.\-]{1,253}):([0-9]{1,5}))"};
   std::smatch m;
   if (text.size() > 300 || !std::regex_match(text, m, form) || std::stoi(m[2]) > 65535)
-    throw std::invalid_argument("invalid --http-listen '" + text.substr(0, 60)
+    throw std::invalid_argument("invalid --http-listen '" + one_line(text, 60)
                                 + "': expected HOST:PORT, e.g. 127.0.0.1:8080");
   http_config cfg;
   cfg.host = m[1];

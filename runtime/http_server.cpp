@@ -203,6 +203,7 @@ http_server::http_server(http_server_limits limits) : limits_(limits) {
   };
   // Before a body is read: only bodies of a known, bounded length, sent as
   // they are. Refused requests close their connection (their body is unread).
+  // httplib's own Request is not const; this handler is only given it as one.
   set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     auto refuse = [&](int status, const std::string& message) {
       send_error(res, status, message);
@@ -211,6 +212,9 @@ http_server::http_server(http_server_limits limits) : limits_(limits) {
         current->close_after_answer();
       return HandlerResponse::Handled;
     };
+    // Range is ignored (RFC 9110 14.2 allows it): httplib would cut error
+    // answers too, into JSON no client can parse.
+    const_cast<httplib::Request&>(req).ranges.clear();
     if (req.has_header("Transfer-Encoding"))
       return refuse(411, "Transfer-Encoding is not supported: send the body with a"
                          " Content-Length");
@@ -222,8 +226,7 @@ http_server::http_server(http_server_limits limits) : limits_(limits) {
       return refuse(400, "more than one Content-Length");
     if (lengths == 0) {
       // No length and no Transfer-Encoding: the body is empty (RFC 9112
-      // 6.3), where httplib would read until the client closes. httplib's
-      // own Request is not const; the handler is only given it as one.
+      // 6.3), where httplib would read until the client closes.
       if (body_method)
         const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
       return HandlerResponse::Unhandled;
@@ -233,7 +236,7 @@ http_server::http_server(http_server_limits limits) : limits_(limits) {
       return refuse(400, "invalid Content-Length");
     auto length = std::stoull(text);
     if (length > limits_.body_bytes)
-      return refuse(413, "request body of " + text + " bytes is over the limit of "
+      return refuse(413, "request body too large: " + text + " bytes, over the limit of "
                            + std::to_string(limits_.body_bytes) + " bytes");
     if (length > 0 && !body_method && req.method != "DELETE" && current)
       current->close_after_answer(); // httplib leaves such a body unread

@@ -66,7 +66,7 @@ for t in "${targets[@]}"; do
   rc=$?
   set -e
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  corpus=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  corpus=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
   found=$(( $(find "$artifacts" -name "$t-*" | wc -l) - before ))
   if [ "$rc" -ne 0 ] || [ "$found" -gt 0 ]; then
     crashed=1
