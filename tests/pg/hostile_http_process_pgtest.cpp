@@ -210,6 +210,19 @@ BOOST_AUTO_TEST_CASE(a_retried_partition_key_is_a_real_key) {
   }
 }
 
+// Found by fuzz_http: with a Range header httplib cut error answers too,
+// so a 404 carried the first bytes of its JSON ({"er). Range is ignored.
+BOOST_AUTO_TEST_CASE(a_range_header_does_not_cut_answers) {
+  start();
+  for (const char* path : {"/nowhere", "/jobs/abc", "/health"}) {
+    auto r = raw_request(port, std::string{"GET "} + path
+                                 + " HTTP/1.1\r\nRange: bytes=0-3\r\n\r\n");
+    expect_answer(r, path);
+    BOOST_TEST(!nlohmann::json::parse(r.body, nullptr, false).is_discarded(),
+               path << " -> " << r.status << " " << r.body);
+  }
+}
+
 // Accepted values are stored exactly as given: every parameter is bound.
 BOOST_AUTO_TEST_CASE(sql_metacharacters_are_stored_verbatim) {
   start();
