@@ -1,6 +1,7 @@
 // Hostile files and values the argument sweep cannot carry: endless input
 // (/dev/zero), directories, NUL bytes in files, absurd durations. Each is
 // one line and a non-zero exit, in bounded memory and time, writing nothing.
+#include <filesystem>
 #include <fstream>
 
 #include <boost/test/unit_test.hpp>
@@ -21,6 +22,13 @@ std::string write_file(const std::string& name, const std::string& text) {
 }
 
 struct hostile_files : pg_fixture {
+  ~hostile_files() { // the files this process wrote (one is 50 MB)
+    auto prefix = "leasehold-files-" + std::to_string(getpid()) + "-";
+    for (const auto& f : std::filesystem::directory_iterator{"/tmp"})
+      if (f.path().filename().string().rfind(prefix, 0) == 0)
+        std::filesystem::remove(f.path());
+  }
+
   int64_t written() {
     return count("SELECT count(*) FROM leasehold.all_jobs")
            + count("SELECT count(*) FROM leasehold.runs");
