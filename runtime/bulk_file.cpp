@@ -3,6 +3,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -105,20 +106,35 @@ void check_unique(std::set<std::string>& seen, const std::string& key) {
 } // namespace
 
 // Calls parse(line) for each non-blank line; an invalid_argument it throws
-// is prefixed with the line's number.
+// is prefixed with the line's number. A line longer than `max_line` bytes
+// is refused once that many are read (/dev/zero has no end of line).
 template <class F>
-void for_each_line(std::istream& in, F&& parse) {
-  std::string line;
+void for_each_line(std::istream& in, size_t max_line, F&& parse) {
+  std::vector<char> buf(max_line + 1); // a line of max_line bytes and its '\n'
   size_t number = 0;
-  while (std::getline(in, line)) {
+  for (;;) {
+    in.getline(buf.data(), static_cast<std::streamsize>(buf.size()));
+    auto got = static_cast<size_t>(in.gcount());
+    if (in.bad())
+      throw std::runtime_error("cannot read line " + std::to_string(number + 1));
+    if (in.fail() && !in.eof())
+      throw std::invalid_argument(std::to_string(number + 1) + ": line longer than "
+                                  + std::to_string(max_line) + " bytes (the payload limit of "
+                                  + std::to_string(max_line - bulk_line_slack)
+                                  + " bytes plus " + std::to_string(bulk_line_slack) + ")");
+    if (got == 0 && in.eof())
+      return;
     ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
-      continue;
-    try {
-      parse(line);
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(std::to_string(number) + ": " + e.what());
+    std::string line(buf.data(), in.eof() ? got : got - 1); // without its '\n'
+    if (line.find_first_not_of(" \t\r") != std::string::npos) {
+      try {
+        parse(line);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(std::to_string(number) + ": " + e.what());
+      }
     }
+    if (in.eof())
+      return;
   }
 }
 
@@ -126,7 +142,7 @@ std::vector<run_spec::partition> read_partitions(std::istream& in,
                                                 const input_limits& limits) {
   std::vector<run_spec::partition> out;
   std::set<std::string> seen;
-  for_each_line(in, [&](const std::string& line) {
+  for_each_line(in, limits.max_payload_bytes + bulk_line_slack, [&](const std::string& line) {
     auto obj = parse_bounded(line, 1);
     if (obj.is_discarded())
       throw std::invalid_argument("not valid JSON");
@@ -170,7 +186,7 @@ run_spec parse_run_object(const std::string& json_text, const input_limits& limi
 
 std::vector<new_job> read_bulk_jobs(std::istream& in, const input_limits& limits) {
   std::vector<new_job> jobs;
-  for_each_line(in, [&](const std::string& line) {
+  for_each_line(in, limits.max_payload_bytes + bulk_line_slack, [&](const std::string& line) {
     jobs.push_back(parse_job_object(line, limits));
   });
   return jobs;

@@ -2,6 +2,7 @@
 // the option checks the other commands share.
 #include "runtime/cli_enqueue.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -39,6 +40,16 @@ void check_name_option(const std::string& option, const std::optional<std::strin
   }
 }
 
+std::ifstream open_input(const std::string& flag, const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw usage_error(flag + " " + path + ": cannot read: it is a directory");
+  std::ifstream in{path};
+  if (!in)
+    throw usage_error(flag + " " + path + ": cannot open");
+  return in;
+}
+
 namespace {
 
 void print_enqueued(const std::vector<int64_t>& ids) {
@@ -54,14 +65,14 @@ int run_enqueue(const std::string& url, const enqueue_options& o) {
   if (!o.file.empty()) {
     if (!o.type.empty())
       throw usage_error("enqueue: give either TYPE or --file, not both");
-    std::ifstream in{o.file};
-    if (!in)
-      throw usage_error("--file " + o.file + ": cannot open");
+    auto in = open_input("--file", o.file);
     std::vector<new_job> jobs;
     try {
       jobs = read_bulk_jobs(in, limits);
     } catch (const std::invalid_argument& e) {
       throw usage_error(o.file + ":" + e.what());
+    } catch (const std::runtime_error& e) {
+      throw usage_error("--file " + o.file + ": " + e.what());
     }
     store db{url};
     print_enqueued(db.enqueue_many(jobs));

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -41,6 +42,10 @@ input_limits limits_option(int64_t max_payload_bytes);
 /// A name-like option (type, queue, ...) the table would refuse is a
 /// usage_error naming it.
 void check_name_option(const std::string& option, const std::optional<std::string>& value);
+
+/// Opens an input file named by `flag` (--file, --partitions); a
+/// usage_error when it is a directory or cannot be opened.
+std::ifstream open_input(const std::string& flag, const std::string& path);
 
 /// Adds `enqueue TYPE [--payload ...]` and `enqueue --file FILE`; `run` is
 /// set to the command when it is chosen.

@@ -1,6 +1,8 @@
 // health, dead-jobs and chain: from the database or a node's HTTP bridge.
 #include "runtime/cli_observe.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -18,8 +20,36 @@ namespace leasehold::cli {
 
 namespace {
 
+// --url as http(s)://HOST[:PORT][/], checked by hand: httplib parses it
+// with a std::regex whose recursion a 100 KB argument overflows (SIGSEGV).
+void check_node_url(const std::string& url) {
+  auto fail = [&] {
+    return usage_error("--url '" + url.substr(0, 60) + (url.size() > 60 ? "...'" : "'")
+                       + ": expected http://HOST:PORT, e.g. http://127.0.0.1:8080");
+  };
+  auto rest = url.rfind("http://", 0) == 0 ? url.substr(7)
+              : url.rfind("https://", 0) == 0 ? url.substr(8) : std::string{};
+  if (rest.empty() || rest.size() > 260)
+    throw fail();
+  if (rest.back() == '/')
+    rest.pop_back();
+  auto colon = rest.rfind(':');
+  auto host = rest.substr(0, colon);
+  auto port = colon == std::string::npos ? std::string{"80"} : rest.substr(colon + 1);
+  bool host_ok = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '['
+           || c == ']' || c == ':'; // [::1]
+  });
+  bool port_ok = !port.empty() && port.size() <= 5
+                 && std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })
+                 && std::stoi(port) <= 65535;
+  if (!host_ok || !port_ok)
+    throw fail();
+}
+
 // GET path from a node's HTTP bridge; the body must be JSON.
 nlohmann::json http_get(const std::string& base, const std::string& path) {
+  check_node_url(base);
   httplib::Client client{base};
   client.set_connection_timeout(5);
   client.set_read_timeout(15);

@@ -19,13 +19,14 @@ int run_create(const std::string& url, run_options& o) {
   check_name_option("--type", o.spec.type);
   check_name_option("--on-complete", o.spec.on_complete_type);
   check_name_option("--label", o.spec.label);
-  std::ifstream in{o.partitions_file};
-  if (!in)
-    throw usage_error("--partitions " + o.partitions_file + ": cannot open");
+  auto limits = limits_option(o.max_payload_bytes);
+  auto in = open_input("--partitions", o.partitions_file);
   try {
-    o.spec.partitions = read_partitions(in, limits_option(o.max_payload_bytes));
+    o.spec.partitions = read_partitions(in, limits);
   } catch (const std::invalid_argument& e) {
     throw usage_error(o.partitions_file + ":" + e.what());
+  } catch (const std::runtime_error& e) {
+    throw usage_error("--partitions " + o.partitions_file + ": " + e.what());
   }
   if (o.spec.max_attempts && *o.spec.max_attempts < 1)
     throw usage_error("--max-attempts must be at least 1");
@@ -36,6 +37,8 @@ int run_create(const std::string& url, run_options& o) {
 int run_retry(const std::string& url, const run_options& o) {
   if (o.partition.empty() == !o.failed)
     throw usage_error("run retry: give exactly one of --partition KEY or --failed");
+  if (!o.failed)
+    check_name_option("--partition", o.partition);
   auto keys = store{url}.retry_run(o.id, o.failed ? std::nullopt
                                                   : std::optional<std::string>{o.partition});
   if (!keys)

@@ -38,4 +38,17 @@ inline constexpr int64_t alert_dead = 5;
 /// Largest payload (its compact JSON text) accepted anywhere: 1 MiB.
 inline constexpr size_t max_payload_bytes = size_t{1} << 20;
 
+/// What one HTTP client may cost a node (runtime/http_server.hpp).
+namespace http {
+inline constexpr size_t head_bytes = 32 * 1024;
+inline constexpr size_t body_bytes = 64 * 1024;
+inline constexpr auto request_time = std::chrono::milliseconds{10s};
+inline constexpr auto idle_time = std::chrono::milliseconds{5s};
+inline constexpr auto answer_time = std::chrono::milliseconds{10s};
+inline constexpr auto contended_time = std::chrono::milliseconds{500ms};
+inline constexpr size_t threads = 64;
+inline constexpr size_t waiting = 512;
+inline constexpr size_t requests_per_connection = 100;
+} // namespace http
+
 } // namespace leasehold::defaults

@@ -1,7 +1,11 @@
 #include "runtime/duration.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <stdexcept>
+
+#include "runtime/text.hpp"
 
 namespace leasehold {
 
@@ -10,20 +14,31 @@ std::chrono::milliseconds parse_duration(const std::string& text) {
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
     ++digits;
   auto unit = text.substr(digits);
-  if (digits == 0 || digits > 12 || unit.empty())
-    throw std::invalid_argument("invalid duration '" + text
+  // The text is quoted in the message: as one line, a long one cut.
+  auto shown = one_line(text, 40);
+  if (digits == 0 || unit.empty())
+    throw std::invalid_argument("invalid duration '" + shown
                                 + "' (use e.g. 250ms, 10s, 2m, 1h)");
-  auto n = std::stoll(text.substr(0, digits));
+  int64_t per_unit = 0;
   if (unit == "ms")
-    return std::chrono::milliseconds{n};
-  if (unit == "s")
-    return std::chrono::seconds{n};
-  if (unit == "m")
-    return std::chrono::minutes{n};
-  if (unit == "h")
-    return std::chrono::hours{n};
-  throw std::invalid_argument("invalid duration unit in '" + text
-                              + "' (use ms, s, m or h)");
+    per_unit = 1;
+  else if (unit == "s")
+    per_unit = 1000;
+  else if (unit == "m")
+    per_unit = 60000;
+  else if (unit == "h")
+    per_unit = 3600000;
+  else
+    throw std::invalid_argument("invalid duration unit in '" + shown
+                                + "' (use ms, s, m or h)");
+  // Checked before it is multiplied: 13 digits of hours would overflow.
+  auto number = text.substr(0, digits);
+  number.erase(0, std::min(number.find_first_not_of('0'), number.size() - 1));
+  int64_t limit = max_duration.count() / per_unit;
+  if (number.size() > 12 || std::stoll(number) > limit)
+    throw std::invalid_argument("duration '" + shown + "' is too long: at most "
+                                + format_duration(max_duration));
+  return std::chrono::milliseconds{std::stoll(number) * per_unit};
 }
 
 std::string format_duration(std::chrono::milliseconds d) {

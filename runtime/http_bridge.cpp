@@ -1,125 +1,38 @@
 #include "runtime/http_bridge.hpp"
 
-#include <httplib.h>
-
 #include <regex>
 #include <stdexcept>
-#include <thread>
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
 #include "messages/errors.hpp"
-#include "runtime/dashboard.hpp"
-#include "runtime/input_limits.hpp"
+#include "runtime/http_bridge_impl.hpp"
 #include "runtime/log.hpp"
+#include "runtime/text.hpp"
 
 namespace leasehold {
 
 namespace {
 
-constexpr auto observer_timeout = std::chrono::seconds{10};
-constexpr size_t max_text_param = 200;
+http_server_limits server_limits(const http_config& cfg) {
+  http_server_limits limits;
+  limits.body_bytes = cfg.body_limit;
+  return limits;
+}
 
-/// A request the client got wrong: status and a message for it.
-struct http_error : std::runtime_error {
-  int status;
-  http_error(int s, const std::string& msg) : std::runtime_error(msg), status(s) {}
-};
+} // namespace
 
 void send_json(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
   res.set_content(body, "application/json");
 }
 
-void send_error(httplib::Response& res, int status, const std::string& message) {
-  // A message that quotes input must not turn a 400 into a 500.
-  send_json(res, status, nlohmann::json{{"error", message}, {"status", status}}
-                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
-
-int64_t integer_param(const httplib::Request& req, const char* name,
-                      int64_t fallback, int64_t min, int64_t max) {
-  if (!req.has_param(name))
-    return fallback;
-  auto text = req.get_param_value(name);
-  static const std::regex digits{"[0-9]{1,9}"};
-  if (!std::regex_match(text, digits) || std::stoll(text) < min
-      || std::stoll(text) > max)
-    throw http_error(400, std::string{name} + " must be an integer from "
-                            + std::to_string(min) + " to " + std::to_string(max));
-  return std::stoll(text);
-}
-
-std::string text_param(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name))
-    return "";
-  auto text = req.get_param_value(name);
-  if (text.empty() || text.size() > max_text_param)
-    throw http_error(400, std::string{name} + " must be 1 to "
-                            + std::to_string(max_text_param) + " characters");
-  try {
-    check_name(name, text); // a NUL would silently cut the text Postgres sees
-  } catch (const std::invalid_argument& e) {
-    throw http_error(400, e.what());
-  }
-  return text;
-}
-
-int64_t job_id(const std::string& text) {
-  static const std::regex digits{"[0-9]{1,18}"};
-  if (!std::regex_match(text, digits) || std::stoll(text) < 1)
-    throw http_error(404, "no such job: ids are positive integers");
-  return std::stoll(text);
-}
-
-// Constant-time comparison: no timing hints about the token.
-bool token_matches(const std::string& given, const std::string& token) {
-  if (token.empty())
-    return false;
-  unsigned diff = given.size() == token.size() ? 0u : 1u;
-  for (size_t i = 0; i < given.size(); ++i)
-    diff |= static_cast<unsigned>(given[i] ^ token[i % token.size()]);
-  return diff == 0;
-}
-
-std::string bearer(const httplib::Request& req) {
-  auto header = req.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
-  if (header.compare(0, prefix.size(), prefix) != 0)
-    throw http_error(401, "missing bearer token");
-  return header.substr(prefix.size());
-}
-
-// Writes need "Authorization: Bearer <token>"; with no token configured they
-// are disabled altogether.
-void authorize(const httplib::Request& req, const std::string& token) {
-  if (token.empty())
-    throw http_error(403, "writes are disabled: start the node with --http-token"
-                          " or LEASEHOLD_HTTP_TOKEN");
-  if (!token_matches(bearer(req), token))
-    throw http_error(403, "wrong bearer token");
-}
-
-// With a read token set, reads need it or the write token.
-void authorize_read(const httplib::Request& req, const http_config& cfg) {
-  if (cfg.read_token.empty())
-    return;
-  auto given = bearer(req);
-  // Both compared, so the time does not tell which one matched.
-  bool ok = token_matches(given, cfg.read_token);
-  ok = token_matches(given, cfg.token) || ok;
-  if (!ok)
-    throw http_error(403, "wrong bearer token");
-}
-
-} // namespace
-
 http_config parse_http_listen(const std::string& text) {
-  static const std::regex form{R"(([0-9A-Za-z.\-]+):([0-9]{1,5}))"};
+  static const std::regex form{R"(([0-9A-Za-z.\-]{1,253}):([0-9]{1,5}))"};
   std::smatch m;
-  if (!std::regex_match(text, m, form) || std::stoi(m[2]) > 65535)
-    throw std::invalid_argument("invalid --http-listen '" + text
+  if (text.size() > 300 || !std::regex_match(text, m, form) || std::stoi(m[2]) > 65535)
+    throw std::invalid_argument("invalid --http-listen '" + one_line(text, 60)
                                 + "': expected HOST:PORT, e.g. 127.0.0.1:8080");
   http_config cfg;
   cfg.host = m[1];
@@ -127,210 +40,46 @@ http_config parse_http_listen(const std::string& text) {
   return cfg;
 }
 
-struct http_bridge::impl {
-  caf::actor_system& sys;
-  observer_actor observer;
-  http_config cfg;
-  httplib::Server server;
-  std::thread thread;
-  int port = 0;
+http_bridge::impl::impl(caf::actor_system& s, observer_actor o, http_config c)
+  : sys(s), observer(std::move(o)), cfg(std::move(c)), server(server_limits(cfg)) {}
 
-  impl(caf::actor_system& s, observer_actor o, http_config c)
-    : sys(s), observer(std::move(o)), cfg(std::move(c)) {}
-
-  // Asks the observer and answers with its JSON (or text); store errors
-  // become 400 (bad input) or 503, never internals.
-  template <class... Ts>
-  void ask(httplib::Response& res, const char* content_type, Ts&&... xs) {
-    caf::scoped_actor self{sys};
-    self->request(observer, observer_timeout, std::forward<Ts>(xs)...)
-      .receive(
-        [&](const std::string& body) {
-          res.status = 200;
-          res.set_content(body, content_type);
-        },
-        [&](const caf::error& err) {
-          if (err.category() == store_category
-              && err.code() == static_cast<uint8_t>(store_code::invalid_input)) {
-            auto ctx = err.context();
-            send_error(res, 400, ctx.match_elements<std::string>()
-                                   ? ctx.get_as<std::string>(0) : "invalid input");
-          } else if (err.category() == store_category
-                     && err.code() == static_cast<uint8_t>(store_code::unavailable)) {
-            send_error(res, 503, "the database is unreachable; the node is reconnecting");
-          } else {
-            // Details go to the log, never to the client.
-            log::error("http request failed", {{"error", sys.render(err)}});
-            send_error(res, 500, "internal error");
-          }
-        });
+void http_bridge::impl::answer_error(httplib::Response& res, const caf::error& err) {
+  if (err.category() == store_category
+      && err.code() == static_cast<uint8_t>(store_code::invalid_input)) {
+    auto ctx = err.context();
+    send_error(res, 400, ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
+                                                           : "invalid input");
+  } else if (err.category() == store_category
+             && err.code() == static_cast<uint8_t>(store_code::unavailable)) {
+    send_error(res, 503, "the database is unreachable; the node is reconnecting");
+  } else {
+    // Details go to the log, never to the client.
+    log::error("http request failed", {{"error", sys.render(err)}});
+    send_error(res, 500, "internal error");
   }
+}
 
-  void observe(httplib::Response& res, observe_request req, bool null_is_404 = false) {
-    ask(res, "application/json", observe_atom::value, req);
-    if (null_is_404 && res.status == 200 && res.body == "null")
-      send_error(res, 404, "no job " + std::to_string(req.id));
-  }
+void http_bridge::impl::observe(httplib::Response& res, observe_request req,
+                                bool null_is_404) {
+  ask(res, "application/json", observe_atom::value, req);
+  if (null_is_404 && res.status == 200 && res.body == "null")
+    send_error(res, 404, "no job " + std::to_string(req.id));
+}
 
-  // POST of a new job or run: authorized, answered 201 with its id.
-  void create(const httplib::Request& req, httplib::Response& res, const char* what) {
-    authorize(req, cfg.token);
-    observe_request q;
-    q.what = what;
-    q.body = req.body;
-    ask(res, "application/json", observe_atom::value, q);
-    if (res.status == 200)
-      res.status = 201;
-  }
-
-  void change(httplib::Response& res, const std::string& what, int64_t id) {
-    observe_request req;
-    req.what = what;
-    req.id = id;
-    observe(res, req, true);
-    if (res.status != 200)
-      return;
-    auto j = nlohmann::json::parse(res.body);
-    j["job_id"] = id;
-    j["message"] = j["changed"].get<bool>()
-                     ? what + " done"
-                     : "nothing to " + what + ": the job is "
-                         + j["previous_status"].get<std::string>();
-    send_json(res, j["changed"].get<bool>() ? 200 : 409, j.dump());
-  }
-
-  void routes();
-};
-
-void http_bridge::impl::routes() {
-  auto guarded = [this](auto fn, bool open = false) {
-    return [this, fn, open](const httplib::Request& req, httplib::Response& res) {
-      try {
-        if (!open && req.method != "POST") // HEAD runs the GET handler too
-          authorize_read(req, cfg);
-        fn(req, res);
-      } catch (const http_error& e) {
-        send_error(res, e.status, e.what());
-        if (e.status == 401)
-          res.set_header("WWW-Authenticate", "Bearer");
-      }
-    };
-  };
-  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(dashboard_html, "text/html; charset=utf-8");
-  });
-  server.Get("/livez", [](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, R"({"status":"ok"})");
-  });
-  server.Get("/health", guarded([this](const auto&, auto& res) {
-    ask(res, "application/json", health_atom::value);
-  }));
-  server.Get("/metrics", guarded([this](const auto&, auto& res) {
-    ask(res, "text/plain; version=0.0.4", metrics_atom::value);
-  }, true));
-  server.Get("/workers", guarded([this](const auto&, auto& res) {
-    observe_request q;
-    q.what = "workers";
-    observe(res, q);
-  }));
-  server.Get("/dead-jobs", guarded([this](const auto& req, auto& res) {
-    observe_request q;
-    q.what = "dead_jobs";
-    q.limit = static_cast<int32_t>(integer_param(req, "limit", 50, 1, 1000));
-    q.since_hours = static_cast<int32_t>(integer_param(req, "since_hours", 24, 1, 24 * 366));
-    q.type = text_param(req, "type");
-    q.correlation_id = text_param(req, "correlation_id");
-    observe(res, q);
-  }));
-  server.Get("/jobs", guarded([this](const auto& req, auto& res) {
-    observe_request q;
-    q.what = "chain";
-    q.correlation_id = text_param(req, "correlation_id");
-    if (q.correlation_id.empty())
-      throw http_error(400, "correlation_id is required");
-    observe(res, q);
-  }));
-  server.Get(R"(/jobs/([^/]+))", guarded([this](const auto& req, auto& res) {
-    observe_request q;
-    q.what = "job";
-    q.id = job_id(req.matches[1]);
-    observe(res, q, true);
-  }));
-  server.Post("/jobs", guarded([this](const auto& req, auto& res) {
-    create(req, res, "enqueue");
-  }));
-  server.Post(R"(/jobs/([^/]+)/(retry|cancel))", guarded([this](const auto& req, auto& res) {
-    authorize(req, cfg.token);
-    change(res, req.matches[2], job_id(req.matches[1]));
-  }));
-  server.Get("/runs", guarded([this](const auto& req, auto& res) {
-    observe_request q;
-    q.what = "runs";
-    q.limit = static_cast<int32_t>(integer_param(req, "limit", 20, 1, 500));
-    observe(res, q);
-  }));
-  server.Get(R"(/runs/([^/]+))", guarded([this](const auto& req, auto& res) {
-    observe_request q;
-    q.what = "run";
-    q.id = job_id(req.matches[1]);
-    ask(res, "application/json", observe_atom::value, q);
-    if (res.status == 200 && res.body == "null")
-      send_error(res, 404, "no run " + std::to_string(q.id));
-  }));
-  server.Post("/runs", guarded([this](const auto& req, auto& res) {
-    create(req, res, "run_create");
-  }));
-  server.Post(R"(/runs/([^/]+)/retry)", guarded([this](const auto& req, auto& res) {
-    authorize(req, cfg.token);
-    observe_request q;
-    q.what = "run_retry";
-    q.id = job_id(req.matches[1]);
-    if (!req.body.empty()) {
-      try {
-        check_json_text(req.body);
-      } catch (const std::invalid_argument& e) {
-        throw http_error(400, e.what());
-      }
-      auto body = nlohmann::json::parse(req.body, nullptr, false);
-      if (!body.is_object() || (body.contains("partition") && !body["partition"].is_string()))
-        throw http_error(400, R"(body must be {} (all failed) or {"partition": "KEY"})");
-      q.key = body.value("partition", "");
-    }
-    ask(res, "application/json", observe_atom::value, q);
-    if (res.status != 200)
-      return;
-    if (res.body == "null")
-      throw http_error(404, "no run " + std::to_string(q.id));
-    auto j = nlohmann::json::parse(res.body);
-    bool any = !j["retried"].empty();
-    j["message"] = any ? "queued again" : "nothing to retry: no matching partition is failed";
-    send_json(res, any ? 200 : 409, j.dump());
-  }));
-  // Known paths answer other methods with 405; everything else is 404.
-  static const std::regex get_paths{
-    R"(/|/livez|/health|/metrics|/workers|/dead-jobs|/jobs(/[^/]+)?|/runs(/[^/]+)?)"};
-  static const std::regex post_paths{R"(/jobs|/jobs/[^/]+/(retry|cancel)|/runs|/runs/[^/]+/retry)"};
-  auto fallback = [](const httplib::Request& req, httplib::Response& res) {
-    bool known = std::regex_match(req.path, get_paths) || std::regex_match(req.path, post_paths);
-    if (known)
-      send_error(res, 405, "method " + req.method + " not allowed on " + req.path);
-    else
-      send_error(res, 404, "no such endpoint: " + req.path);
-  };
-  server.Get(".*", fallback);
-  server.Post(".*", fallback);
-  server.Put(".*", fallback);
-  server.Delete(".*", fallback);
-  server.Patch(".*", fallback);
-  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) // e.g. 413 from the body limit
-      send_error(res, res.status, res.status == 413 ? "request body too large"
-                                                    : "request failed");
-  });
-  server.set_exception_handler(
-    [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-      send_error(res, 500, "internal error");
-    });
+void http_bridge::impl::change(httplib::Response& res, const std::string& what, int64_t id) {
+  observe_request req;
+  req.what = what;
+  req.id = id;
+  observe(res, req, true);
+  if (res.status != 200)
+    return;
+  auto j = nlohmann::json::parse(res.body);
+  j["job_id"] = id;
+  j["message"] = j["changed"].get<bool>()
+                   ? what + " done"
+                   : "nothing to " + what + ": the job is "
+                       + j["previous_status"].get<std::string>();
+  send_json(res, j["changed"].get<bool>() ? 200 : 409, j.dump());
 }
 
 http_bridge::http_bridge(caf::actor_system& sys, observer_actor observer,
@@ -338,7 +87,6 @@ http_bridge::http_bridge(caf::actor_system& sys, observer_actor observer,
   : impl_(std::make_unique<impl>(sys, std::move(observer), std::move(cfg))) {
   auto& s = impl_->server;
   s.set_tcp_nodelay(true); // else keep-alive clients wait ~40ms per request
-  s.set_payload_max_length(impl_->cfg.body_limit);
   impl_->routes();
   if (impl_->cfg.port == 0)
     impl_->port = s.bind_to_any_port(impl_->cfg.host);
@@ -349,16 +97,24 @@ http_bridge::http_bridge(caf::actor_system& sys, observer_actor observer,
   if (impl_->port <= 0)
     throw std::runtime_error("cannot listen on " + impl_->cfg.host + ":"
                              + std::to_string(impl_->cfg.port));
+  s.set_listen_backlog(static_cast<int>(s.limits().waiting));
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
 }
 
 http_bridge::~http_bridge() {
-  impl_->server.stop();
+  // stop() does nothing before the listener runs: give it a moment to.
+  for (int i = 0; i < 200 && !impl_->server.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  impl_->server.halt();
   impl_->thread.join();
 }
 
 int http_bridge::port() const {
   return impl_->port;
+}
+
+void http_bridge::serve_connection(int fd) {
+  impl_->server.serve_connection(fd);
 }
 
 } // namespace leasehold

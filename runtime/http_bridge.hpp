@@ -37,6 +37,11 @@ public:
 
   int port() const;
 
+  /// Serves one accepted connection on `fd` (a socket, or one end of a
+  /// socketpair) exactly as the listener would, then closes it: for fuzz
+  /// targets, which feed raw bytes to the real routes without TCP.
+  void serve_connection(int fd);
+
 private:
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -21,11 +21,19 @@
 #include "runtime/cli_verify.hpp"
 #include "runtime/log.hpp"
 #include "runtime/secrets.hpp"
+#include "runtime/text.hpp"
 #include "runtime/version.hpp"
 
 using namespace leasehold;
 
 namespace {
+
+// Every error is one line: what quotes input (a newline, 100 KB, invalid
+// UTF-8) is cleaned and cut.
+int fail(int code, const std::string& message) {
+  std::cerr << "leasehold: " << one_line(redact_database_url(message), 500) << "\n";
+  return code;
+}
 
 using cli::usage_error;
 using cli::duration_option;
@@ -362,11 +370,8 @@ int main(int argc, char** argv) {
     bool known = false;
     for (const auto* sub : app.get_subcommands({}))
       known = known || sub->get_name() == argv[1];
-    if (!known) {
-      std::cerr << "leasehold: unknown command '" << argv[1]
-                << "' (try --help)\n";
-      return 2;
-    }
+    if (!known)
+      return fail(2, "unknown command '" + std::string{argv[1]} + "' (try --help)");
   }
   try {
     app.parse(argc, argv);
@@ -375,8 +380,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "leasehold: " << redact_database_url(e.what()) << "\n";
-    return 2;
+    return fail(2, e.what());
   }
   // Secret files are read before anything starts; a bad one is a usage error.
   try {
@@ -388,8 +392,7 @@ int main(int argc, char** argv) {
       node_opts.cfg.http_read_token
         = read_secret_file("http-read-token-file", node_opts.http_read_token_file);
   } catch (const std::invalid_argument& e) {
-    std::cerr << "leasehold: " << e.what() << "\n";
-    return 2;
+    return fail(2, e.what());
   }
   try {
     bool needs_db = !app.got_subcommand("version") && observe_opts.node_url.empty();
@@ -397,7 +400,6 @@ int main(int argc, char** argv) {
       throw usage_error("no database: pass --database-url or set DATABASE_URL");
     return run();
   } catch (const std::exception& e) {
-    std::cerr << "leasehold: " << redact_database_url(e.what()) << "\n";
-    return 1;
+    return fail(1, e.what());
   }
 }

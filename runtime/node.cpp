@@ -44,11 +44,15 @@ void node_config::validate() const {
     throw std::invalid_argument("invalid --concurrency "
                                 + std::to_string(concurrency)
                                 + ": must be between 1 and 10000");
-  for (const auto& [name, n] : queues)
+  // Names go into every claim and registration: one Postgres cannot take
+  // (invalid UTF-8) would fail each of them, forever, after a clean start.
+  for (const auto& [name, n] : queues) {
     if (name.empty() || n < 1 || n > 10000)
       throw std::invalid_argument("invalid --queue " + name + "="
                                   + std::to_string(n)
                                   + ": needs a name and 1..10000 slots");
+    check_name("--queue", name);
+  }
   if (prefetch < 0 || prefetch > 100000)
     throw std::invalid_argument("invalid --prefetch " + std::to_string(prefetch)
                                 + ": must be between 0 and 100000");
@@ -70,6 +74,8 @@ void node_config::validate() const {
     parse_http_listen(http_listen);
   if (worker_type.empty())
     throw std::invalid_argument("invalid --worker-type: must not be empty");
+  check_name("--worker-type", worker_type);
+  check_name("--worker-base", worker_base);
   require(retry_base.count() >= 1, "retry-base", retry_base,
           "must be at least 1ms");
   require(retry_cap >= retry_base, "retry-cap", retry_cap,

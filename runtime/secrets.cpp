@@ -3,21 +3,33 @@
 #include <algorithm>
 #include <fstream>
 #include <stdexcept>
+#include <vector>
 
 extern char** environ;
 
 namespace leasehold {
 
 std::string read_secret_file(const std::string& flag, const std::string& path) {
+  auto bad = [&](const std::string& why) {
+    return std::invalid_argument("--" + flag + " '" + path + "': " + why);
+  };
   std::ifstream in{path};
-  std::string line;
-  if (!in || !std::getline(in, line))
-    throw std::invalid_argument("--" + flag + " '" + path
-                                + "': cannot read the file, or it is empty");
+  std::vector<char> buf(max_secret_bytes + 1);
+  if (in)
+    in.getline(buf.data(), static_cast<std::streamsize>(buf.size()));
+  auto got = static_cast<size_t>(in.gcount());
+  if (!in && !in.eof() && got > 0)
+    throw bad("the first line is longer than " + std::to_string(max_secret_bytes) + " bytes");
+  if (in.bad() || got == 0)
+    throw bad("cannot read the file, or it is empty");
+  std::string line(buf.data(), in.eof() ? got : got - 1);
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n'))
     line.pop_back();
   if (line.empty())
-    throw std::invalid_argument("--" + flag + " '" + path + "': the first line is empty");
+    throw bad("the first line is empty");
+  for (unsigned char c : line)
+    if (c < 0x20 || c == 0x7f)
+      throw bad("the first line holds a control character");
   return line;
 }
 

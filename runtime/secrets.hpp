@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -7,9 +8,14 @@
 /// environment of external programs.
 namespace leasehold {
 
+/// Longest first line of a secret file (4 KiB); /dev/zero is refused
+/// after that many bytes.
+inline constexpr size_t max_secret_bytes = 4096;
+
 /// First line of the file at `path`, trailing "\r\n" stripped. Throws
 /// std::invalid_argument naming `flag` (not the content) if the file is
-/// unreadable or the line is empty.
+/// unreadable, or the line is empty, longer than max_secret_bytes or holds
+/// a control character (a NUL would cut the secret short unseen).
 std::string read_secret_file(const std::string& flag, const std::string& path);
 
 /// Environment variables holding secrets: an external program sees them only

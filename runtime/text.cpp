@@ -105,4 +105,15 @@ std::string clean_text_tail(std::string_view text, size_t max_bytes) {
   return out;
 }
 
+std::string one_line(std::string_view text, size_t max_bytes) {
+  bool longer = text.size() > max_bytes;
+  auto out = clean_text(text, max_bytes);
+  for (auto& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = ' ';
+  if (longer) // "..." says the text was cut
+    out = clean_text(out, max_bytes > 3 ? max_bytes - 3 : 0) + "...";
+  return out;
+}
+
 } // namespace leasehold

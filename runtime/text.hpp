@@ -21,6 +21,11 @@ std::string clean_text(std::string_view text, size_t max_bytes = max_error_bytes
 /// character cut by the start of the window is dropped, not half kept.
 std::string clean_text_tail(std::string_view text, size_t max_bytes);
 
+/// `text` as one line for people: clean_text, then every control
+/// character (newlines, tabs, escapes) as a space, cut to `max_bytes` with
+/// "..." when longer. For error messages that quote their input.
+std::string one_line(std::string_view text, size_t max_bytes = 300);
+
 /// Length of the well-formed UTF-8 sequence starting at `text[i]`, or 0
 /// when the bytes there are not one (stray continuation byte, overlong
 /// form, surrogate, beyond U+10FFFF, cut short).

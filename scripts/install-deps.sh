@@ -11,6 +11,8 @@ packages=(
   libboost-test-dev uuid-dev                       # unit tests, libuuid
   postgresql postgresql-client                     # local cluster (pg-local.sh)
   procps python3 chromium iproute2                 # demo/tests: ps, JSON, dashboard, tc
+  clang-14 llvm-14 libclang-rt-14-dev              # fuzz targets: libFuzzer, sanitizers
+  zlib1g-dev                                       # tests: gzip bodies
 )
 
 missing=()

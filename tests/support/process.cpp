@@ -67,6 +67,12 @@ std::string fault_proxy_bin() { return LEASEHOLD_FAULT_PROXY_BIN; }
 run_result run(const std::vector<std::string>& argv,
                const std::map<std::string, std::string>& env,
                const std::string& stdin_text) {
+  return run_for(argv, env, -1, stdin_text);
+}
+
+run_result run_for(const std::vector<std::string>& argv,
+                   const std::map<std::string, std::string>& env, int timeout_ms,
+                   const std::string& stdin_text) {
   auto in_path = temp_path("in");
   auto out_path = temp_path("out");
   auto err_path = temp_path("err");
@@ -79,9 +85,25 @@ run_result run(const std::vector<std::string>& argv,
   close(out);
   close(err);
   int status = 0;
-  waitpid(pid, &status, 0);
+  bool timed_out = false;
+  if (timeout_ms < 0) {
+    waitpid(pid, &status, 0);
+  } else {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+    while (waitpid(pid, &status, WNOHANG) != pid) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        timed_out = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{2});
+    }
+  }
   run_result r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (timed_out)
+    r.exit_code = -1;
   r.out = read_file(out_path);
   r.err = read_file(err_path);
   for (const auto& p : {in_path, out_path, err_path})

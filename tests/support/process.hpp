@@ -26,6 +26,12 @@ run_result run(const std::vector<std::string>& argv,
                const std::map<std::string, std::string>& env = {},
                const std::string& stdin_text = "");
 
+/// As run(), but a process still running after `timeout` is killed
+/// (SIGKILL) and reported with exit_code -1.
+run_result run_for(const std::vector<std::string>& argv,
+                   const std::map<std::string, std::string>& env, int timeout_ms,
+                   const std::string& stdin_text = "");
+
 /// A background process (e.g. a node) whose stderr goes to a log file.
 class background_process {
 public:

@@ -88,4 +88,14 @@ BOOST_AUTO_TEST_CASE(any_bytes_come_out_valid_and_bounded) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(one_line_makes_quoted_input_a_printable_line) {
+  BOOST_TEST(one_line("a\nb\r\tc\x1b[0m") == "a b  c [0m");
+  BOOST_TEST(one_line(std::string("a\0b", 3)) == "ab");
+  BOOST_TEST(one_line("\xff") == "\xEF\xBF\xBD");
+  auto cut = one_line(std::string(1000, 'x'), 300);
+  BOOST_TEST(cut.size() == 300u);
+  BOOST_TEST(cut.substr(297) == "...");
+  BOOST_TEST(one_line(std::string(300, 'x'), 300).size() == 300u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
