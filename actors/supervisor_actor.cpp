@@ -35,7 +35,8 @@ void quit_now(self_ptr self, const caf::error& reason) {
 // mark the instance STOPPED, then quit. An orphaned node writes nothing.
 void finish_stop_if_idle(self_ptr self) {
   auto& st = self->state;
-  if (!st.stopping || !st.jobs.empty() || st.finishing || st.unclaims_pending > 0)
+  if (!st.stopping || !st.jobs.empty() || st.finishing
+      || !st.giving_back.empty())
     return;
   st.finishing = true;
   if (st.instance_lost) {
@@ -211,11 +212,18 @@ void on_written(self_ptr self, const caf::actor_addr& exec, const shared_job& jo
     if (result == write_result::rejected_by_policy)
       label = "trace_policy";
   }
-  if (log::enabled(log::level::info)) {
+  // A success is the common case and job_runs keeps it: a line per job
+  // would cost a busy node more CPU than the job itself. Anything else is
+  // worth a line at the default level.
+  const bool ok = label == "succeeded";
+  if (log::enabled(ok ? log::level::debug : log::level::info)) {
     auto f = log::job_fields(*job);
-    if (written.kind != job_outcome::succeeded)
+    if (!ok) {
       f["error"] = written.error;
-    log::info("job " + label, f);
+      log::info("job " + label, f);
+    } else {
+      log::debug("job " + label, f);
+    }
   }
   st.restart_streak = 0; // work flows again
   auto executor = std::move(i->second.executor);

@@ -101,9 +101,8 @@ struct supervisor_state {
   std::map<std::string, int32_t> freed_slots;
   /// Jobs claimed ahead of the handlers, and the attempts running per queue.
   std::unique_ptr<prefetch_buffer> buffer;
-  /// Give-backs of buffered jobs not answered yet (a stop waits for them),
-  /// and their leases, renewed until the answer.
-  int unclaims_pending = 0;
+  /// The leases of buffered jobs being given back: renewed until the
+  /// answer, and a stop waits until none is left.
   std::vector<lease_ref> giving_back;
   /// Jobs claimed so far, and how many when the heartbeat last took the
   /// lease list: its verdict of lost leases applies to those only.

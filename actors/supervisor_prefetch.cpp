@@ -33,7 +33,6 @@ void settle(self_ptr self, const std::vector<lease_ref>& leases) {
     if (i != pending.end())
       pending.erase(i);
   }
-  --self->state.unclaims_pending;
 }
 
 // Undoes the claims of `jobs` (fenced; nothing recorded). Until the answer
@@ -49,7 +48,6 @@ void unclaim(self_ptr self, std::vector<claimed_job> jobs, const char* why) {
   for (const auto& j : jobs)
     leases.push_back({j.id, j.attempt});
   st.giving_back.insert(st.giving_back.end(), leases.begin(), leases.end());
-  ++st.unclaims_pending;
   auto shared = std::make_shared<std::vector<claimed_job>>(std::move(jobs));
   auto give_up = [=](const std::string& error) {
     settle(self, leases);
@@ -119,10 +117,8 @@ void accept_claimed(self_ptr self, std::vector<claimed_job>& batch) {
 }
 
 void free_slot(self_ptr self, const std::string& queue) {
-  self->state.buffer->attempt_ended(queue);
   release_held(self, queue);
-  if (!self->state.stopping)
-    start_buffered(self, queue);
+  handler_slot_free(self, queue);
 }
 
 void handler_slot_free(self_ptr self, const std::string& queue) {

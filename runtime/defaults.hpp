@@ -26,7 +26,7 @@ inline constexpr auto exec_timeout = std::chrono::milliseconds{5min};
 inline constexpr auto attempt_timeout = std::chrono::milliseconds{30min};
 inline constexpr int32_t max_attempts = 25;
 /// Jobs claimed ahead of the handlers, per queue: at most this many, and
-/// about prefetch_horizon of work at the rate jobs start (see
+/// about prefetch_horizon of work at the rate attempts end (see
 /// actors/prefetch_buffer.hpp); one left waiting prefetch_max_hold is
 /// given back.
 inline constexpr int32_t prefetch = 500;

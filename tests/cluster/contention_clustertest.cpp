@@ -24,8 +24,8 @@ std::string with_password(const std::string& url) {
 }
 
 // Every line is one JSON object with ts, level, msg and worker_id; lines
-// about a job also carry its ids.
-void check_log(const std::string& log) {
+// about a job also carry its ids. Successes are logged only at debug.
+void check_log(const std::string& log, bool debug) {
   BOOST_TEST(log.find("s3cr3t-pw") == std::string::npos);
   std::istringstream in{log};
   std::string line;
@@ -43,7 +43,10 @@ void check_log(const std::string& log) {
       }
     }
   }
-  BOOST_TEST(job_lines > 0);
+  if (debug)
+    BOOST_TEST(job_lines > 0);
+  else
+    BOOST_TEST(job_lines == 0);
 }
 
 } // namespace
@@ -62,7 +65,8 @@ BOOST_AUTO_TEST_CASE(four_nodes_run_2000_jobs_each_exactly_once) {
     nodes.push_back(std::make_unique<background_process>(
       std::vector<std::string>{leasehold_bin(), "node", "--concurrency", "8",
                                "--heartbeat-interval", "200ms", "--lease-ttl", "5s",
-                               "--poll-interval", "100ms"},
+                               "--poll-interval", "100ms",
+                               "--log-level", i < 2 ? "debug" : "info"},
       "/tmp/leasehold-contention-" + std::to_string(i) + ".log",
       std::map<std::string, std::string>{{"DATABASE_URL", with_password(test_dsn())}}));
   BOOST_REQUIRE(wait_until(
@@ -70,9 +74,10 @@ BOOST_AUTO_TEST_CASE(four_nodes_run_2000_jobs_each_exactly_once) {
     60s));
   for (auto& n : nodes)
     n->signal(SIGTERM);
-  for (auto& n : nodes) {
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    auto& n = nodes[i];
     BOOST_TEST(n->wait(10000) == 0);
-    check_log(n->log());
+    check_log(n->log(), i < 2);
   }
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs") == 2000);
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 2000);

@@ -36,7 +36,8 @@ BOOST_FIXTURE_TEST_SUITE(partition, pg_fixture)
 BOOST_AUTO_TEST_CASE(a_node_cut_off_past_its_stale_threshold_is_replaced_and_comes_back) {
   fault_proxy proxy{dsn_port(test_dsn())};
   enqueue_sleeps(db, 4, 6000);
-  auto a = start_node({"--concurrency", "4"}, dsn_with_port(test_dsn(), proxy.port()));
+  auto a = start_node({"--concurrency", "4", "--log-level", "debug"},
+                      dsn_with_port(test_dsn(), proxy.port()));
   BOOST_REQUIRE(wait_until([&] {
     return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'running'") == 4;
   }, 10s));

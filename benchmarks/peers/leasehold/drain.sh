@@ -125,6 +125,22 @@ ask "SELECT max(id) FROM leasehold.jobs;"
 last_probe="SELECT EXISTS (SELECT 1 FROM leasehold.jobs WHERE id = $answer AND status IN ('queued', 'running'));"
 all_probe="SELECT EXISTS (SELECT 1 FROM leasehold.jobs WHERE status = 'queued') OR EXISTS (SELECT 1 FROM leasehold.jobs WHERE status = 'running');"
 poll_s="$(awk -v m="$poll_ms" 'BEGIN { printf "%.3f", m / 1000 }')"
+# Postgres's CPU over the drain: the postmaster's children, ended (its
+# cutime + cstime) and alive. The server is local; its postmaster is the
+# parent of this session's backend.
+ask "SELECT pg_backend_pid();"
+read -r -a st <"/proc/$answer/stat"
+postmaster="${st[3]}"
+pg_ticks() {
+  local t p s
+  read -r -a s <"/proc/$postmaster/stat"
+  t=$(( s[13] + s[14] + s[15] + s[16] ))
+  for p in $(pgrep -P "$postmaster"); do
+    read -r -a s <"/proc/$p/stat" 2>/dev/null && t=$(( t + s[13] + s[14] ))
+  done
+  echo "$t"
+}
+pg_ticks0="$(pg_ticks)"
 t0="$(now_us)"
 start_nodes "$nodes" "$logdir/node"
 deadline=$(( SECONDS + limit_s ))
@@ -147,6 +163,7 @@ for p in "${pids[@]}"; do
   read -r -a st <"/proc/$p/stat"
   ticks=$(( ticks + st[13] + st[14] ))
 done
+pg_ticks_run=$(( $(pg_ticks) - pg_ticks0 ))
 stop_nodes
 exit_us=$(( $(now_us) - t0 ))
 
@@ -165,7 +182,7 @@ hz="$(getconf CLK_TCK)"
 awk -v jobs="$jobs" -v nodes="$nodes" -v conc="$conc" -v handler="$handler" -v ms="$sleep_ms" \
     -v prog="$program" -v args="${LH_NODE_ARGS:-}" -v su="$startup_ms" -v eu="$enqueue_us" \
     -v wu="$wall_us" -v xu="$exit_us" -v lu="$last_us" -v spu="$span_us" -v polls="$polls" \
-    -v pm="$poll_ms" -v ticks="$ticks" -v hz="$hz" 'BEGIN {
+    -v pm="$poll_ms" -v ticks="$ticks" -v pgt="$pg_ticks_run" -v hz="$hz" 'BEGIN {
   gsub(/["\\]/, "", args); gsub(/["\\]/, "", prog)
   printf "{\"jobs\": %d, \"nodes\": %d, \"concurrency\": %d, \"handler\": \"%s\"", jobs, nodes, conc, handler
   if (handler == "sleep") printf ", \"sleep_ms\": %d", ms
@@ -174,5 +191,6 @@ awk -v jobs="$jobs" -v nodes="$nodes" -v conc="$conc" -v handler="$handler" -v m
   printf ", \"add_ms\": %.1f, \"enqueue_jobs_per_s\": %.1f", eu / 1000, jobs / (eu / 1e6)
   printf ", \"wall_ms\": %.1f, \"jobs_per_s_wall\": %.1f, \"exit_ms\": %.1f", wu / 1000, jobs / (wu / 1e6), xu / 1000
   printf ", \"db_last_finish_ms\": %.1f, \"db_first_start_to_last_finish_ms\": %.1f", lu / 1000, spu / 1000
-  printf ", \"node_cpu_us_per_job\": %.2f, \"polls\": %d, \"poll_ms\": %d}\n", ticks * 1e6 / hz / jobs, polls, pm
+  printf ", \"node_cpu_us_per_job\": %.2f, \"pg_cpu_us_per_job\": %.2f", ticks * 1e6 / hz / jobs, pgt * 1e6 / hz / jobs
+  printf ", \"polls\": %d, \"poll_ms\": %d}\n", polls, pm
 }'
