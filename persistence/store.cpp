@@ -157,21 +157,16 @@ std::vector<claimed_job> store::claim(const std::string& worker_id,
                                       const std::vector<std::string>& types) {
   return translate_errors("job_claim", [&] {
     auto now = std::chrono::steady_clock::now();
-    auto cursor = impl_->claim_cursors.find(queue);
-    if (cursor != impl_->claim_cursors.end()
-        && now - cursor->second.set_at > impl_->claim_cursor_max_age) {
-      impl_->claim_cursors.erase(cursor);
-      cursor = impl_->claim_cursors.end();
-    }
-    const bool from_start = cursor == impl_->claim_cursors.end();
+    const auto cursor = impl_->cursors.start(queue, now);
     // One statement is its own transaction: no BEGIN/COMMIT round trips,
     // which are most of a single claim's latency on an idle machine.
     pqxx::nontransaction tx{impl_->conn};
     auto rows = tx.exec_prepared("job_claim", worker_id, queue, limit,
-                                 from_start ? "-32768" : cursor->second.priority,
-                                 from_start ? "-infinity" : cursor->second.run_at,
-                                 from_start ? "0" : cursor->second.id,
-                                 text_array(types));
+                                 cursor ? cursor->priority : "-32768",
+                                 cursor ? cursor->run_at : "-infinity",
+                                 cursor ? cursor->id : "0", text_array(types));
+    auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - now);
     std::vector<claimed_job> jobs;
     jobs.reserve(rows.size());
     for (const auto& r : rows) {
@@ -187,26 +182,18 @@ std::vector<claimed_job> store::claim(const std::string& worker_id,
       j.priority = r[8].as<int32_t>();
       jobs.push_back(std::move(j));
     }
-    // A full batch means more jobs may wait past its last one: start there
-    // next time. A short batch may have missed nothing but jobs that sort
-    // before the cursor, so the next claim starts from the head again.
-    if (rows.size() == static_cast<size_t>(limit) && limit > 0) {
-      const auto last = rows[rows.size() - 1];
-      auto& next = impl_->claim_cursors[queue];
-      next.priority = last[8].c_str();
-      next.run_at = last[9].c_str();
-      next.id = last[0].c_str();
-      if (from_start)
-        next.set_at = now;
-    } else {
-      impl_->claim_cursors.erase(queue);
+    std::optional<claim_key> last;
+    if (!rows.empty()) {
+      const auto row = rows[rows.size() - 1];
+      last = claim_key{row[8].c_str(), row[9].c_str(), row[0].c_str()};
     }
+    impl_->cursors.claimed(queue, rows.size(), limit, last, !cursor, took, now);
     return jobs;
   });
 }
 
 void store::set_claim_cursor_max_age(std::chrono::milliseconds age) {
-  impl_->claim_cursor_max_age = age;
+  impl_->cursors.set_max_age(age);
 }
 
 renew_reply store::renew(const std::string& worker_id,

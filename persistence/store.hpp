@@ -153,7 +153,8 @@ public:
   /// for `worker_id`, in priority, run_at, id order. After a full batch the
   /// next claim of the queue starts past its last job (job_claim.sql says
   /// why); a short batch or a cursor older than the max age starts from the
-  /// head again.
+  /// head again, a short batch only while the head is cheap to walk
+  /// (persistence/claim_cursor.hpp).
   std::vector<claimed_job> claim(const std::string& worker_id,
                                  const std::string& queue, int32_t limit,
                                  const std::vector<std::string>& types);

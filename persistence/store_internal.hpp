@@ -13,6 +13,7 @@
 
 #include <pqxx/pqxx>
 
+#include "persistence/claim_cursor.hpp"
 #include "persistence/store.hpp"
 
 namespace leasehold {
@@ -105,12 +106,6 @@ inline void complete_runs(pqxx::work& tx, const std::vector<int64_t>& job_ids) {
   tx.exec_prepared("run_complete_check", ids);
 }
 
-// Where this connection's next claim of a queue starts (see job_claim.sql).
-struct claim_cursor {
-  std::string priority, run_at, id;
-  std::chrono::steady_clock::time_point set_at;
-};
-
 // Runs a read-only statement that returns one JSON text value.
 template <class... Args>
 std::string read_json(pqxx::connection& conn, const char* name, Args&&... args) {
@@ -136,8 +131,7 @@ inline std::optional<job_change> change_job(pqxx::connection& conn, const char* 
 
 struct store::impl {
   pqxx::connection conn;
-  std::unordered_map<std::string, claim_cursor> claim_cursors;
-  std::chrono::milliseconds claim_cursor_max_age{500};
+  claim_cursors cursors;
   impl(const std::string& url, statement_plans plans, wait_limits limits);
 };
 

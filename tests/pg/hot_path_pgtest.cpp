@@ -217,46 +217,6 @@ BOOST_AUTO_TEST_CASE(a_completion_batch_is_not_matched_row_by_row_against_every_
 // After a full batch, a claim starts past the last job it took: a job that
 // sorts before that point (here a higher priority) is taken once a short
 // batch or the cursor's age sends the claim back to the head of the queue.
-BOOST_AUTO_TEST_CASE(a_claim_resumes_after_its_last_full_batch) {
-  register_worker(db, "w");
-  db.execute("INSERT INTO leasehold.jobs (type, queue) SELECT 'noop', 'cursor'"
-             " FROM generate_series(1, 30)");
-  auto ids = [](const std::vector<claimed_job>& jobs) {
-    std::vector<int64_t> out;
-    for (const auto& j : jobs)
-      out.push_back(j.id);
-    return out;
-  };
-  auto range = [](int64_t from, int64_t to) {
-    std::vector<int64_t> out;
-    for (auto i = from; i <= to; ++i)
-      out.push_back(i);
-    return out;
-  };
-  auto first = std::stoll(value("SELECT min(id) FROM leasehold.jobs"));
-  BOOST_TEST(ids(db.claim("w", "cursor", 10, {"noop"})) == range(first, first + 9));
-  auto urgent = std::stoll(value("INSERT INTO leasehold.jobs (type, queue, priority)"
-                                 " VALUES ('noop', 'cursor', -1) RETURNING id"));
-  BOOST_TEST(ids(db.claim("w", "cursor", 10, {"noop"})) == range(first + 10, first + 19));
-  // Short: 10 of 20. The next claim starts from the head and finds it.
-  BOOST_TEST(ids(db.claim("w", "cursor", 20, {"noop"})) == range(first + 20, first + 29));
-  BOOST_TEST(ids(db.claim("w", "cursor", 10, {"noop"})) == std::vector<int64_t>{urgent});
-}
-
-BOOST_AUTO_TEST_CASE(a_claim_cursor_expires_after_its_max_age) {
-  register_worker(db, "w");
-  db.execute("INSERT INTO leasehold.jobs (type, queue) SELECT 'noop', 'cursor'"
-             " FROM generate_series(1, 30)");
-  db.set_claim_cursor_max_age(50ms);
-  BOOST_TEST(db.claim("w", "cursor", 10, {"noop"}).size() == 10u);
-  auto urgent = std::stoll(value("INSERT INTO leasehold.jobs (type, queue, priority)"
-                                 " VALUES ('noop', 'cursor', -1) RETURNING id"));
-  std::this_thread::sleep_for(100ms);
-  auto next = db.claim("w", "cursor", 10, {"noop"});
-  BOOST_REQUIRE(next.size() == 10u);
-  BOOST_TEST(next.front().id == urgent);
-}
-
 // Claimed jobs leave dead entries at the head of the claim index until
 // VACUUM. With its cursor, a claim's index scan starts past them instead of
 // reading every page of them.
