@@ -322,15 +322,23 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
       std::set<std::pair<int64_t, int32_t>> gone;
       for (const auto& l : lost)
         gone.emplace(l.job_id, l.attempt);
+      std::vector<int64_t> running_ids;
       for (const auto& kv : self->state.jobs) {
         const auto l = kv.second.lease();
         // A job given back and claimed again since the list was taken
         // holds the same (id, attempt): the verdict is not about it.
         if (kv.second.job->claim_seq > self->state.leases_taken_at_seq)
           continue;
-        if (gone.count({l.job_id, l.attempt}) != 0)
-          self->send(kv.second.executor, lost_atom::value, l);
+        if (gone.count({l.job_id, l.attempt}) == 0)
+          continue;
+        self->send(kv.second.executor, lost_atom::value, l);
+        // One whose handler has returned is most likely completed by now:
+        // its fenced write decides, and logs if it is rejected.
+        if (!kv.second.slot_freed)
+          running_ids.push_back(l.job_id);
       }
+      if (!running_ids.empty())
+        log::warn("leases lost", {{"job_ids", running_ids}});
     },
     [=](core_atom) {
       return core_actors(self->state);
