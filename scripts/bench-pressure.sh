@@ -15,7 +15,7 @@
 # benchmarks/README-pressure.md.
 #   scripts/bench-pressure.sh           clean 60 s, pin 180 s, others 60 s, recovery 30 s (~10 min)
 #   scripts/bench-pressure.sh --quick   clean 20 s, pin 60 s, others 20 s, recovery 20 s (~4 min)
-#   scripts/bench-pressure.sh --smoke   5 s phases at 200 jobs/s; logs only (~70 s; ctest bench.pressure_smoke)
+#   scripts/bench-pressure.sh --smoke   4 s phases at 200 jobs/s; logs only (~60 s; ctest bench.pressure_smoke)
 #   --rate N (jobs/s; 2000, smoke 200)  --out PATH (write PATH.md and PATH.csv)
 # Env: LEASEHOLD_PRESSURE_PG_PORT (55441), LEASEHOLD_PRESSURE_BIN (build/leasehold),
 # LEASEHOLD_PRESSURE_NO_BUILD=1, LEASEHOLD_PRESSURE_NODE_ARGS (more `node` flags).
@@ -47,7 +47,7 @@ done
 case "$mode" in
   full)  rate="${rate:-2000}" clean_s=60 pin_s=180 fault_s=60 recover_s=30 ;;
   quick) rate="${rate:-2000}" clean_s=20 pin_s=60 fault_s=20 recover_s=20 ;;
-  smoke) rate="${rate:-200}" clean_s=5 pin_s=5 fault_s=5 recover_s=5 ;;
+  smoke) rate="${rate:-200}" clean_s=4 pin_s=4 fault_s=4 recover_s=4 ;;
 esac
 [[ "$rate" =~ ^[1-9][0-9]*$ ]] || die "--rate must be a positive integer, got '$rate'"
 port="${LEASEHOLD_PRESSURE_PG_PORT:-55441}"
@@ -197,6 +197,7 @@ for _ in $(seq 1 600); do
   check_nodes drain
   sleep 0.2
 done
+say "stopping the nodes (SIGTERM)"
 for p in "${node_pids[@]}"; do [ "$p" = gone ] || kill -TERM "$p" 2>/dev/null || true; done
 for k in "${!node_pids[@]}"; do
   p="${node_pids[$k]}"; [ "$p" = gone ] && continue
@@ -205,6 +206,7 @@ for k in "${!node_pids[@]}"; do
 done
 node_pids=()
 printf 'load average at end\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$logs/meta.tsv"
+say "reading the figures from the database (benchmarks/pressure/analyze.sql)"
 PGAPPNAME=pressure-script "$pgbin/psql" -X -q --csv -h 127.0.0.1 -p "$port" -U postgres -d "$db" -v phases="$phase_lines" -v rate="$rate" -v clean=clean -v out_phases="$logs/phases.csv" \
   -v out_seconds="$logs/seconds.csv" -v out_check="$logs/check.csv" -f benchmarks/pressure/analyze.sql ||
   die "benchmarks/pressure/analyze.sql failed"
