@@ -74,8 +74,8 @@ fi
 
 # One private Postgres with pg_stat_statements (for the claim's time), the same
 # for both histories.
-export LEASEHOLD_PG_DIR="$root/.leasehold/pg-history$([ "$mode" = smoke ] && echo -smoke)"
-export LEASEHOLD_PG_PORT="$port" LEASEHOLD_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements"
+LEASEHOLD_PG_DIR="$root/.leasehold/pg-history$([ "$mode" = smoke ] && echo -smoke || true)"
+export LEASEHOLD_PG_DIR LEASEHOLD_PG_PORT="$port" LEASEHOLD_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements"
 bash scripts/pg-local.sh destroy
 trap 'bash "$root/scripts/pg-local.sh" stop || echo "bench-history: could not stop Postgres on port $port" >&2' EXIT
 trap 'exit 130' INT TERM

@@ -18,7 +18,9 @@
 #   scripts/bench-pressure.sh --smoke   4 s phases at 200 jobs/s; logs only (~60 s; ctest bench.pressure_smoke)
 #   --rate N (jobs/s; 2000, smoke 200)  --out PATH (write PATH.md and PATH.csv)
 # Env: LEASEHOLD_PRESSURE_PG_PORT (55441), LEASEHOLD_PRESSURE_BIN (build/leasehold),
-# LEASEHOLD_PRESSURE_NO_BUILD=1, LEASEHOLD_PRESSURE_NODE_ARGS (more `node` flags).
+# LEASEHOLD_PRESSURE_NO_BUILD=1, LEASEHOLD_PRESSURE_NODE_ARGS (more `node` flags),
+# LEASEHOLD_PRESSURE_ENQUEUE_SYNC=1 (the enqueuer's commits wait for the WAL flush:
+# see "Offered load" in benchmarks/README-pressure.md; by default they do not).
 # Writes benchmarks/results/pressure-<UTC date>[-quick].md and .csv (smoke: only
 # under .leasehold/pressure/logs); node logs and per-second counts in the log dir.
 set -euo pipefail
@@ -85,8 +87,8 @@ fi
 [ -x "$pgbin/pgbench" ] || die "$pgbin/pgbench missing (apt-get install postgresql-contrib)"
 
 # --- 2. a private Postgres that allows the 300 idle connections ----------------
-export LEASEHOLD_PG_DIR="$root/.leasehold/pg-pressure$([ "$mode" = smoke ] && echo -smoke)"
-export LEASEHOLD_PG_PORT="$port" LEASEHOLD_PG_OPTIONS="-c max_connections=400"
+LEASEHOLD_PG_DIR="$root/.leasehold/pg-pressure$([ "$mode" = smoke ] && echo -smoke || true)"
+export LEASEHOLD_PG_DIR LEASEHOLD_PG_PORT="$port" LEASEHOLD_PG_OPTIONS="-c max_connections=400"
 bash scripts/pg-local.sh destroy
 
 # shellcheck source=benchmarks/pressure/faults.sh
@@ -112,8 +114,19 @@ psqlx() { PGAPPNAME=pressure-script PGOPTIONS="-c client_min_messages=warning" \
 # parameters bound by pgbench (-M prepared): type and payload from -D, the
 # rest NULL, which the statement turns into its defaults (queue, priority...).
 sed -e 's/\$1/:jtype/; s/\$2/:payload/; s/\$[3-7]/NULL/g' persistence/sql/job_insert.sql >"$logs/enqueue.sql"
-grep -q ':payload::jsonb' "$logs/enqueue.sql" && ! grep -q '\$[0-9]' "$logs/enqueue.sql" ||
+if ! grep -q ':payload::jsonb' "$logs/enqueue.sql" || grep -q '\$[0-9]' "$logs/enqueue.sql"; then
   die "persistence/sql/job_insert.sql has changed shape; update the sed in $0"
+fi
+# Every INSERT NOTIFYs (the jobs_notify_insert trigger), and Postgres serializes
+# the commits of NOTIFYing transactions, WAL flush included: with synchronous
+# commits one client-side INSERT per job tops out at 1 / fsync time (~300-370/s
+# on the development VM). So by default the enqueuer's own sessions commit
+# asynchronously (the nodes keep the default); LEASEHOLD_PRESSURE_ENQUEUE_SYNC=1
+# measures the fully synchronous path.
+enqueue_opts="-c synchronous_commit=off" enqueue_note="enqueuer sessions with synchronous_commit=off"
+if [ "${LEASEHOLD_PRESSURE_ENQUEUE_SYNC:-0}" = 1 ]; then
+  enqueue_opts="" enqueue_note="enqueuer sessions with synchronous_commit=on"
+fi
 
 # --- 3. what was run, on what ---------------------------------------------------
 node_args=(node --concurrency 24)
@@ -129,7 +142,7 @@ node_args+=("${extra_args[@]}")
     "$(psqlx -c 'SHOW shared_buffers')" "$(psqlx -c 'SHOW synchronous_commit')"
   printf 'leasehold\t%s\n' "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- actors persistence runtime messages 2>/dev/null || echo ' + uncommitted changes')"
   printf 'nodes\t2 x `leasehold %s`, started from the CLI\n' "${node_args[*]}"
-  printf 'load\t%s jobs/s offered of `sleep` {"ms":1} (pgbench -R %s -c 8 -j 2 -M prepared, persistence/sql/job_insert.sql)\n' "$rate" "$rate"
+  printf 'load\t%s jobs/s offered of `sleep` {"ms":1} (pgbench -R %s -c 8 -j 2 -M prepared, persistence/sql/job_insert.sql; %s)\n' "$rate" "$rate" "$enqueue_note"
   printf 'phases\t%s\n' "${phases[*]}"
   printf 'command\tscripts/bench-pressure.sh%s\n' "${orig_args[*]:+$(printf ' %q' "${orig_args[@]}")}"
 } >"$logs/meta.tsv"
@@ -147,7 +160,7 @@ check_nodes() {
     [ "$p" = gone ] && continue
     kill -0 "$p" 2>/dev/null && continue
     wait "$p" && rc=0 || rc=$?
-    node_pids[$k]=gone
+    node_pids[k]=gone
     node_down+=("node $(( k + 1 )) exited $rc during $1")
     say "WARNING: node $(( k + 1 )) (pid $p) exited $rc during $1: $(tail -n 1 "$logs/node$(( k + 1 )).err" | cut -c1-300)"
   done
@@ -163,7 +176,7 @@ done
 
 warm_s=3
 say "offering $rate jobs/s for ${warm_s} s of warm-up + $total_s s of phases"
-PGAPPNAME=pressure-enqueue "$pgbin/pgbench" -n -M prepared -c 8 -j 2 -R "$rate" -T $(( warm_s + total_s + 1 )) \
+PGAPPNAME=pressure-enqueue PGOPTIONS="$enqueue_opts" "$pgbin/pgbench" -n -M prepared -c 8 -j 2 -R "$rate" -T $(( warm_s + total_s + 1 )) \
   -D jtype=sleep -D payload='{"ms":1}' -f "$logs/enqueue.sql" -h 127.0.0.1 -p "$port" -U postgres "$db" \
   >"$logs/pgbench.out" 2>"$logs/pgbench.err" &
 gen_pid=$!

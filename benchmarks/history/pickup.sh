@@ -17,7 +17,7 @@ die() { echo "leasehold pickup: $*" >&2; exit 1; }
 pgbin=/usr/lib/postgresql/15/bin
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${LH_BIN:-build/leasehold}" db="${LH_DB:-lh_drain}"
-base="${LH_DB_BASE:?LH_DB_BASE is needed}" url="$base/${LH_DB:-lh_drain}"
+base="${LH_DB_BASE:?LH_DB_BASE is needed}" url="$base/$db"
 samples="${SAMPLES:-200}" gap_ms="${GAP_MS:-50}" limit_s="${DRIVER_TIMEOUT_S:-300}"
 logdir="${LH_LOG_DIR:-$(mktemp -d /tmp/leasehold-pickup.XXXXXX)}"
 mkdir -p "$logdir"

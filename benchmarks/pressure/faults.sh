@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The faults of scripts/bench-pressure.sh (issue 18's pressure cells), sourced
 # by it (bash). Each fault_start_<name> starts its sessions in the background
 # and appends their pids to fault_pids; fault_stop ends them (the xmin pin
