@@ -204,12 +204,15 @@ wait "$gen_pid" || die "pgbench failed (exit $?): $(tail -n 2 "$logs/pgbench.err
 gen_pid=""
 enqueued="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$logs/pgbench.out")"
 [ -n "$enqueued" ] || die "no transaction count in $logs/pgbench.out"
-say "pgbench enqueued $enqueued jobs; waiting for the queue to drain"
-for _ in $(seq 1 600); do
+say "pgbench enqueued $enqueued jobs; waiting for the queue to drain (at most 10 min)"
+t0="$(now_us)"
+for _ in $(seq 1 3000); do
   [ "$(psqlx -c "SELECT EXISTS (SELECT 1 FROM leasehold.jobs WHERE status IN ('queued', 'running'))")" = f ] && break
   check_nodes drain
   sleep 0.2
 done
+printf 'drain after the phases\t%s s from the end of the last phase until nothing was queued or running\n' \
+  "$(( ($(now_us) - t0) / 1000000 ))" >>"$logs/meta.tsv"
 say "stopping the nodes (SIGTERM)"
 for p in "${node_pids[@]}"; do [ "$p" = gone ] || kill -TERM "$p" 2>/dev/null || true; done
 for k in "${!node_pids[@]}"; do

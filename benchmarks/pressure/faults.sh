@@ -9,10 +9,10 @@
 
 fault_pids=() pin_fd="" pin_pid=""
 
-fault_psql() {  # fault_psql APPNAME ARGS...: a psql session of a fault
-  local app="$1"; shift
+fault_psql() {  # fault_psql APPNAME ARGS... &: a psql session of a fault, run in the
+  local app="$1"; shift  # background; exec, so that $! is psql itself and kill reaches it
   PGAPPNAME="$app" PGOPTIONS="-c client_min_messages=warning" \
-    "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"
+    exec "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"
 }
 
 # a. One session opens a REPEATABLE READ transaction, reads the queue (which
