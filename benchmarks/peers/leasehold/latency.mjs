@@ -31,7 +31,9 @@ const MODE = env('LAT_MODE', 'paced');
 const SAMPLES = envInt('LAT_SAMPLES', 200);
 const GAP = envInt('LAT_GAP_MS', 50);
 const insertSql = readFileSync(env('LH_INSERT_SQL', 'persistence/sql/job_insert.sql'), 'utf8');
-const extra = env('LH_NODE_ARGS', '').split(/\s+/).filter(Boolean);
+// The handler start is read from the debug log, so a --log-level among the extra flags gives way.
+const extra = env('LH_NODE_ARGS', '').split(/\s+/).filter(Boolean)
+  .filter((a, i, all) => !a.startsWith('--log-level') && all[i - 1] !== '--log-level');
 
 await recreateDb(DB);
 const mig = spawnSync(BIN, ['--database-url', url, 'migrate'], { encoding: 'utf8' });
