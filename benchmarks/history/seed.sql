@@ -44,7 +44,7 @@ FROM (SELECT g AS id,
              'leasehold-' || md5('worker ' || g % 8)::uuid AS worker,
              (ARRAY['send_email', 'resize_image', 'sync_account', 'deliver_webhook', 'build_report'])[1 + g % 5] AS type,
              5 + (g * 7919) % 246 AS handler_ms
-      FROM generate_series(1, :njobs) AS g) AS j
+      FROM generate_series(1::bigint, :njobs) AS g) AS j
 CROSS JOIN LATERAL generate_series(1, j.attempts) AS a (n)
 LIMIT :'rows'::bigint;
 SELECT setval(pg_get_serial_sequence('leasehold.jobs', 'id'), :njobs + 1);
