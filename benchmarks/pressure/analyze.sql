@@ -55,7 +55,10 @@ SELECT ph.phase, ph.fault,
        round(p.p50::numeric, 1) AS pickup_p50_ms, round(p.p99::numeric, 1) AS pickup_p99_ms,
        round(p.mx::numeric, 1) AS pickup_max_ms, e.extra AS extra_attempts, e.unfinished,
        CASE WHEN ph.fault = 'none' AND ph.phase <> :'clean' THEN coalesce(rec.k::text, 'none') END
-         AS recovery_s
+         AS recovery_s,
+       CASE WHEN ph.fault = 'none' AND ph.phase <> :'clean' THEN round(greatest(0, extract(epoch FROM
+         (SELECT max(first_start) FROM pj WHERE created_at < ph.t0) - ph.t0))::numeric, 1) END
+    AS backlog_cleared_s
 FROM ph
 CROSS JOIN LATERAL (
   SELECT count(*) AS n, coalesce(sum(runs - 1), 0) AS extra,
@@ -72,6 +75,8 @@ CROSS JOIN LATERAL (
 CROSS JOIN LATERAL (SELECT min(completed) AS lo FROM persec WHERE persec.ord = ph.ord) AS s
 -- Recovery: the whole seconds from the fault's end (this window's start) to
 -- the first second whose completions reach 90% of the clean phase's rate.
+-- Backlog cleared (above): from the fault's end until the last job created
+-- before it had started.
 CROSS JOIN LATERAL (
   SELECT min(k) AS k FROM persec, clean_rate
   WHERE persec.ord = ph.ord AND completed >= 0.9 * clean_rate.per_s) AS rec

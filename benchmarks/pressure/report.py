@@ -52,10 +52,11 @@ def main():
       "database times) for the jobs created in the phase; extra attempts = runs beyond one per job "
       "created in the phase (attempts a fault took away). Recovery = whole seconds from the fault's "
       "end to the first second whose completions reach 90% of the clean phase's rate (0: the first "
-      "second after the fault already did).\n")
+      "second after the fault already did). Backlog cleared = seconds from the fault's end until "
+      "the last job created before it had started (the jobs a fault held back are all running).\n")
     P("| phase | fault | s | enqueued/s | completed/s | completion | min 1 s | pickup p50 ms | "
-      "pickup p99 ms | pickup max ms | extra attempts | recovery s |")
-    P("|---|---|---|---|---|---|---|---|---|---|---|---|")
+      "pickup p99 ms | pickup max ms | extra attempts | recovery s | backlog cleared s |")
+    P("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     missed = []
     for r in phases:
         ratio = float(r["completion_ratio"])
@@ -67,7 +68,7 @@ def main():
         P(f"| {r['phase']} | {FAULTS.get(r['fault'], r['fault'])} | {float(r['seconds']):.0f} | "
           f"{float(r['enqueued_per_s']):,.0f} | {float(r['completed_per_s']):,.0f} | **{ratio:.1%}** | "
           f"{float(r['min_1s_ratio']):.0%} | {r['pickup_p50_ms']} | **{r['pickup_p99_ms']}** | "
-          f"{r['pickup_max_ms']} | {r['extra_attempts']} | {rec or '-'} |")
+          f"{r['pickup_max_ms']} | {r['extra_attempts']} | {rec or '-'} | {r['backlog_cleared_s'] or '-'} |")
     P("")
     P(f"Clean completion rate (the recovery yardstick): {float(check['clean_completed_per_s']):,.1f} jobs/s.\n")
 
