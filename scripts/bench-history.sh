@@ -11,8 +11,8 @@
 # look like), then VACUUM ANALYZE; each round copies that database (a
 # template, CREATE DATABASE ... STRATEGY FILE_COPY), so every round starts
 # from the same state. See benchmarks/README-pressure.md.
-#   scripts/bench-history.sh           10M rows; 3 rounds of 100k jobs; 200 pickups (~20 min)
-#   scripts/bench-history.sh --quick   10M rows; 2 rounds of 100k jobs; 100 pickups (~12 min)
+#   scripts/bench-history.sh           10M rows; 3 rounds of 100k jobs; 200 pickups (~8 min)
+#   scripts/bench-history.sh --quick   10M rows; 2 rounds of 100k jobs; 100 pickups (~6 min)
 #   scripts/bench-history.sh --smoke   100k rows; 1 round of 2,000 jobs; 20 pickups; logs only (~40 s)
 #   --rows N, --jobs N, --rounds N     override either mode;  --out PATH (PATH.md and PATH.csv)
 # Env: LEASEHOLD_HISTORY_PG_PORT (55442), LEASEHOLD_HISTORY_BIN (build/leasehold),
