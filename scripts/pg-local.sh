@@ -3,7 +3,8 @@
 #   scripts/pg-local.sh start|stop|restart|url|status|destroy
 # LEASEHOLD_PG_DIR (default <repo>/.leasehold/pg) and LEASEHOLD_PG_PORT
 # (default 55432) choose the cluster. It listens on 127.0.0.1 only, with
-# trust auth, and holds a database named leasehold.
+# trust auth, and holds a database named leasehold. LEASEHOLD_PG_OPTIONS adds
+# server options at start (e.g. "-c max_connections=400"; later -c win).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -58,7 +59,7 @@ start() {
     # pg_ctl remembers these options, so `restart` keeps them.
     as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start \
       -o "-p $port -c listen_addresses=127.0.0.1 -k '$sock' \
-          -c max_connections=200 -c shared_buffers=128MB" >/dev/null || {
+          -c max_connections=200 -c shared_buffers=128MB ${LEASEHOLD_PG_OPTIONS:-}" >/dev/null || {
       echo "pg-local: start failed; end of $data/server.log:" >&2
       tail -n 20 "$data/server.log" >&2 || true
       exit 1

@@ -58,9 +58,10 @@ def measures_of(rec):
         if "node_cpu_us_per_job" in r:
             out.append((f"cpu:{cfg}", r["node_cpu_us_per_job"]))
         return out
-    if kind == "latency" and rec["system"] == "leasehold":  # leasehold-bench: both modes in one line
-        return [("paced_p50", r["paced"]["p50_ms"]), ("paced_p99", r["paced"]["p99_ms"]),
-                ("closed_p50", r["closed_loop"]["p50_ms"]), ("closed_p99", r["closed_loop"]["p99_ms"])]
+    if kind == "latency" and "paced" in r:  # leasehold-bench, in-process: both modes in one line
+        return [("inproc_paced_p50", r["paced"]["p50_ms"]), ("inproc_paced_p99", r["paced"]["p99_ms"]),
+                ("inproc_closed_p50", r["closed_loop"]["p50_ms"]),
+                ("inproc_closed_p99", r["closed_loop"]["p99_ms"])]
     if kind == "latency":
         return [(f"{r['mode']}_p50", r["p50_ms"]), (f"{r['mode']}_p99", r["p99_ms"])]
     if kind == "pgbench":
@@ -188,11 +189,23 @@ def main():
              ("poll_late_ms", "no-op drain: the poll's end minus the last `finished_at` in job_runs, ms", "{:,.0f}"),
              ("wall_exit", "no-op drain jobs/s with the nodes' shutdown in the wall time (SIGTERM when the "
               "poll sees the end, until both exited)", "{:,.0f}")]
-    other += [(m, label + " (leasehold: in-process, leasehold-bench)", "{:.2f}") for m, label in LATENCY]
+    other += [(m, label + " (leasehold: a `leasehold node --concurrency 24` process, separate client)", "{:.2f}")
+              for m, label in LATENCY]
     for m, label, fmt in other:
         if any(vals(s, m) for s in present):
             P(f"| {label} | " + " | ".join(cell(s, m, fmt) for s in present) + " |")
     P("")
+
+    lh_p99 = med("leasehold", "paced_p99")
+    if lh_p99 is not None:
+        peer_p99 = {p: med(p, "paced_p99") for p in PEERS if vals(p, "paced_p99")}
+        ahead = peer_p99 and all(lh_p99 < v for v in peer_p99.values())
+        P(f"Paced pickup target (issue 18: a separate client, one job every 50 ms; ahead of both peers, "
+          f"p99 <= 3 ms): leasehold p99 {lh_p99:.2f} ms"
+          + "".join(f", {names[p]} {v:.2f} ms" for p, v in peer_p99.items())
+          + f"; p99 <= 3 ms: {'met' if lh_p99 <= 3 else 'missed'}; ahead of "
+          + ("both peers: " + ("yes" if ahead else "no") if len(peer_p99) == 2 else "the peers: not measured")
+          + ".\n")
 
     if any(k[0] == "raw" for k in per):
         P("## 4. Raw Postgres limit (pgbench, best client count of each round; jobs/s = transactions/s x batch)\n")
@@ -204,7 +217,7 @@ def main():
             P(f"| {label} | {batch} | {cell('raw', m)} | {ratio(lh_drain, med('raw', m))} |")
         P("")
 
-    if vals("leasehold", "inproc_drain"):
+    if vals("leasehold", "inproc_drain") or vals("leasehold", "inproc_paced_p50"):
         P("## 5. Secondary, NOT a comparison: leasehold in-process, many slots\n")
         P("`leasehold-bench --scenario throughput` runs its nodes inside the benchmark process with the "
           "slots given in the meta line above (not 2 x 24), and times the drain from the first attempt's "
@@ -213,12 +226,19 @@ def main():
           "this way.\n")
         P("| measure | leasehold |")
         P("|---|---|")
-        P(f"| drain jobs/s (in-process, first start to last finish) | {cell('leasehold', 'inproc_drain')} |")
-        P(f"| bulk enqueue jobs/s (`enqueue_many`, in-process) | {cell('leasehold', 'inproc_enqueue')} |")
+        if vals("leasehold", "inproc_drain"):
+            P(f"| drain jobs/s (in-process, first start to last finish) | {cell('leasehold', 'inproc_drain')} |")
+            P(f"| bulk enqueue jobs/s (`enqueue_many`, in-process) | {cell('leasehold', 'inproc_enqueue')} |")
+        for m, label in LATENCY:
+            if vals("leasehold", f"inproc_{m}"):
+                P(f"| {label} (`leasehold-bench --scenario latency`, node in-process) | "
+                  f"{cell('leasehold', f'inproc_{m}', '{:.2f}')} |")
         P("")
 
     P("Method: benchmarks/peers/README.md. ANALYZE and CHECKPOINT run after every bulk load, for every "
-      "system. Pickup = handler start minus the moment the enqueue call was issued, one process, one clock.")
+      "system. Pickup = handler start minus the moment just before the enqueue call, on one clock (peers: "
+      "producer and worker in one process; leasehold: the client reads the node's \"job started\" log "
+      "line through a pipe and stamps its arrival).")
     text = "\n".join(out) + "\n"
     with open(out_md, "w") as f:
         f.write(text)

@@ -20,7 +20,9 @@
 # (100000), LH_NODES (2), LH_CONCURRENCY (24), LH_HANDLER (noop | sleep |
 # exec), LH_SLEEP_MS (for sleep), LH_EXEC_PROGRAM (/bin/true, for exec),
 # LH_NODE_ARGS (more `node` flags), LH_LOG_DIR (node logs; default a temp
-# dir), POLL_MS (10), DRIVER_TIMEOUT_S (900).
+# dir), POLL_MS (10), DRIVER_TIMEOUT_S (900), LH_DB_TEMPLATE (a database to
+# copy instead of an empty one, e.g. one holding history: scripts/bench-history.sh;
+# the checks count only the jobs enqueued here).
 set -euo pipefail
 export LC_ALL=C   # EPOCHREALTIME and awk print numbers with a dot
 die() { echo "leasehold drain: $*" >&2; exit 1; }
@@ -38,6 +40,7 @@ for v in jobs nodes conc sleep_ms poll_ms limit_s; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
 done
 [ -x "$bin" ] || die "$bin is not an executable (set LH_BIN)"
+[[ "${LH_DB_TEMPLATE:-x}" =~ ^[a-z_][a-z0-9_]*$ ]] || die "LH_DB_TEMPLATE must be a plain database name"
 read -r -a extra <<<"${LH_NODE_ARGS:-}"
 node_args=(node --concurrency "$conc")
 # Two nodes on one host cannot both take the default 127.0.0.1:8080.
@@ -88,7 +91,9 @@ check_alive() {
   done
 }
 
-psqlx "$base/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" \
+create="CREATE DATABASE $db"
+[ -z "${LH_DB_TEMPLATE:-}" ] || create+=" TEMPLATE ${LH_DB_TEMPLATE} STRATEGY FILE_COPY"
+psqlx "$base/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "$create" \
   || die "could not create database $db"
 "$bin" --database-url "$url" migrate >"$logdir/migrate.log" 2>&1 || die "migrate failed (see $logdir/migrate.log)"
 
@@ -121,8 +126,9 @@ ask "ANALYZE; CHECKPOINT; SELECT 1;"   # only the SELECT prints a line
 # (7 ms a poll at 100k jobs), so the poll first probes only the last job enqueued (by
 # primary key; jobs are claimed in id order here) and, once it is done, whether any job
 # at all is still queued or running (seen through the partial indexes and the heap).
-ask "SELECT max(id) FROM leasehold.jobs;"
-last_probe="SELECT EXISTS (SELECT 1 FROM leasehold.jobs WHERE id = $answer AND status IN ('queued', 'running'));"
+ask "SELECT min(id) || ',' || max(id) FROM leasehold.jobs;"
+IFS=, read -r first_id last_id <<<"$answer"
+last_probe="SELECT EXISTS (SELECT 1 FROM leasehold.jobs WHERE id = $last_id AND status IN ('queued', 'running'));"
 all_probe="SELECT EXISTS (SELECT 1 FROM leasehold.jobs WHERE status = 'queued') OR EXISTS (SELECT 1 FROM leasehold.jobs WHERE status = 'running');"
 poll_s="$(awk -v m="$poll_ms" 'BEGIN { printf "%.3f", m / 1000 }')"
 # Postgres's CPU over the drain: the postmaster's children, ended (its
@@ -167,7 +173,7 @@ pg_ticks_run=$(( $(pg_ticks) - pg_ticks0 ))
 stop_nodes
 exit_us=$(( $(now_us) - t0 ))
 
-ask "SELECT count(*) FILTER (WHERE outcome = 'succeeded') || ',' || count(*) || ',' || (SELECT count(*) FROM leasehold.jobs) || ',' || coalesce(round(extract(epoch FROM max(finished_at)) * 1e6)::bigint - $t0, 0) || ',' || coalesce(round(extract(epoch FROM max(finished_at) - min(started_at)) * 1e6)::bigint, 0) FROM leasehold.job_runs;"
+ask "SELECT count(*) FILTER (WHERE outcome = 'succeeded') || ',' || count(*) || ',' || (SELECT count(*) FROM leasehold.jobs) || ',' || coalesce(round(extract(epoch FROM max(finished_at)) * 1e6)::bigint - $t0, 0) || ',' || coalesce(round(extract(epoch FROM max(finished_at) - min(started_at)) * 1e6)::bigint, 0) FROM leasehold.job_runs WHERE job_id BETWEEN $first_id AND $last_id;"
 IFS=, read -r ok runs left last_us span_us <<<"$answer"
 echo '\q' >&"${PQ[1]}"
 [ "$ok" = "$jobs" ] && [ "$runs" = "$jobs" ] && [ "$left" = 0 ] ||

@@ -106,6 +106,19 @@ leasehold_round() {
     say_rate "leasehold $key" "$out"
   done
   if [ -n "${sections[latency]:-}" ]; then
+    # Like the peers: a `leasehold node --concurrency 24` process from the CLI and a
+    # separate client (leasehold/latency.mjs, node 22) enqueuing with job_insert.sql.
+    if [ -n "$node22" ]; then
+      mkdir -p "$peers/bench/leasehold" && cp benchmarks/peers/leasehold/latency.mjs "$peers/bench/leasehold/"
+      for m in paced closed; do
+        quiesce
+        record "$r" leasehold latency "$m cli" \
+          "$(cd "$peers/bench/leasehold" && LAT_MODE=$m LAT_SAMPLES="$samples" LAT_GAP_MS=50 LH_BIN="$lh_bin" \
+               LH_INSERT_SQL="$root/persistence/sql/job_insert.sql" LH_NODE_ARGS="$node_args" \
+               LH_LOG="$log-lat-cli-$m.node.err" run "$log-lat-cli-$m" "$node22" latency.mjs)"
+      done
+    fi
+    # Secondary: the node inside leasehold-bench's process (both modes in one line).
     quiesce
     record "$r" leasehold latency "pace 50ms" \
       "$(run "$log-lat" "$lh_bench_bin" --database-url "$base/leasehold" --reset --scenario latency \
