@@ -2,8 +2,8 @@
 -- real schema, so "the raw limit of leasehold's statements" can be set beside
 -- the reference raw/claim_complete.sql (minimal table) and beside a node.
 -- Mirrors (scripts/bench-peers.sh warns when these files change):
---   persistence/sql/job_claim.sql             sha256 29219d282143
---   persistence/sql/job_complete_success.sql  sha256 97fe152ac042
+--   persistence/sql/job_claim.sql             sha256 cbcb0a6ac9eb
+--   persistence/sql/job_complete_success.sql  sha256 b2ab6437d88a
 -- To update: paste the two statements below again and replace their
 -- parameters ($1 = 'w' || client_id, claim $2 = 'default', claim $3 = the
 -- pgbench variable n, claim $4-$6 = the cursor variables cp, cr, ci,
@@ -60,17 +60,21 @@ WITH strict_failed AS (
   SET status = 'failed',
       last_error = 'succeeded without a trace_id (strict trace policy)',
       last_error_code = 'trace_policy', finished_at = now(), updated_at = now()
-  FROM (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt
+  FROM (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt,
+               coalesce((p ->> 2)::bigint, 0) AS buffered_ms
         FROM jsonb_array_elements(:done::jsonb) AS p) AS i
   WHERE false::boolean
     AND j.id = i.id AND j.locked_by = 'w' || :client_id COLLATE "C" AND j.attempts = i.attempt
     AND j.status = 'running' COLLATE "C"
     AND leasehold.instance_active('w' || :client_id)
     AND j.trace_id IS NULL AND j.created_at >= 'infinity'::timestamptz
-  RETURNING j.id, j.attempts, j.trace_id, j.locked_at, j.run_id
+  RETURNING j.id, j.attempts, j.trace_id,
+            j.locked_at + i.buffered_ms * interval '1 millisecond' AS started_at,
+            j.run_id
 ), succeeded AS (
   DELETE FROM leasehold.jobs AS j
-  USING (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt
+  USING (SELECT (p ->> 0)::bigint AS id, (p ->> 1)::integer AS attempt,
+                coalesce((p ->> 2)::bigint, 0) AS buffered_ms
          FROM jsonb_array_elements(:done::jsonb) AS p) AS i
   WHERE j.id = i.id AND j.locked_by = 'w' || :client_id COLLATE "C" AND j.attempts = i.attempt
     AND j.status = 'running' COLLATE "C"
@@ -78,7 +82,8 @@ WITH strict_failed AS (
     AND NOT (false::boolean AND j.trace_id IS NULL
              AND j.created_at >= 'infinity'::timestamptz)
   RETURNING j.*, j.trace_id IS NULL AND j.created_at >= 'infinity'::timestamptz
-                 AS violates
+                 AS violates,
+            j.locked_at + i.buffered_ms * interval '1 millisecond' AS started_at
 ), runs AS (
   INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,
                                   started_at, finished_at, outcome, error,
@@ -86,12 +91,12 @@ WITH strict_failed AS (
                                   max_attempts, run_at, correlation_id,
                                   parent_id, run_id, partition_key,
                                   created_at)
-  SELECT id, attempts, 'w' || :client_id, trace_id, locked_at, now(), 'succeeded', NULL,
+  SELECT id, attempts, 'w' || :client_id, trace_id, started_at, now(), 'succeeded', NULL,
          type, queue, priority, payload, max_attempts, run_at, correlation_id,
          parent_id, run_id, partition_key, created_at
   FROM succeeded
   UNION ALL
-  SELECT id, attempts, 'w' || :client_id, trace_id, locked_at, now(), 'failed',
+  SELECT id, attempts, 'w' || :client_id, trace_id, started_at, now(), 'failed',
          'succeeded without a trace_id (strict trace policy)',
          NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM strict_failed
