@@ -13,36 +13,31 @@ bool head_is_expensive(std::chrono::microseconds took, size_t rows) {
 
 std::optional<claim_key> claim_cursors::start(const std::string& queue,
                                               clock::time_point now) {
-  auto i = cursors_.find(queue);
-  if (i == cursors_.end())
-    return std::nullopt;
-  if (now - i->second.set_at > max_age_) {
-    cursors_.erase(i);
-    return std::nullopt;
-  }
-  return i->second.key;
+  auto& q = queues_[queue];
+  if (q.key && now - q.set_at > max_age_)
+    q.key.reset();
+  return q.key;
 }
 
 void claim_cursors::claimed(const std::string& queue, size_t rows, int32_t limit,
                             const std::optional<claim_key>& last, bool from_head,
                             std::chrono::microseconds took, clock::time_point now) {
+  auto& q = queues_[queue];
   if (from_head)
-    head_expensive_[queue] = head_is_expensive(took, rows);
+    q.head_expensive = head_is_expensive(took, rows);
   const bool full = limit > 0 && rows == static_cast<size_t>(limit);
   // A full batch: more jobs may wait past its last one, start there. A
   // short one may have missed only jobs that sort before the cursor: start
   // from the head again, unless walking it is what costs.
-  if (!full && !head_expensive_[queue]) {
-    cursors_.erase(queue);
+  if (!full && !q.head_expensive) {
+    q.key.reset();
     return;
   }
   if (rows == 0 || !last)
     return; // nothing new: the cursor (if any) stays where it was
-  auto i = cursors_.find(queue);
-  if (i == cursors_.end())
-    cursors_.emplace(queue, cursor{*last, now});
-  else
-    i->second.key = *last; // its age still counts from the head
+  if (!q.key)
+    q.set_at = now; // its age counts from the head
+  q.key = last;
 }
 
 } // namespace leasehold

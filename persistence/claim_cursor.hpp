@@ -45,13 +45,12 @@ public:
   void set_max_age(std::chrono::milliseconds age) { max_age_ = age; }
 
 private:
-  struct cursor {
-    claim_key key;
-    clock::time_point set_at; // when it last left the head
+  struct queue_state {
+    std::optional<claim_key> key; // nullopt: start from the head
+    clock::time_point set_at;     // when it last left the head
+    bool head_expensive = false;  // the last walk from the head was
   };
-  std::unordered_map<std::string, cursor> cursors_;
-  /// Queues whose last walk from the head was expensive.
-  std::unordered_map<std::string, bool> head_expensive_;
+  std::unordered_map<std::string, queue_state> queues_;
   std::chrono::milliseconds max_age_{500};
 };
 
