@@ -24,6 +24,9 @@ namespace leasehold {
 /// Everything a node's supervisor needs to build its children.
 struct supervisor_config {
   persistence_config persistence;
+  /// The completion writer's linger (persistence_config::completion_linger);
+  /// the claiming connection has none.
+  std::chrono::milliseconds completion_linger{0};
   lease_config lease;
   heartbeat_config heartbeat;
   reaper_config reaper;

@@ -25,8 +25,10 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
   store_cfg.waits = wait_limits::bounded;
   st.store = self->spawn<caf::detached + caf::monitored>(persistence_actor_impl,
                                                          store_cfg);
+  auto writer_cfg = store_cfg;
+  writer_cfg.completion_linger = cfg.completion_linger;
   st.writer = self->spawn<caf::detached + caf::monitored>(persistence_actor_impl,
-                                                          store_cfg);
+                                                          writer_cfg);
   auto lease_cfg = cfg.lease;
   // A queue holds its concurrency plus what it claims ahead; what it holds
   // now (buffered jobs are leases too) survives a restart of the core.

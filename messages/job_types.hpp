@@ -168,12 +168,18 @@ struct child_job {
   std::string queue;
   int32_t priority = 0;
   int32_t max_attempts = 0; // 0: the table's default
+  /// A unique key (migration 017); "" for none. unique_while "" is active;
+  /// unique_for_ms 0 is no window.
+  std::string unique_key;
+  std::string unique_while;
+  int64_t unique_for_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, child_job& x) {
   return f(caf::meta::type_name("child_job"), x.type, x.payload, x.queue,
-           x.priority, x.max_attempts);
+           x.priority, x.max_attempts, x.unique_key, x.unique_while,
+           x.unique_for_ms);
 }
 
 /// What an attempt ended with, to be written under its lease.

@@ -25,6 +25,8 @@ const std::vector<migration>& all_migrations() {
     {14, "plain_jobs_store_no_correlation",
      migration_sql::m014_plain_jobs_store_no_correlation},
     {15, "fair_liveness", migration_sql::m015_fair_liveness},
+    {16, "job_runs_by_finish_time", migration_sql::m016_job_runs_by_finish_time},
+    {17, "unique_jobs", migration_sql::m017_unique_jobs},
   };
   return list;
 }

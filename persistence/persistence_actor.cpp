@@ -126,7 +126,19 @@ std::string observe(store& db, const observe_request& req, const input_limits& l
   }
   if (req.what == "enqueue") {
     auto job = parse_input([&] { return parse_job_object(req.body, limits); });
-    return nlohmann::json{{"id", db.enqueue(job)}}.dump();
+    // An Idempotency-Key header (req.key) holds the job's key for good: a
+    // client that retries after a timeout gets the first job back.
+    if (!req.key.empty())
+      parse_input([&] {
+        if (job.unique_key)
+          throw std::invalid_argument("give either an Idempotency-Key header or a"
+                                      " \"unique_key\", not both");
+        set_unique(job, "idempotency:" + req.key, std::string{"any"}, std::nullopt,
+                   {"Idempotency-Key", "unique_while", "unique_for"});
+        return 0;
+      });
+    auto result = db.enqueue_one(job);
+    return nlohmann::json{{"id", result.id}, {"duplicate", result.duplicate}}.dump();
   }
   throw store_error("unknown observe request '" + req.what + "'");
 }
@@ -323,7 +335,10 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
         flush(self, cfg);
       } else if (!st.flush_scheduled) {
         st.flush_scheduled = true;
-        self->send(self, flush_atom::value);
+        if (cfg.completion_linger.count() > 0)
+          self->delayed_send(self, cfg.completion_linger, flush_atom::value);
+        else
+          self->send(self, flush_atom::value);
       }
       return promise;
     },

@@ -32,6 +32,10 @@ struct persistence_config {
   /// Completions per write, at most (1000). Completions that arrive while a
   /// write is under way wait in the mailbox and go out together in the next.
   size_t max_batch = 1000;
+  /// How long the first completion of a batch waits for others before the
+  /// write (0: none). Slow handlers end a few at a time; without it each
+  /// ending costs a statement of its own (see defaults::completion_linger).
+  std::chrono::milliseconds completion_linger{0};
   /// How the connection's statements are planned (see statement_plans).
   statement_plans plans = statement_plans::automatic;
   /// Longest wait between reconnect attempts (5s); starts at 100ms.

@@ -301,7 +301,10 @@ store::complete(const std::string& worker_id,
                               {"payload", nlohmann::json::parse(c.payload)},
                               {"queue", c.queue},
                               {"priority", c.priority},
-                              {"max_attempts", c.max_attempts}});
+                              {"max_attempts", c.max_attempts},
+                              {"unique_key", c.unique_key},
+                              {"unique_while", c.unique_while},
+                              {"unique_for_ms", c.unique_for_ms}});
       }
       if (!children.empty())
         tx.exec_prepared("job_insert_children", children.dump());

@@ -41,7 +41,28 @@ struct new_job {
   std::optional<int32_t> max_attempts;
   std::optional<std::string> run_at; // timestamptz text
   std::optional<std::string> correlation_id; // unset: known by job-<id>
+  /// At most one job holds this key (migration 017): queued, active (the
+  /// default) or any, optionally per window of unique_for_ms.
+  std::optional<std::string> unique_key;
+  std::optional<std::string> unique_while;
+  std::optional<int64_t> unique_for_ms;
 };
+
+/// What an enqueue did: the new job's id, or the id of the job that holds
+/// its unique key (duplicate).
+struct enqueued {
+  int64_t id = 0;
+  bool duplicate = false;
+};
+
+/// The ids alone, in the same order.
+inline std::vector<int64_t> ids_of(const std::vector<enqueued>& jobs) {
+  std::vector<int64_t> ids;
+  ids.reserve(jobs.size());
+  for (const auto& j : jobs)
+    ids.push_back(j.id);
+  return ids;
+}
 
 /// Postgres rejected a value given by the caller (SQLSTATE class 22 or a
 /// check constraint); the message is Postgres' own and safe to show.
@@ -213,11 +234,13 @@ public:
   /// transaction.
   rescue_reply rescue_expired(const rescue_request& req);
 
-  /// Enqueues one job and returns its id.
-  int64_t enqueue(const new_job& job);
+  /// Enqueues one job: its id, or its unique key's holder (a duplicate).
+  enqueued enqueue_one(const new_job& job);
+  /// enqueue_one's id alone.
+  int64_t enqueue(const new_job& job) { return enqueue_one(job).id; }
 
-  /// Enqueues all jobs in one transaction (all or nothing); returns ids.
-  std::vector<int64_t> enqueue_many(const std::vector<new_job>& jobs);
+  /// Enqueues all jobs in one transaction (all or nothing), in input order.
+  std::vector<enqueued> enqueue_many(const std::vector<new_job>& jobs);
 
   /// The job and its runs as JSON text, or nullopt if there is no such job.
   std::optional<std::string> job_json(int64_t id);

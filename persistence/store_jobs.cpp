@@ -10,14 +10,23 @@
 
 namespace leasehold {
 
-int64_t store::enqueue(const new_job& job) {
+namespace {
+
+enqueued insert_one(pqxx::transaction_base& tx, const new_job& job) {
+  auto row = tx.exec_prepared1("job_insert", job.type, job.payload, job.queue,
+                               job.priority, job.max_attempts, job.run_at,
+                               job.correlation_id, job.unique_key, job.unique_while,
+                               job.unique_for_ms);
+  return {row[0].as<int64_t>(), row[1].as<bool>()};
+}
+
+} // namespace
+
+enqueued store::enqueue_one(const new_job& job) {
   return translate_errors("job_insert", [&] {
-    // One INSERT is atomic on its own: autocommit saves two round trips.
+    // One statement is atomic on its own: autocommit saves two round trips.
     pqxx::nontransaction tx{impl_->conn};
-    auto row = tx.exec_prepared1("job_insert", job.type, job.payload, job.queue,
-                                 job.priority, job.max_attempts, job.run_at,
-                                 job.correlation_id);
-    return row[0].as<int64_t>();
+    return insert_one(tx, job);
   });
 }
 
@@ -47,7 +56,7 @@ const optional_column optional_columns[] = {
 
 } // namespace
 
-std::vector<int64_t> store::enqueue_many(const std::vector<new_job>& jobs) {
+std::vector<enqueued> store::enqueue_many(const std::vector<new_job>& jobs) {
   // Checked before anything is sent: a bad payload names its position.
   for (size_t i = 0; i < jobs.size(); ++i)
     if (!nlohmann::json::accept(jobs[i].payload))
@@ -58,12 +67,18 @@ std::vector<int64_t> store::enqueue_many(const std::vector<new_job>& jobs) {
     // taken from the table's sequence first, in input order; pqxx escapes
     // every field, so no value can end a row or start another.
     pqxx::work tx{impl_->conn};
-    std::vector<int64_t> ids;
-    ids.reserve(jobs.size());
-    for (const auto& r : tx.exec_prepared("job_reserve_ids", static_cast<int64_t>(jobs.size())))
-      ids.push_back(r[0].as<int64_t>());
+    // Jobs with a unique key go one by one through leasehold.enqueue(), in
+    // input order, after the others: a key may already be held.
+    std::vector<size_t> plain, keyed;
+    for (size_t i = 0; i < jobs.size(); ++i)
+      (jobs[i].unique_key ? keyed : plain).push_back(i);
+    std::vector<enqueued> out(jobs.size());
+    std::vector<int64_t> ids(jobs.size());
+    size_t next = 0;
+    for (const auto& r : tx.exec_prepared("job_reserve_ids", static_cast<int64_t>(plain.size())))
+      ids[plain[next++]] = r[0].as<int64_t>();
     std::map<unsigned, std::vector<size_t>> by_fields_set;
-    for (size_t i = 0; i < jobs.size(); ++i) {
+    for (auto i : plain) {
       unsigned set = 0;
       for (size_t c = 0; c < std::size(optional_columns); ++c)
         if (optional_columns[c].is_set(jobs[i]))
@@ -97,8 +112,12 @@ std::vector<int64_t> store::enqueue_many(const std::vector<new_job>& jobs) {
       }
       copy.complete();
     }
+    for (auto i : plain)
+      out[i].id = ids[i];
+    for (auto i : keyed)
+      out[i] = insert_one(tx, jobs[i]);
     tx.commit();
-    return ids;
+    return out;
   });
 }
 

@@ -7,13 +7,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/duration.hpp"
+
 namespace leasehold {
 
 namespace {
 
 const std::set<std::string> known_fields = {
   "type", "payload", "queue", "priority", "max_attempts", "run_at",
-  "correlation_id"};
+  "correlation_id", "unique_key", "unique_while", "unique_for"};
 
 std::optional<std::string> text_field(const nlohmann::json& obj,
                                       const char* key) {
@@ -55,6 +57,40 @@ std::string payload_of(const nlohmann::json& obj, const input_limits& limits) {
 
 } // namespace
 
+void set_unique(new_job& job, const std::optional<std::string>& key,
+                const std::optional<std::string>& mode,
+                const std::optional<std::string>& period,
+                const unique_field_names& names) {
+  if (!key) {
+    if (mode || period)
+      throw std::invalid_argument(std::string{names.mode} + " and " + names.period
+                                  + " need " + names.key);
+    return;
+  }
+  try {
+    check_name("unique_key", *key);
+  } catch (const std::invalid_argument& e) {
+    // check_name names the field "unique_key"; say it as the caller does.
+    std::string what = e.what();
+    throw std::invalid_argument(names.key + what.substr(what.find('"', 1) + 1));
+  }
+  if (mode && *mode != "queued" && *mode != "active" && *mode != "any")
+    throw std::invalid_argument(std::string{names.mode} + " must be queued, active or any");
+  job.unique_key = key;
+  job.unique_while = mode;
+  if (period) {
+    std::chrono::milliseconds ms;
+    try {
+      ms = parse_duration(*period);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string{names.period} + ": " + e.what());
+    }
+    if (ms.count() <= 0)
+      throw std::invalid_argument(std::string{names.period} + " must be positive");
+    job.unique_for_ms = ms.count();
+  }
+}
+
 new_job parse_job_object(const std::string& line, const input_limits& limits) {
   auto obj = parse_bounded(line, 1);
   if (obj.is_discarded())
@@ -76,6 +112,8 @@ new_job parse_job_object(const std::string& line, const input_limits& limits) {
   job.correlation_id = text_field(obj, "correlation_id");
   job.priority = int_field(obj, "priority", min_priority, max_priority);
   job.max_attempts = int_field(obj, "max_attempts", 1, 1000000);
+  set_unique(job, text_field(obj, "unique_key"), text_field(obj, "unique_while"),
+             text_field(obj, "unique_for"));
   return job;
 }
 

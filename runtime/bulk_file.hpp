@@ -13,7 +13,8 @@ namespace leasehold {
 inline constexpr size_t bulk_line_slack = 64 * 1024;
 
 /// Reads NDJSON jobs, one object per line: {"type": "...", "payload": {...},
-/// "queue", "priority", "max_attempts", "run_at", "correlation_id"}. Blank
+/// "queue", "priority", "max_attempts", "run_at", "correlation_id",
+/// "unique_key", "unique_while", "unique_for" (a duration: "1h")}. Blank
 /// lines are skipped. Every input is bounded (see input_limits.hpp), lines
 /// too: at most the payload limit plus bulk_line_slack. Throws
 /// std::invalid_argument "LINE: what is wrong" at the first bad line, so
@@ -30,6 +31,21 @@ std::vector<run_spec::partition> read_partitions(std::istream& in,
 /// Parses a run as JSON: {"type", "label", "on_complete", "max_attempts",
 /// "partitions": [{"key", "payload"}, ...]}; throws std::invalid_argument.
 run_spec parse_run_object(const std::string& json_text, const input_limits& limits = {});
+
+/// Names of the unique-key fields in messages: a bulk line's or the CLI's.
+struct unique_field_names {
+  const char* key = "\"unique_key\"";
+  const char* mode = "\"unique_while\"";
+  const char* period = "\"unique_for\"";
+};
+
+/// Sets a job's unique key (migration 017): `mode` queued, active (the
+/// default) or any; `period` a duration (1h, 30s) that bounds the key to a
+/// window of that length. Throws std::invalid_argument naming the field.
+void set_unique(new_job& job, const std::optional<std::string>& key,
+                const std::optional<std::string>& mode,
+                const std::optional<std::string>& period,
+                const unique_field_names& names = {});
 
 /// Parses one job object (same fields as a bulk line); throws
 /// std::invalid_argument saying what is wrong.

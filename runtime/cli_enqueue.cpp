@@ -2,6 +2,7 @@
 // the option checks the other commands share.
 #include "runtime/cli_enqueue.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -52,12 +53,23 @@ std::ifstream open_input(const std::string& flag, const std::string& path) {
 
 namespace {
 
-void print_enqueued(const std::vector<int64_t>& ids) {
-  if (ids.empty())
-    std::cout << "enqueued 0 jobs\n";
+// "enqueued N jobs, ids A..B", and how many lines were duplicates (their
+// unique key was held: by an existing job or an earlier line).
+void print_enqueued(const std::vector<enqueued>& jobs) {
+  std::vector<int64_t> created;
+  for (const auto& j : jobs)
+    if (!j.duplicate)
+      created.push_back(j.id);
+  auto duplicates = jobs.size() - created.size();
+  if (created.empty())
+    std::cout << "enqueued 0 jobs";
   else
-    std::cout << "enqueued " << ids.size() << " jobs, ids " << ids.front()
-              << ".." << ids.back() << "\n";
+    std::cout << "enqueued " << created.size() << " jobs, ids "
+              << *std::min_element(created.begin(), created.end()) << ".."
+              << *std::max_element(created.begin(), created.end());
+  if (duplicates > 0)
+    std::cout << "; " << duplicates << " duplicates (unique key held), not enqueued";
+  std::cout << "\n";
 }
 
 int run_enqueue(const std::string& url, const enqueue_options& o) {
@@ -99,8 +111,19 @@ int run_enqueue(const std::string& url, const enqueue_options& o) {
   job.max_attempts = o.max_attempts;
   job.run_at = o.run_at;
   job.correlation_id = o.correlation_id;
+  try {
+    set_unique(job, o.unique_key, o.unique_while, o.unique_for,
+               {"--unique-key", "--unique-while", "--unique-for"});
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(e.what());
+  }
   store db{url};
-  std::cout << db.enqueue(job) << "\n";
+  auto result = db.enqueue_one(job);
+  // The id first, as always; a duplicate says so after it.
+  std::cout << result.id;
+  if (result.duplicate)
+    std::cout << " duplicate: job " << result.id << " holds unique key " << *job.unique_key;
+  std::cout << "\n";
   return 0;
 }
 
@@ -116,6 +139,12 @@ void add_enqueue_command(CLI::App& app, const std::string& url, enqueue_options&
   e->add_option("--run-at", o.run_at, "Not before this time (timestamptz)");
   e->add_option("--max-attempts", o.max_attempts, "Attempts before it is dead (25)");
   e->add_option("--correlation-id", o.correlation_id, "Chain id (default: job-<id>, its own)");
+  e->add_option("--unique-key", o.unique_key,
+                "At most one job with this key (a duplicate prints the holder's id)");
+  e->add_option("--unique-while", o.unique_while,
+                "How long the key is held: queued, active (default) or any");
+  e->add_option("--unique-for", o.unique_for,
+                "Hold the key per window of this length (1h: one job an hour)");
   e->add_option("--file", o.file,
                 "NDJSON file, one job per line: {\"type\":..., \"payload\":...}");
   e->add_option("--max-payload-bytes", o.max_payload_bytes,

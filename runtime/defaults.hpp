@@ -32,6 +32,11 @@ inline constexpr int32_t max_attempts = 25;
 inline constexpr int32_t prefetch = 500;
 inline constexpr auto prefetch_horizon = std::chrono::milliseconds{100};
 inline constexpr auto prefetch_max_hold = std::chrono::milliseconds{1s};
+/// A completion waits this long for others before the node writes it: slow
+/// handlers end a few at a time, and one statement per ending cost 10 ms
+/// handlers 218 us of Postgres CPU per job against 142 us with 3ms
+/// (benchmarks/RESULTS.md). Handlers' slots do not wait for it.
+inline constexpr auto completion_linger = std::chrono::milliseconds{2};
 inline constexpr const char* http_listen = "127.0.0.1:8080";
 inline constexpr auto alert_lag = std::chrono::milliseconds{300s};
 inline constexpr int64_t alert_dead = 5;

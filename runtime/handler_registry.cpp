@@ -36,6 +36,18 @@ void job_context::enqueue(const std::string& type,
                           const nlohmann::json& payload,
                           const std::string& queue, int32_t priority,
                           int32_t max_attempts) {
+  child_spec child;
+  child.type = type;
+  child.payload = payload;
+  child.queue = queue;
+  child.priority = priority;
+  child.max_attempts = max_attempts;
+  enqueue(child);
+}
+
+void job_context::enqueue(const child_spec& child) {
+  const auto& [type, payload, queue, priority, max_attempts, unique_key, unique_while,
+               unique_for] = child;
   // Checked here, while the handler can still be told: a child the table
   // refuses would otherwise fail the whole completion write.
   ++children_asked_;
@@ -52,6 +64,15 @@ void job_context::enqueue(const std::string& type,
       throw std::invalid_argument("\"max_attempts\" must be 0 (the default) or 1 to 1000000,"
                                   " not " + std::to_string(max_attempts));
     c.payload = payload.is_null() ? "{}" : payload_from_json(payload, limits_);
+    if (!unique_key.empty())
+      check_name("unique_key", unique_key);
+    if (!unique_while.empty() && unique_while != "queued" && unique_while != "active"
+        && unique_while != "any")
+      throw std::invalid_argument("\"unique_while\" must be queued, active or any");
+    if (unique_key.empty() && (!unique_while.empty() || unique_for.count() != 0))
+      throw std::invalid_argument("\"unique_while\" and \"unique_for\" need a unique_key");
+    if (unique_for.count() < 0)
+      throw std::invalid_argument("\"unique_for\" must not be negative");
   } catch (const std::invalid_argument& e) {
     auto why = "invalid child job #" + std::to_string(children_asked_) + ": " + e.what();
     if (child_error_.empty())
@@ -62,6 +83,9 @@ void job_context::enqueue(const std::string& type,
   c.queue = queue;
   c.priority = priority;
   c.max_attempts = max_attempts;
+  c.unique_key = unique_key;
+  c.unique_while = unique_while;
+  c.unique_for_ms = unique_for.count();
   children_.push_back(std::move(c));
 }
 

@@ -19,6 +19,18 @@
 /// a job_context and returns a handler_result.
 namespace leasehold {
 
+/// A child job with every option (job_context::enqueue).
+struct child_spec {
+  std::string type;
+  nlohmann::json payload = nlohmann::json::object();
+  std::string queue;            // "": the parent's
+  int32_t priority = 0;
+  int32_t max_attempts = 0;     // 0: the table's default (25)
+  std::string unique_key;       // "": none
+  std::string unique_while;     // queued, active ("": active) or any
+  std::chrono::milliseconds unique_for{0}; // 0: no window
+};
+
 /// What a handler sees of the attempt it runs. It refers to the job and the
 /// worker id, which outlive it, and parses the payload on first use: a
 /// handler that does not read it costs no copy and no parse.
@@ -55,6 +67,10 @@ public:
   void enqueue(const std::string& type, const nlohmann::json& payload = {},
                const std::string& queue = "", int32_t priority = 0,
                int32_t max_attempts = 0);
+
+  /// The same, for a child with a unique key (see child_spec): a child whose
+  /// key is held when the parent succeeds is not created (the holder stands).
+  void enqueue(const child_spec& child);
 
   /// Children enqueued so far (taken by the executor).
   std::vector<child_job> take_children() { return std::move(children_); }

@@ -124,9 +124,18 @@ void http_bridge::impl::create(const httplib::Request& req, httplib::Response& r
   observe_request q;
   q.what = what;
   q.body = req.body;
+  if (req.has_header("Idempotency-Key")) {
+    q.key = req.get_header_value("Idempotency-Key");
+    if (q.key.empty())
+      throw http_error(400, "Idempotency-Key must not be empty");
+  }
   ask(res, "application/json", observe_atom::value, q);
-  if (res.status == 200)
-    res.status = 201;
+  // 201 for a new job; 200 when a job already held its unique key.
+  if (res.status == 200) {
+    auto reply = nlohmann::json::parse(res.body, nullptr, false);
+    if (!(reply.is_object() && reply.value("duplicate", false)))
+      res.status = 201;
+  }
 }
 
 void http_bridge::impl::routes() {

@@ -51,6 +51,7 @@ struct node_options {
   std::string reap = format_duration(defaults::reap_interval);
   std::string prefetch_horizon = format_duration(defaults::prefetch_horizon);
   std::string prefetch_max_hold = format_duration(defaults::prefetch_max_hold);
+  std::string completion_linger = format_duration(defaults::completion_linger);
   std::string stale = format_duration(defaults::stale_after);
   std::string alert_lag = format_duration(defaults::alert_lag);
   std::string retry_base = format_duration(defaults::retry_base);
@@ -118,6 +119,7 @@ void fill_node_config(node_options& o) {
   c.reap_interval = duration_option("reap-interval", o.reap);
   c.prefetch_horizon = duration_option("prefetch-horizon", o.prefetch_horizon);
   c.prefetch_max_hold = duration_option("prefetch-max-hold", o.prefetch_max_hold);
+  c.completion_linger = duration_option("completion-linger", o.completion_linger);
   c.stale_after = duration_option("stale-after", o.stale);
   c.alert_lag = duration_option("alert-lag", o.alert_lag);
   if (c.http_token.empty())
@@ -239,6 +241,10 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
     ->capture_default_str();
   cmd->add_option("--prefetch-max-hold", o.prefetch_max_hold,
                   "Give back a claimed job that waited this long for a slot")
+    ->capture_default_str();
+  cmd->add_option("--completion-linger", o.completion_linger,
+                  "A finished job's outcome waits this long for others to share"
+                  " its write (0ms: none)")
     ->capture_default_str();
   cmd->add_option("--queue", o.queues,
                   "NAME[=N]: serve queue NAME with N slots (repeatable)");

@@ -60,6 +60,8 @@ void node_config::validate() const {
           "must not be negative");
   require(prefetch_max_hold.count() >= 10, "prefetch-max-hold", prefetch_max_hold,
           "must be at least 10ms");
+  require(completion_linger.count() >= 0 && completion_linger.count() <= 1000,
+          "completion-linger", completion_linger, "must be between 0ms and 1s");
   require(heartbeat_interval.count() >= 10, "heartbeat-interval",
           heartbeat_interval, "must be at least 10ms");
   require(lease_ttl > heartbeat_interval, "lease-ttl", lease_ttl,
@@ -175,6 +177,7 @@ void node::start() {
   sc.persistence.trace = {cfg_.trace_cutoff, cfg_.trace_strict};
   sc.persistence.retry_base = cfg_.retry_base;
   sc.persistence.retry_cap = cfg_.retry_cap;
+  sc.completion_linger = cfg_.completion_linger;
   sc.worker_base = cfg_.worker_base;
   sc.persistence.limits = payload_limits(cfg_.max_payload_bytes);
   sc.executor.limits = sc.persistence.limits;

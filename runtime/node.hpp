@@ -35,6 +35,8 @@ struct node_config {
   int32_t prefetch = defaults::prefetch;
   std::chrono::milliseconds prefetch_horizon = defaults::prefetch_horizon;
   std::chrono::milliseconds prefetch_max_hold = defaults::prefetch_max_hold;
+  /// How long a completion waits for others to share its write (0: none).
+  std::chrono::milliseconds completion_linger = defaults::completion_linger;
   std::chrono::milliseconds heartbeat_interval = defaults::heartbeat_interval;
   std::chrono::milliseconds lease_ttl = defaults::lease_ttl;
   std::chrono::milliseconds poll_interval = defaults::poll_interval;

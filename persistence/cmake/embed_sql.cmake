@@ -11,6 +11,11 @@ foreach(file IN LISTS files)
   string(APPEND body "inline constexpr std::string_view ${PREFIX}${name} = R\"sql(${text})sql\";\n\n")
   list(APPEND names "${name}")
 endforeach()
-string(APPEND body "} // namespace leasehold::${NAMESPACE}\n")
+# Every file's name too, so a test can tell that none is left out of a list.
+string(APPEND body "inline constexpr std::string_view file_names[] = {\n")
+foreach(name IN LISTS names)
+  string(APPEND body "  \"${name}\",\n")
+endforeach()
+string(APPEND body "};\n\n} // namespace leasehold::${NAMESPACE}\n")
 file(WRITE "${OUT}.tmp" "${body}")
 configure_file("${OUT}.tmp" "${OUT}" COPYONLY) # touches OUT only on change

@@ -14,6 +14,7 @@ SELECT jsonb_build_object(
   'dead', j.status = 'failed',
   'created_at', j.created_at, 'updated_at', j.updated_at,
   'finished_at', j.finished_at,
+  'unique_key', j.unique_key, 'unique_while', j.unique_while,
   'runs', coalesce((
     SELECT jsonb_agg(jsonb_build_object(
       'attempt', r.attempt, 'worker_id', r.worker_id, 'trace_id', r.trace_id,

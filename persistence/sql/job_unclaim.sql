@@ -5,9 +5,18 @@
 -- job's trace_id is its previous attempt's again (NULL before the first).
 -- Same ownership guard as every other write; a lease lost meanwhile
 -- matches nothing and stays with whoever holds it now.
+-- A job whose unique key is held only until it first starts (migration 017)
+-- would hold it again; if another job took the key meanwhile, this one goes
+-- back without it rather than collide with the holder.
 UPDATE leasehold.jobs AS j
 SET status = 'queued', locked_by = NULL, locked_at = NULL,
     heartbeat_at = NULL, attempts = j.attempts - 1,
+    (unique_key, unique_while) =
+      (SELECT CASE WHEN taken THEN NULL ELSE j.unique_key END,
+              CASE WHEN taken THEN NULL ELSE j.unique_while END
+       FROM (SELECT j.unique_while = 'queued' AND j.attempts = 1
+                    AND leasehold.unique_key_holder(j.unique_key) IS NOT NULL
+                    AS taken) AS t),
     trace_id = (SELECT r.trace_id FROM leasehold.job_runs AS r
                 WHERE r.job_id = j.id AND r.attempt = j.attempts - 1),
     updated_at = now()

@@ -14,6 +14,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "runtime/defaults.hpp"
 #include "tests/support/pg_fixture.hpp"
 
 using namespace leasehold;
@@ -309,6 +310,22 @@ BOOST_AUTO_TEST_CASE(a_burst_is_drained_in_batches_every_attempt_recorded) {
   BOOST_TEST(completions <= 4000 / 10, completions << " completion writes");
 }
 
+BOOST_AUTO_TEST_CASE(slow_handlers_outcomes_share_their_writes) {
+  // 10 ms handlers on 24 slots end about 2.4 per millisecond, a few at a
+  // time: written at once, 480 outcomes took ~60 statements. The completion
+  // linger gathers them (finished_at is the write's now(), so distinct
+  // values count the writes); 20ms of it should leave about 12.
+  BOOST_TEST(defaults::completion_linger.count() > 0);
+  db.execute("INSERT INTO leasehold.jobs (type, payload) SELECT 'sleep', '{\"ms\": 10}'"
+             " FROM generate_series(1, 480)");
+  auto cfg = fast_node_config();
+  cfg.concurrency = 24;
+  cfg.completion_linger = 20ms;
+  BOOST_REQUIRE(run_until_succeeded(cfg, builtin_handlers(), 480, 30s));
+  auto writes = count("SELECT count(DISTINCT finished_at) FROM leasehold.job_runs");
+  BOOST_TEST(writes <= 480 / 20, writes << " completion writes for 480 outcomes");
+}
+
 BOOST_AUTO_TEST_CASE(executors_are_reused_from_attempt_to_attempt) {
   // An actor per attempt meant a spawn, a teardown and a wake of CAF's clock
   // thread per job; executors now run attempts until one fails. One is busy
@@ -371,7 +388,7 @@ BOOST_AUTO_TEST_CASE(bulk_enqueue_keeps_each_rows_fields_and_the_table_defaults)
   jobs[2].max_attempts = 7;
   jobs[3].type = "noop\n3\t\\N";
   jobs[3].correlation_id = "mine";
-  auto ids = db.enqueue_many(jobs);
+  auto ids = ids_of(db.enqueue_many(jobs));
   BOOST_REQUIRE(ids.size() == 4u);
   BOOST_TEST(std::is_sorted(ids.begin(), ids.end()));
   BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 4);

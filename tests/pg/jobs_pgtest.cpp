@@ -1,11 +1,13 @@
 // Jobs run to their outcomes: success, retry with backoff, dead, and
 // precondition failures; trace ids, correlation and NOTIFY wakeups.
+#include <cstdio>
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include "persistence/migration_texts.hpp"
 #include "persistence/migrations.hpp"
 #include "tests/support/pg_fixture.hpp"
 
@@ -119,7 +121,7 @@ BOOST_AUTO_TEST_CASE(a_job_given_no_correlation_id_heads_a_chain_named_by_its_id
   auto dead_id = enqueue(db, "sleep", R"({"ms":"x"})"); // dies at its first attempt
   std::vector<new_job> bulk(2);
   bulk[0].type = bulk[1].type = "noop";
-  auto bulk_ids = db.enqueue_many(bulk);
+  auto bulk_ids = ids_of(db.enqueue_many(bulk));
   const auto parent_chain = "job-" + std::to_string(parent_id);
   const auto dead_chain = "job-" + std::to_string(dead_id);
   BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE correlation_id IS NULL") == 4);
@@ -269,6 +271,21 @@ BOOST_AUTO_TEST_CASE(a_succeeded_job_leaves_the_jobs_table_and_its_run_row_keeps
   }
   BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 1);
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE job_id = " + sid) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(every_migration_file_is_applied_in_its_numbered_place) {
+  // 016's file once existed without its entry, so its index was never made.
+  const auto& list = all_migrations();
+  BOOST_REQUIRE(list.size() == std::size(migration_sql::file_names));
+  for (size_t i = 0; i < list.size(); ++i) {
+    char number[8];
+    std::snprintf(number, sizeof number, "%03d_", list[i].version);
+    BOOST_TEST(list[i].version == static_cast<int>(i) + 1);
+    BOOST_TEST(std::string{migration_sql::file_names[i]}
+               == std::string{number} + std::string{list[i].name});
+  }
+  BOOST_TEST(count("SELECT count(*) FROM pg_indexes WHERE schemaname = 'leasehold'"
+                   " AND indexname = 'job_runs_finished_brin'") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(migration_011_moves_the_jobs_that_had_already_succeeded) {

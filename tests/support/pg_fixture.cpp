@@ -52,7 +52,8 @@ std::string dsn_with_port(const std::string& url, uint16_t port) {
 pg_fixture::pg_fixture() : db(test_dsn()) {
   db.migrate();
   db.execute("TRUNCATE leasehold.jobs, leasehold.job_runs,"
-             " leasehold.policy_violations, leasehold.worker_instances, leasehold.runs"
+             " leasehold.policy_violations, leasehold.worker_instances, leasehold.runs,"
+             " leasehold.unique_keys"
              " RESTART IDENTITY CASCADE");
 }
 
