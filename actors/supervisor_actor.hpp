@@ -16,6 +16,7 @@
 #include "actors/lease_actor.hpp"
 #include "actors/prefetch_buffer.hpp"
 #include "actors/reaper_actor.hpp"
+#include "actors/scheduler_actor.hpp"
 #include "messages/protocols.hpp"
 #include "persistence/persistence_actor.hpp"
 
@@ -30,6 +31,7 @@ struct supervisor_config {
   lease_config lease;
   heartbeat_config heartbeat;
   reaper_config reaper;
+  scheduler_config scheduler;
   executor_config executor;
   /// How far to claim ahead of the handlers (lease.queues holds each
   /// queue's concurrency).
@@ -87,6 +89,7 @@ struct supervisor_state {
   lease_actor lease;
   heartbeat_actor heartbeat;
   reaper_actor reaper;
+  scheduler_actor scheduler;
   node_stats stats;
   /// The worker id claims and writes are made under; a fresh one after a
   /// revoked registration (non-singletons only).

@@ -48,6 +48,9 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
                                              cfg.heartbeat, st.store, me);
   st.reaper = self->spawn<caf::monitored>(reaper_actor_impl, cfg.reaper,
                                           st.store);
+  if (cfg.scheduler.interval.count() > 0)
+    st.scheduler = self->spawn<caf::monitored>(scheduler_actor_impl, cfg.scheduler,
+                                               st.store);
 }
 
 // Every core actor, in one place: stopping, recognising and listing them
@@ -55,7 +58,7 @@ void spawn_core(self_ptr self, const supervisor_config& cfg) {
 std::vector<caf::actor> core_actors(const supervisor_state& st) {
   return {caf::actor_cast<caf::actor>(st.store), caf::actor_cast<caf::actor>(st.lease),
           caf::actor_cast<caf::actor>(st.heartbeat), caf::actor_cast<caf::actor>(st.reaper),
-          caf::actor_cast<caf::actor>(st.writer)};
+          caf::actor_cast<caf::actor>(st.writer), caf::actor_cast<caf::actor>(st.scheduler)};
 }
 
 // Ends the executors that wait for work. They hold the writer they were
@@ -79,6 +82,7 @@ void stop_core(self_ptr self, const caf::error& reason) {
   st.lease = nullptr;
   st.heartbeat = nullptr;
   st.reaper = nullptr;
+  st.scheduler = nullptr;
   st.store = nullptr;
   st.writer = nullptr;
 }

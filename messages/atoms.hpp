@@ -6,6 +6,7 @@
 namespace leasehold {
 
 using claim_atom = caf::atom_constant<caf::atom("claim")>;
+using schedule_atom = caf::atom_constant<caf::atom("lh_sched")>;
 using renew_atom = caf::atom_constant<caf::atom("renew")>;
 using complete_atom = caf::atom_constant<caf::atom("complete")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;

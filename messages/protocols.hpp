@@ -32,6 +32,9 @@ using persistence_actor = caf::typed_actor<
   caf::replies_to<observe_atom, observe_request>::with<std::string>,
   // Requeue or fail jobs whose lease expired; replies with their ids.
   caf::replies_to<rescue_atom, rescue_request>::with<rescue_reply>,
+  // Enqueue the ticks of due schedules (a tick later than the given ms is
+  // missed); replies with how many tick jobs were created.
+  caf::replies_to<schedule_atom, int64_t>::with<int64_t>,
   // Write an attempt's outcome under its lease (batched with others).
   // An executor delegates this to it, so the answer goes straight to the
   // supervisor that asked the executor to run the attempt.
@@ -59,6 +62,9 @@ using heartbeat_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
 
 /// Regularly rescues jobs whose lease expired (their owner died or hung).
 using reaper_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
+
+/// Regularly enqueues the ticks of due schedules.
+using scheduler_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
 
 /// Runs attempts, one at a time, and writes each outcome under its lease.
 using executor_actor = caf::typed_actor<

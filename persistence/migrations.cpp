@@ -27,6 +27,7 @@ const std::vector<migration>& all_migrations() {
     {15, "fair_liveness", migration_sql::m015_fair_liveness},
     {16, "job_runs_by_finish_time", migration_sql::m016_job_runs_by_finish_time},
     {17, "unique_jobs", migration_sql::m017_unique_jobs},
+    {18, "schedules", migration_sql::m018_schedules},
   };
   return list;
 }

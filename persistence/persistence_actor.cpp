@@ -6,6 +6,7 @@
 
 #include "messages/errors.hpp"
 #include "persistence/notify_listener.hpp"
+#include "persistence/observe_answers.hpp"
 #include "runtime/bulk_file.hpp"
 #include "runtime/log.hpp"
 
@@ -68,79 +69,6 @@ caf::result<T> with_store(self_ptr self, const persistence_config& cfg,
     log::error("statement failed", {{"error", e.what()}});
     return make_error(store_code::statement_failed, e.what());
   }
-}
-
-std::string change_json(const std::optional<job_change>& c) {
-  if (!c)
-    return "null";
-  return nlohmann::json{{"previous_status", c->previous_status},
-                        {"changed", c->changed}}
-    .dump();
-}
-
-std::optional<std::string> optional_text(const std::string& s) {
-  return s.empty() ? std::nullopt : std::optional<std::string>{s};
-}
-
-// Runs a parser of client input; what it rejects is invalid input (HTTP 400),
-// not an internal error.
-template <class F>
-auto parse_input(F&& parse) -> decltype(parse()) {
-  try {
-    return parse();
-  } catch (const std::invalid_argument& e) {
-    throw store_invalid_input(e.what());
-  }
-}
-
-// Answers an observer request with JSON text.
-std::string observe(store& db, const observe_request& req, const input_limits& limits) {
-  if (req.what == "health")
-    return db.health_json(req.thresholds);
-  if (req.what == "dead_jobs")
-    return db.dead_jobs_json({req.limit, req.since_hours, optional_text(req.type),
-                              optional_text(req.correlation_id)});
-  if (req.what == "job")
-    return db.job_json(req.id).value_or("null");
-  if (req.what == "chain")
-    return db.chain_json(req.correlation_id);
-  if (req.what == "workers")
-    return db.instances_json(false);
-  if (req.what == "queue_depth")
-    return db.queue_depth_json();
-  if (req.what == "retry")
-    return change_json(db.retry_job(req.id));
-  if (req.what == "cancel")
-    return change_json(db.cancel_job(req.id));
-  if (req.what == "runs")
-    return db.runs_json(req.limit);
-  if (req.what == "run")
-    return db.run_json(req.id, true).value_or("null");
-  if (req.what == "run_create") {
-    auto spec = parse_input([&] { return parse_run_object(req.body, limits); });
-    return nlohmann::json{{"id", db.create_run(spec)}}.dump();
-  }
-  if (req.what == "run_retry") {
-    auto keys = db.retry_run(req.id, optional_text(req.key));
-    return keys ? nlohmann::json{{"retried", *keys}}.dump() : "null";
-  }
-  if (req.what == "enqueue") {
-    auto job = parse_input([&] { return parse_job_object(req.body, limits); });
-    // An Idempotency-Key header (req.key) holds the job's key for good: a
-    // client that retries after a timeout gets the first job back.
-    if (!req.key.empty())
-      parse_input([&] {
-        if (job.unique_key)
-          throw std::invalid_argument("give either an Idempotency-Key header or a"
-                                      " \"unique_key\", not both");
-        set_unique(job, "idempotency:" + req.key, std::string{"any"}, std::nullopt,
-                   {"Idempotency-Key", "unique_while", "unique_for"});
-        return 0;
-      });
-    auto result = db.enqueue_one(job);
-    return nlohmann::json{{"id", result.id}, {"duplicate", result.duplicate}}.dump();
-  }
-  throw store_error("unknown observe request '" + req.what + "'");
 }
 
 void deliver(persistence_state::pending_completion& p, const completion_result& r,
@@ -318,8 +246,18 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
         [&](store& db) { return db.unclaim(cfg.worker_id, leases); });
     },
     [=](observe_atom, const observe_request& req) -> caf::result<std::string> {
-      return with_store<std::string>(self, cfg, "observe",
-                                     [&](store& db) { return observe(db, req, cfg.limits); });
+      return with_store<std::string>(self, cfg, "observe", [&](store& db) {
+        return answer_observe(db, req, cfg.limits);
+      });
+    },
+    [=](schedule_atom, int64_t on_time_ms) -> caf::result<int64_t> {
+      return with_store<int64_t>(self, cfg, "schedule_due", [&](store& db) {
+        auto pass = db.enqueue_due_schedules(std::chrono::milliseconds{on_time_ms});
+        if (!pass.failed.empty())
+          log::warn("schedules whose cron expression no longer parses",
+                    {{"schedules", pass.failed}});
+        return pass.enqueued;
+      });
     },
     [=](rescue_atom, const rescue_request& req) -> caf::result<rescue_reply> {
       return with_store<rescue_reply>(

@@ -65,6 +65,12 @@ const statement prepared_statements[] = {
   {"instance_heartbeat", sql::instance_heartbeat},
   {"instance_list", sql::instance_list},
   {"instance_version_drift", sql::instance_version_drift},
+  {"schedule_clock", sql::schedule_clock},
+  {"schedule_insert", sql::schedule_insert},
+  {"schedule_due", sql::schedule_due},
+  {"schedule_enqueue_ticks", sql::schedule_enqueue_ticks},
+  {"schedule_advance", sql::schedule_advance},
+  {"schedule_list", sql::schedule_list},
 };
 
 } // namespace

@@ -75,6 +75,26 @@ struct singleton_conflict : store_error {
   using store_error::store_error;
 };
 
+/// A periodic job (migration 018; see runtime/cron.hpp for `cron`).
+struct schedule_spec {
+  std::string name;
+  std::string cron;
+  std::string tz = "UTC";
+  std::string type;
+  std::string payload = "{}"; // JSON text
+  std::string queue = "default";
+  int32_t priority = 0;
+  int32_t max_attempts = 25;
+  std::string catch_up = "one"; // none, one or all missed ticks after an outage
+};
+
+/// What one scheduler pass did.
+struct schedule_pass {
+  int64_t enqueued = 0;             // tick jobs created
+  int64_t skipped = 0;              // missed ticks its policy left out
+  std::vector<std::string> failed;  // schedules whose cron no longer parses
+};
+
 /// What a node registers about itself.
 struct instance_info {
   std::string worker_id;
@@ -241,6 +261,23 @@ public:
 
   /// Enqueues all jobs in one transaction (all or nothing), in input order.
   std::vector<enqueued> enqueue_many(const std::vector<new_job>& jobs);
+
+  /// Adds a schedule; its first tick is the first after now (the database's
+  /// clock, in its zone). A bad cron, zone or catch-up, or a name taken,
+  /// throws store_invalid_input.
+  void add_schedule(const schedule_spec& s);
+  /// False when there is no such schedule.
+  bool remove_schedule(const std::string& name);
+  /// Pauses, or resumes from the next tick after now (paused ticks are not
+  /// owed); false when there is no such schedule.
+  bool set_schedule_paused(const std::string& name, bool paused);
+  /// Every schedule as a JSON array; "late" when due longer than late_after.
+  std::string schedules_json(std::chrono::milliseconds late_after);
+  /// One scheduler pass: takes the due schedules no other node holds,
+  /// enqueues their ticks as their catch-up policy says (a tick later than
+  /// on_time counts as missed) and moves each to its next tick, in one
+  /// transaction.
+  schedule_pass enqueue_due_schedules(std::chrono::milliseconds on_time);
 
   /// The job and its runs as JSON text, or nullopt if there is no such job.
   std::optional<std::string> job_json(int64_t id);

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/cron.hpp"
 #include "runtime/duration.hpp"
 
 namespace leasehold {
@@ -89,6 +90,40 @@ void set_unique(new_job& job, const std::optional<std::string>& key,
       throw std::invalid_argument(std::string{names.period} + " must be positive");
     job.unique_for_ms = ms.count();
   }
+}
+
+schedule_spec parse_schedule_object(const std::string& text, const input_limits& limits) {
+  static const std::set<std::string> fields = {"name", "cron", "type", "payload", "queue",
+                                               "priority", "max_attempts", "tz", "catch_up"};
+  auto obj = parse_bounded(text, 1);
+  if (obj.is_discarded() || !obj.is_object())
+    throw std::invalid_argument("expected a JSON object");
+  for (const auto& item : obj.items())
+    if (fields.count(item.key()) == 0)
+      throw std::invalid_argument("unknown field \"" + item.key() + "\"");
+  schedule_spec s;
+  for (auto [key, out] : {std::pair<const char*, std::string*>{"name", &s.name},
+                          {"cron", &s.cron}, {"type", &s.type}}) {
+    auto v = text_field(obj, key);
+    if (!v)
+      throw std::invalid_argument(std::string{"\""} + key + "\" is required");
+    *out = *v;
+  }
+  try {
+    cron_expr::parse(s.cron);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string{"\"cron\": "} + e.what());
+  }
+  if (obj.contains("payload"))
+    s.payload = payload_of(obj, limits);
+  s.queue = text_field(obj, "queue").value_or(s.queue);
+  s.tz = text_field(obj, "tz").value_or(s.tz);
+  s.catch_up = text_field(obj, "catch_up").value_or(s.catch_up);
+  if (s.catch_up != "none" && s.catch_up != "one" && s.catch_up != "all")
+    throw std::invalid_argument("\"catch_up\" must be none, one or all");
+  s.priority = int_field(obj, "priority", min_priority, max_priority).value_or(0);
+  s.max_attempts = int_field(obj, "max_attempts", 1, 1000000).value_or(25);
+  return s;
 }
 
 new_job parse_job_object(const std::string& line, const input_limits& limits) {

@@ -47,6 +47,12 @@ void set_unique(new_job& job, const std::optional<std::string>& key,
                 const std::optional<std::string>& period,
                 const unique_field_names& names = {});
 
+/// Parses a schedule as JSON: {"name", "cron", "type", "payload", "queue",
+/// "priority", "max_attempts", "tz", "catch_up"}; the cron expression is
+/// checked here. Throws std::invalid_argument saying what is wrong.
+schedule_spec parse_schedule_object(const std::string& json_text,
+                                    const input_limits& limits = {});
+
 /// Parses one job object (same fields as a bulk line); throws
 /// std::invalid_argument saying what is wrong.
 new_job parse_job_object(const std::string& json_text, const input_limits& limits = {});

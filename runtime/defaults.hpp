@@ -37,6 +37,10 @@ inline constexpr auto prefetch_max_hold = std::chrono::milliseconds{1s};
 /// handlers 218 us of Postgres CPU per job against 142 us with 3ms
 /// (benchmarks/RESULTS.md). Handlers' slots do not wait for it.
 inline constexpr auto completion_linger = std::chrono::milliseconds{2};
+/// How often a node looks for due schedule ticks; a schedule more than
+/// schedule_late behind its tick is named by /health (SCHEDULE_LATE).
+inline constexpr auto schedule_interval = std::chrono::milliseconds{500};
+inline constexpr auto schedule_late = std::chrono::milliseconds{30s};
 inline constexpr const char* http_listen = "127.0.0.1:8080";
 inline constexpr auto alert_lag = std::chrono::milliseconds{300s};
 inline constexpr int64_t alert_dead = 5;

@@ -77,6 +77,14 @@ void add_alerts(nlohmann::json& h, const alert_thresholds& t) {
             " waiting " + std::to_string(waited)
             + "s: they wait for a node with its handler (see /workers)");
   }
+  for (const auto& s : h.value("late_schedules", nlohmann::json::array())) {
+    auto late = static_cast<int64_t>(s["late_seconds"].get<double>());
+    alert(alerts, "warning", "SCHEDULE_LATE",
+          "schedule '" + s["name"].get<std::string>() + "' (type '"
+            + s["type"].get<std::string>() + "') is " + std::to_string(late)
+            + "s behind its tick: no node enqueued it (see /workers; nodes with"
+            " --schedule-interval 0ms enqueue none)");
+  }
   auto dead = number(h, "dead_last_24h");
   if (dead > t.dead_warning) {
     std::string top;

@@ -124,7 +124,7 @@ void http_bridge::impl::create(const httplib::Request& req, httplib::Response& r
   observe_request q;
   q.what = what;
   q.body = req.body;
-  if (req.has_header("Idempotency-Key")) {
+  if (std::string{what} == "enqueue" && req.has_header("Idempotency-Key")) {
     q.key = req.get_header_value("Idempotency-Key");
     if (q.key.empty())
       throw http_error(400, "Idempotency-Key must not be empty");
@@ -232,10 +232,29 @@ void http_bridge::impl::routes() {
     j["message"] = any ? "queued again" : "nothing to retry: no matching partition is failed";
     send_json(res, any ? 200 : 409, j.dump());
   }));
+  server.Get("/schedules", guarded([this](const auto&, auto& res) {
+    observe_request q;
+    q.what = "schedules";
+    observe(res, q);
+  }));
+  server.Post("/schedules", guarded([this](const auto& req, auto& res) {
+    create(req, res, "schedule_create");
+  }));
+  server.Post(R"(/schedules/([^/]+)/(pause|resume|remove))",
+              guarded([this](const auto& req, auto& res) {
+    authorize(req, cfg.token);
+    observe_request q;
+    q.what = "schedule_" + std::string{req.matches[2]};
+    q.key = req.matches[1];
+    ask(res, "application/json", observe_atom::value, q);
+    if (res.status == 200 && res.body == "null")
+      throw http_error(404, "no schedule named " + q.key);
+  }));
   // Known paths answer other methods with 405; everything else is 404.
   static const std::regex get_paths{
-    R"(/|/livez|/health|/metrics|/workers|/dead-jobs|/jobs(/[^/]+)?|/runs(/[^/]+)?)"};
-  static const std::regex post_paths{R"(/jobs|/jobs/[^/]+/(retry|cancel)|/runs|/runs/[^/]+/retry)"};
+    R"(/|/livez|/health|/metrics|/workers|/dead-jobs|/jobs(/[^/]+)?|/runs(/[^/]+)?|/schedules)"};
+  static const std::regex post_paths{R"(/jobs|/jobs/[^/]+/(retry|cancel)|/runs|/runs/[^/]+/retry)"
+                                     R"(|/schedules|/schedules/[^/]+/(pause|resume|remove))"};
   auto fallback = [](const httplib::Request& req, httplib::Response& res) {
     bool known = std::regex_match(req.path, get_paths) || std::regex_match(req.path, post_paths);
     if (known)

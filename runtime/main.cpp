@@ -18,6 +18,7 @@
 #include "runtime/cli_enqueue.hpp"
 #include "runtime/cli_observe.hpp"
 #include "runtime/cli_runs.hpp"
+#include "runtime/cli_schedule.hpp"
 #include "runtime/cli_verify.hpp"
 #include "runtime/log.hpp"
 #include "runtime/secrets.hpp"
@@ -52,6 +53,7 @@ struct node_options {
   std::string prefetch_horizon = format_duration(defaults::prefetch_horizon);
   std::string prefetch_max_hold = format_duration(defaults::prefetch_max_hold);
   std::string completion_linger = format_duration(defaults::completion_linger);
+  std::string schedule_interval = format_duration(defaults::schedule_interval);
   std::string stale = format_duration(defaults::stale_after);
   std::string alert_lag = format_duration(defaults::alert_lag);
   std::string retry_base = format_duration(defaults::retry_base);
@@ -120,6 +122,7 @@ void fill_node_config(node_options& o) {
   c.prefetch_horizon = duration_option("prefetch-horizon", o.prefetch_horizon);
   c.prefetch_max_hold = duration_option("prefetch-max-hold", o.prefetch_max_hold);
   c.completion_linger = duration_option("completion-linger", o.completion_linger);
+  c.schedule_interval = duration_option("schedule-interval", o.schedule_interval);
   c.stale_after = duration_option("stale-after", o.stale);
   c.alert_lag = duration_option("alert-lag", o.alert_lag);
   if (c.http_token.empty())
@@ -246,6 +249,10 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
                   "A finished job's outcome waits this long for others to share"
                   " its write (0ms: none)")
     ->capture_default_str();
+  cmd->add_option("--schedule-interval", o.schedule_interval,
+                  "How often to enqueue due schedule ticks (0ms: leave them to"
+                  " other nodes)")
+    ->capture_default_str();
   cmd->add_option("--queue", o.queues,
                   "NAME[=N]: serve queue NAME with N slots (repeatable)");
   cmd->add_option("--heartbeat-interval", o.heartbeat, "Lease renewal period")
@@ -341,6 +348,8 @@ int main(int argc, char** argv) {
 
   cli::enqueue_options enq;
   cli::add_enqueue_command(app, url, enq, run);
+  cli::schedule_options sched;
+  cli::add_schedule_commands(app, url, sched, run);
 
   bool workers_all = false, workers_json = false;
   auto* w = app.add_subcommand("workers", "List worker instances (* = singleton)");

@@ -60,6 +60,8 @@ void node_config::validate() const {
           "must not be negative");
   require(prefetch_max_hold.count() >= 10, "prefetch-max-hold", prefetch_max_hold,
           "must be at least 10ms");
+  require(schedule_interval.count() == 0 || schedule_interval.count() >= 10,
+          "schedule-interval", schedule_interval, "must be 0ms (off) or at least 10ms");
   require(completion_linger.count() >= 0 && completion_linger.count() <= 1000,
           "completion-linger", completion_linger, "must be between 0ms and 1s");
   require(heartbeat_interval.count() >= 10, "heartbeat-interval",
@@ -178,6 +180,8 @@ void node::start() {
   sc.persistence.retry_base = cfg_.retry_base;
   sc.persistence.retry_cap = cfg_.retry_cap;
   sc.completion_linger = cfg_.completion_linger;
+  sc.scheduler = {cfg_.schedule_interval,
+                  std::max(std::chrono::milliseconds{5000}, cfg_.schedule_interval * 10)};
   sc.worker_base = cfg_.worker_base;
   sc.persistence.limits = payload_limits(cfg_.max_payload_bytes);
   sc.executor.limits = sc.persistence.limits;

@@ -35,6 +35,9 @@ struct node_config {
   int32_t prefetch = defaults::prefetch;
   std::chrono::milliseconds prefetch_horizon = defaults::prefetch_horizon;
   std::chrono::milliseconds prefetch_max_hold = defaults::prefetch_max_hold;
+  /// Time between scheduler passes over the due schedules (0: this node
+  /// enqueues no schedule ticks).
+  std::chrono::milliseconds schedule_interval = defaults::schedule_interval;
   /// How long a completion waits for others to share its write (0: none).
   std::chrono::milliseconds completion_linger = defaults::completion_linger;
   std::chrono::milliseconds heartbeat_interval = defaults::heartbeat_interval;

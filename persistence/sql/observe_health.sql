@@ -67,6 +67,14 @@ SELECT jsonb_build_object(
     SELECT jsonb_agg(jsonb_build_object('type', type, 'reason', reason, 'count', n))
     FROM (SELECT * FROM dead ORDER BY n DESC LIMIT 3) AS d), '[]'),
   'dead_last_24h', (SELECT coalesce(sum(n), 0)::bigint FROM dead),
+  -- Schedules whose due tick no node enqueued within 30s (migration 018).
+  'late_schedules', coalesce((
+    SELECT jsonb_agg(jsonb_build_object('name', name, 'type', type,
+      'due_at', next_tick_at,
+      'late_seconds', round(extract(epoch FROM now() - next_tick_at)::numeric, 1))
+      ORDER BY next_tick_at)
+    FROM leasehold.schedules
+    WHERE NOT paused AND next_tick_at < now() - interval '30 seconds'), '[]'),
   'unserved_types', coalesce((
     SELECT jsonb_agg(jsonb_build_object('type', q.type, 'queued', q.n,
       'oldest_wait_seconds',
