@@ -33,7 +33,8 @@ cleanup() {
 trap cleanup EXIT
 
 "$bin" --database-url "$dsn" migrate >/dev/null
-q "TRUNCATE leasehold.jobs, leasehold.job_runs, leasehold.policy_violations,
+q "SET client_min_messages = warning;
+   TRUNCATE leasehold.jobs, leasehold.job_runs, leasehold.policy_violations,
    leasehold.worker_instances, leasehold.runs, leasehold.unique_keys CASCADE;
    DROP TABLE IF EXISTS example_orders"
 
