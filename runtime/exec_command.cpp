@@ -1,7 +1,11 @@
 // Splitting --exec command lines: a few quoting rules, never a shell.
 #include "runtime/exec_command.hpp"
 
+#include <unistd.h>
+
 #include <stdexcept>
+
+#include "runtime/text.hpp"
 
 namespace leasehold {
 
@@ -41,6 +45,28 @@ std::vector<std::string> split_command_line(const std::string& text) {
   if (words.empty())
     throw std::invalid_argument("empty command");
   return words;
+}
+
+exec_spec parse_exec_spec(const std::string& spec) {
+  // one_line(): a hostile spec may hold newlines or escape sequences.
+  auto shown = "--exec '" + one_line(spec) + "': ";
+  auto fail = [&](const std::string& why) { throw std::invalid_argument(shown + why); };
+  auto eq = spec.find('=');
+  if (eq == 0)
+    fail("name missing before '='");
+  if (eq == std::string::npos || eq + 1 == spec.size())
+    fail("expected TYPE=/path/to/program [ARG...]");
+  exec_spec e{spec.substr(0, eq), {}};
+  try {
+    e.argv = split_command_line(spec.substr(eq + 1));
+  } catch (const std::invalid_argument& why) {
+    fail(why.what());
+  }
+  if (e.argv[0].empty())
+    fail("empty program path");
+  if (access(e.argv[0].c_str(), X_OK) != 0)
+    fail(one_line(e.argv[0]) + " is not an executable file");
+  return e;
 }
 
 } // namespace leasehold

@@ -18,6 +18,17 @@ namespace leasehold {
 /// character (tab and newline included) or no words at all.
 std::vector<std::string> split_command_line(const std::string& text);
 
+/// One --exec: the job type and the program's argv.
+struct exec_spec {
+  std::string type;
+  std::vector<std::string> argv;
+};
+
+/// Parses `TYPE=/path/to/program [ARG...]` and checks that the program is
+/// an executable file. Throws std::invalid_argument: one line naming --exec,
+/// with any control character of the spec shown as a space.
+exec_spec parse_exec_spec(const std::string& spec);
+
 /// make_exec_handler() for a program with arguments: argv[0] is the path
 /// of the program (not looked up in PATH), the rest its arguments. The
 /// program's environment also holds the job: LEASEHOLD_JOB_ID,

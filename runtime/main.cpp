@@ -81,25 +81,16 @@ std::shared_ptr<handler_registry> make_handlers(const node_options& o) {
   add_builtin_handlers(*handlers);
   auto timeout = duration_option("exec-timeout", o.exec_timeout);
   for (const auto& spec : o.execs) {
-    // one_line(): a hostile spec may hold newlines or escape sequences.
-    auto shown = "--exec '" + one_line(spec) + "': ";
-    auto [type, command] = split_pair("exec", spec);
-    if (command.empty())
-      throw usage_error(shown + "expected TYPE=/path/to/program [ARG...]");
-    std::vector<std::string> argv;
+    exec_spec e;
     try {
-      argv = split_command_line(command);
-    } catch (const std::invalid_argument& e) {
-      throw usage_error(shown + e.what());
+      e = parse_exec_spec(spec);
+    } catch (const std::invalid_argument& why) {
+      throw usage_error(why.what());
     }
-    if (argv[0].empty())
-      throw usage_error(shown + "empty program path");
-    if (access(argv[0].c_str(), X_OK) != 0)
-      throw usage_error(shown + one_line(argv[0]) + " is not an executable file");
     // The attempt's timeout cancels it, which kills the program; the
     // handler's own kill, a second later, is only a backstop.
-    handlers->add(type, make_exec_handler(argv, timeout + std::chrono::seconds{1},
-                                          o.exec_env_pass),
+    handlers->add(e.type, make_exec_handler(e.argv, timeout + std::chrono::seconds{1},
+                                            o.exec_env_pass),
                   handler_mode::blocking, timeout);
   }
   return handlers;

@@ -58,13 +58,14 @@ sleep 1
 
 check() { # language, output of its example
   local lang="$1" out="$2" order job
-  read -r order job < <(sed -n 's/^committed: order \([0-9]*\), job \([0-9]*\)$/\1 \2/p' <<<"$out")
+  read -r order job < <(sed -n 's/^committed: order \([0-9]*\), job \([0-9]*\)$/\1 \2/p' <<<"$out") || true
   [ -n "${job:-}" ] || fail "$lang: no 'committed:' line in: $out"
   expect "$lang committed order" "SELECT item FROM example_orders WHERE id = $order" "lamp ($lang)"
   expect "$lang committed job" "SELECT type || ' ' || (payload->>'order') || ' ' ||
     (payload->>'from') FROM leasehold.all_jobs WHERE id = $job" "send_receipt $order $lang"
 
-  read -r order job < <(sed -n 's/^rolled back: order \([0-9]*\), job \([0-9]*\) .*/\1 \2/p' <<<"$out")
+  order="" job=""
+  read -r order job < <(sed -n 's/^rolled back: order \([0-9]*\), job \([0-9]*\) .*/\1 \2/p' <<<"$out") || true
   [ -n "${job:-}" ] || fail "$lang: no 'rolled back:' line in: $out"
   expect "$lang rolled-back order" "SELECT count(*) FROM example_orders WHERE id = $order" 0
   expect "$lang rolled-back job" "SELECT count(*) FROM leasehold.all_jobs WHERE id = $job" 0

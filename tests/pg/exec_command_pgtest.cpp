@@ -51,6 +51,8 @@ BOOST_AUTO_TEST_CASE(a_program_gets_its_arguments_and_the_job_in_its_environment
   // Attempt N writes run.N.env and run.N.args; the first attempt fails.
   auto dir = tmp("runs");
   auto script = tmp("dump.sh");
+  for (const char* f : {".1.env", ".1.args", ".2.env", ".2.args"})
+    unlink((dir + f).c_str()); // a stale file must not pass for this run's
   std::ofstream{script} << "#!/bin/sh\n"
                         << "out=" << dir << ".$LEASEHOLD_ATTEMPT\n"
                         << "env > \"$out.env\"\n"
