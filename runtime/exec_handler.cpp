@@ -7,8 +7,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 #include <thread>
 
+#include "runtime/exec_command.hpp"
 #include "runtime/handler_registry.hpp"
 #include "runtime/secrets.hpp"
 #include "runtime/text.hpp"
@@ -24,10 +26,41 @@ struct child_process {
   int in = -1, out = -1, err = -1;
 };
 
-child_process start(const std::string& program,
-                    const std::vector<std::string>& pass_env) {
+// The node's environment (minus secrets) and the job's LEASEHOLD_* variables;
+// inherited variables of those names are replaced, so they always describe
+// this attempt.
+std::vector<std::string> job_environment(const std::vector<std::string>& pass_env,
+                                         const job_context& ctx) {
+  const std::pair<const char*, std::string> job[] = {
+    {"LEASEHOLD_JOB_ID", std::to_string(ctx.job_id())},
+    {"LEASEHOLD_ATTEMPT", std::to_string(ctx.attempt())},
+    {"LEASEHOLD_MAX_ATTEMPTS", std::to_string(ctx.max_attempts())},
+    {"LEASEHOLD_TYPE", ctx.type()},
+    {"LEASEHOLD_QUEUE", ctx.queue()},
+    {"LEASEHOLD_TRACE_ID", ctx.trace_id()},
+    {"LEASEHOLD_CORRELATION_ID", ctx.correlation_id()},
+    {"LEASEHOLD_WORKER_ID", ctx.worker_id()}};
+  std::vector<std::string> env;
+  for (auto& e : child_environment(pass_env)) {
+    bool replaced = false;
+    for (const auto& [name, value] : job)
+      replaced = replaced || e.rfind(std::string{name} + "=", 0) == 0;
+    if (!replaced)
+      env.push_back(std::move(e));
+  }
+  for (const auto& [name, value] : job)
+    env.push_back(std::string{name} + "=" + value);
+  return env;
+}
+
+child_process start(const std::vector<std::string>& command,
+                    std::vector<std::string> env) {
   // Built before fork: only async-signal-safe calls may follow it.
-  auto env = child_environment(pass_env);
+  std::vector<char*> argv;
+  for (const auto& a : command)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const char* program = command.at(0).c_str();
   std::vector<char*> envp;
   for (auto& e : env)
     envp.push_back(e.data());
@@ -45,9 +78,8 @@ child_process start(const std::string& program,
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
-    char* argv[] = {const_cast<char*>(program.c_str()), nullptr};
-    execve(program.c_str(), argv, envp.data());
-    dprintf(2, "cannot run %s: %s\n", program.c_str(), std::strerror(errno));
+    execve(program, argv.data(), envp.data());
+    dprintf(2, "cannot run %s: %s\n", program, std::strerror(errno));
     _exit(127);
   }
   close(in[0]);
@@ -99,11 +131,11 @@ std::string tail(const std::string& s) {
   return t;
 }
 
-handler_result run_program(const std::string& program,
+handler_result run_program(const std::vector<std::string>& command,
                            std::chrono::milliseconds timeout,
                            const std::vector<std::string>& pass_env,
                            job_context& ctx) {
-  auto child = start(program, pass_env);
+  auto child = start(command, job_environment(pass_env, ctx));
   auto input = ctx.payload().dump();
   size_t written = 0;
   std::string out, err;
@@ -153,13 +185,22 @@ handler_result run_program(const std::string& program,
 
 } // namespace
 
+handler_fn make_exec_handler(std::vector<std::string> argv,
+                             std::chrono::milliseconds timeout,
+                             std::vector<std::string> pass_env) {
+  if (argv.empty())
+    throw std::invalid_argument("exec handler: empty command");
+  return [argv = std::move(argv), timeout,
+          pass_env = std::move(pass_env)](job_context& ctx) {
+    return run_program(argv, timeout, pass_env, ctx);
+  };
+}
+
 handler_fn make_exec_handler(std::string program,
                              std::chrono::milliseconds timeout,
                              std::vector<std::string> pass_env) {
-  return [program = std::move(program), timeout,
-          pass_env = std::move(pass_env)](job_context& ctx) {
-    return run_program(program, timeout, pass_env, ctx);
-  };
+  return make_exec_handler(std::vector<std::string>{std::move(program)}, timeout,
+                           std::move(pass_env));
 }
 
 } // namespace leasehold

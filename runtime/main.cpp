@@ -14,6 +14,7 @@
 #include "persistence/store.hpp"
 #include "runtime/defaults.hpp"
 #include "runtime/duration.hpp"
+#include "runtime/exec_command.hpp"
 #include "runtime/node.hpp"
 #include "runtime/cli_enqueue.hpp"
 #include "runtime/cli_observe.hpp"
@@ -73,7 +74,7 @@ std::pair<std::string, std::string> split_pair(const std::string& flag,
   if (eq == std::string::npos)
     return {text, ""};
   if (eq == 0)
-    throw usage_error("--" + flag + " '" + text + "': name missing before '='");
+    throw usage_error("--" + flag + " '" + one_line(text) + "': name missing before '='");
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
 
@@ -82,16 +83,16 @@ std::shared_ptr<handler_registry> make_handlers(const node_options& o) {
   add_builtin_handlers(*handlers);
   auto timeout = duration_option("exec-timeout", o.exec_timeout);
   for (const auto& spec : o.execs) {
-    auto [type, program] = split_pair("exec", spec);
-    if (program.empty())
-      throw usage_error("--exec '" + spec + "': expected TYPE=/path/to/program");
-    if (access(program.c_str(), X_OK) != 0)
-      throw usage_error("--exec '" + spec + "': " + program
-                        + " is not an executable file");
+    exec_spec e;
+    try {
+      e = parse_exec_spec(spec);
+    } catch (const std::invalid_argument& why) {
+      throw usage_error(why.what());
+    }
     // The attempt's timeout cancels it, which kills the program; the
     // handler's own kill, a second later, is only a backstop.
-    handlers->add(type, make_exec_handler(program, timeout + std::chrono::seconds{1},
-                                          o.exec_env_pass),
+    handlers->add(e.type, make_exec_handler(e.argv, timeout + std::chrono::seconds{1},
+                                            o.exec_env_pass),
                   handler_mode::blocking, timeout);
   }
   return handlers;
@@ -270,7 +271,8 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
   cmd->add_option("--retry-cap", o.retry_cap, "Longest retry delay")
     ->capture_default_str();
   cmd->add_option("--exec", o.execs,
-                  "TYPE=/path/to/program: run a program per job (repeatable)");
+                  "TYPE='/path/to/program [ARG...]': run a program per job, payload on"
+                  " stdin, job in LEASEHOLD_* variables; quotes group words, no shell (repeatable)");
   cmd->add_option("--exec-timeout", o.exec_timeout,
                   "Kill external programs and end their attempt (timeout) after")
     ->capture_default_str();

@@ -13,6 +13,7 @@ packages=(
   procps python3 chromium iproute2                 # demo/tests: ps, JSON, dashboard, tc
   clang-14 llvm-14 libclang-rt-14-dev              # fuzz targets: libFuzzer, sanitizers
   zlib1g-dev                                       # tests: gzip bodies
+  python3-psycopg2                                 # examples/python (examples.sql_enqueue)
 )
 
 missing=()
