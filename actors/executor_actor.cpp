@@ -100,11 +100,16 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
       out.error = clean_text(result.message);
       out.error_code = "precondition_failed";
       break;
+    case handler_result::snooze:
+      out.kind = job_outcome::snoozed;
+      out.retry_delay_ms = std::max<int64_t>(0, result.delay.count());
+      break;
   }
   if (cfg.ledger)
     cfg.ledger->ended(job.id, job.attempt, cfg.worker_id,
                       out.kind == job_outcome::succeeded ? "succeeded"
                       : out.kind == job_outcome::retry   ? "handler_error"
+                      : out.kind == job_outcome::snoozed ? "snoozed"
                                                          : "precondition_failed");
   return out;
 }

@@ -169,6 +169,8 @@ const char* outcome_label(int32_t kind) {
       return "succeeded";
     case job_outcome::retry:
       return "handler_error";
+    case job_outcome::snoozed:
+      return "snoozed";
     default:
       return "precondition_failed";
   }

@@ -184,7 +184,8 @@ typename Inspector::result_type inspect(Inspector& f, child_job& x) {
 
 /// What an attempt ended with, to be written under its lease.
 struct job_outcome {
-  enum kind_t : int32_t { succeeded = 0, retry = 1, failed = 2 };
+  /// snoozed: back to the queue after retry_delay_ms, no attempt used up.
+  enum kind_t : int32_t { succeeded = 0, retry = 1, failed = 2, snoozed = 3 };
   lease_ref lease;
   int32_t kind = succeeded;
   std::string error;      // handler message; empty on success

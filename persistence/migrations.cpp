@@ -28,6 +28,7 @@ const std::vector<migration>& all_migrations() {
     {16, "job_runs_by_finish_time", migration_sql::m016_job_runs_by_finish_time},
     {17, "unique_jobs", migration_sql::m017_unique_jobs},
     {18, "schedules", migration_sql::m018_schedules},
+    {19, "snooze", migration_sql::m019_snooze},
   };
   return list;
 }

@@ -17,6 +17,7 @@
 #include "persistence/migrations.hpp"
 #include "persistence/store_internal.hpp"
 #include "persistence/sql_statements.hpp"
+#include "runtime/defaults.hpp"
 
 namespace leasehold {
 
@@ -279,7 +280,8 @@ store::complete(const std::string& worker_id,
                           {"code", o.error_code},
                           {"final", o.kind == job_outcome::failed},
                           {"delay_ms", o.retry_delay_ms},
-                          {"buffered_ms", o.buffered_ms}});
+                          {"buffered_ms", o.buffered_ms},
+                          {"snooze", o.kind == job_outcome::snoozed}});
     }
   }
   successes += ']';
@@ -317,7 +319,8 @@ store::complete(const std::string& worker_id,
     }
     if (!failures.empty()) {
       for (const auto& r :
-           tx.exec_prepared("job_complete_failure", worker_id, failures.dump())) {
+           tx.exec_prepared("job_complete_failure", worker_id, failures.dump(),
+                            defaults::max_snoozes)) {
         written[r[0].as<int64_t>()] = {r[0].as<int64_t>(), true, false};
         if (r[1].as<bool>())
           partitions.push_back(r[0].as<int64_t>());

@@ -9,6 +9,7 @@
 
 #include "runtime/cron.hpp"
 #include "runtime/duration.hpp"
+#include "runtime/text.hpp"
 
 namespace leasehold {
 
@@ -100,7 +101,7 @@ schedule_spec parse_schedule_object(const std::string& text, const input_limits&
     throw std::invalid_argument("expected a JSON object");
   for (const auto& item : obj.items())
     if (fields.count(item.key()) == 0)
-      throw std::invalid_argument("unknown field \"" + item.key() + "\"");
+      throw std::invalid_argument("unknown field \"" + one_line(item.key(), 100) + "\"");
   schedule_spec s;
   for (auto [key, out] : {std::pair<const char*, std::string*>{"name", &s.name},
                           {"cron", &s.cron}, {"type", &s.type}}) {
@@ -134,7 +135,7 @@ new_job parse_job_object(const std::string& line, const input_limits& limits) {
     throw std::invalid_argument("expected a JSON object");
   for (const auto& item : obj.items())
     if (known_fields.count(item.key()) == 0)
-      throw std::invalid_argument("unknown field \"" + item.key() + "\"");
+      throw std::invalid_argument("unknown field \"" + one_line(item.key(), 100) + "\"");
   new_job job;
   auto type = text_field(obj, "type");
   if (!type)
@@ -160,7 +161,7 @@ run_spec::partition parse_partition(const nlohmann::json& obj,
     throw std::invalid_argument("expected a JSON object");
   for (const auto& item : obj.items())
     if (item.key() != "key" && item.key() != "payload")
-      throw std::invalid_argument("unknown field \"" + item.key() + "\"");
+      throw std::invalid_argument("unknown field \"" + one_line(item.key(), 100) + "\"");
   auto key = text_field(obj, "key");
   if (!key)
     throw std::invalid_argument("\"key\" is required");
@@ -236,7 +237,7 @@ run_spec parse_run_object(const std::string& json_text, const input_limits& limi
     if (std::set<std::string>{"type", "label", "on_complete", "max_attempts",
                               "correlation_id", "partitions"}
           .count(item.key()) == 0)
-      throw std::invalid_argument("unknown field \"" + item.key() + "\"");
+      throw std::invalid_argument("unknown field \"" + one_line(item.key(), 100) + "\"");
   run_spec spec;
   auto type = text_field(obj, "type");
   if (!type)

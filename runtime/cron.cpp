@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/duration.hpp"
+#include "runtime/text.hpp"
 
 namespace leasehold {
 
@@ -48,7 +49,7 @@ int parse_value(std::string s, int min, int max, const char* const* names, int f
     if (s == names[i])
       return first + i;
   if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos)
-    throw std::invalid_argument(field + ": '" + s + "' is not a number");
+    throw std::invalid_argument(field + ": '" + one_line(s, 40) + "' is not a number");
   int v = std::stoi(s);
   if (v == 7 && field == "day of week")
     v = 0; // cron allows 7 for Sunday too
@@ -73,7 +74,7 @@ bool parse_field(const std::string& text, int min, int max, const char* const* n
       auto s = part.substr(slash + 1);
       if (s.empty() || s.size() > 2 || s.find_first_not_of("0123456789") != std::string::npos
           || std::stoi(s) == 0)
-        throw std::invalid_argument(field + ": bad step '" + s + "'");
+        throw std::invalid_argument(field + ": bad step '" + one_line(s, 40) + "'");
       step = std::stoi(s);
       part = part.substr(0, slash);
       if (part != "*" && part.find('-') == std::string::npos)
@@ -87,7 +88,7 @@ bool parse_field(const std::string& text, int min, int max, const char* const* n
              ? lo
              : parse_value(part.substr(dash + 1), min, max, names, first, field);
       if (hi < lo && !(field == "day of week" && hi == 0))
-        throw std::invalid_argument(field + ": range '" + part + "' runs backwards");
+        throw std::invalid_argument(field + ": range '" + one_line(part, 40) + "' runs backwards");
       if (field == "day of week" && hi == 0 && lo > 0)
         hi = 7; // "FRI-SUN": to the end of the week
     }
@@ -112,7 +113,7 @@ civil_time civil_time::parse(const std::string& text) {
   civil_time t;
   if (std::sscanf(text.c_str(), "%d-%d-%d %d:%d:%d", &t.year, &t.month, &t.day, &t.hour,
                   &t.minute, &t.second) != 6)
-    throw std::invalid_argument("not a timestamp: '" + text + "'");
+    throw std::invalid_argument("not a timestamp: '" + one_line(text, 40) + "'");
   return t;
 }
 
@@ -154,7 +155,7 @@ cron_expr cron_expr::parse(const std::string& raw) {
     if (text == name)
       text = fields;
   if (!text.empty() && text[0] == '@')
-    throw std::invalid_argument("unknown shortcut '" + text
+    throw std::invalid_argument("unknown shortcut '" + one_line(text, 40)
                                 + "' (@yearly, @monthly, @weekly, @daily, @hourly, @every D)");
   std::stringstream in{text};
   std::vector<std::string> f;

@@ -36,6 +36,9 @@ inline constexpr auto prefetch_max_hold = std::chrono::milliseconds{1s};
 /// handlers end a few at a time, and one statement per ending cost 10 ms
 /// handlers 218 us of Postgres CPU per job against 142 us with 3ms
 /// (benchmarks/RESULTS.md). Handlers' slots do not wait for it.
+/// Snoozes a job may take before it is dead (snooze_limit): a handler that
+/// always answers "not now" cannot keep a job forever.
+inline constexpr int32_t max_snoozes = 100;
 inline constexpr auto completion_linger = std::chrono::milliseconds{2};
 /// How often a node looks for due schedule ticks; a schedule more than
 /// schedule_late behind its tick is named by /health (SCHEDULE_LATE).

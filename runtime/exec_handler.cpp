@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "runtime/duration.hpp"
 #include "runtime/exec_command.hpp"
 #include "runtime/handler_registry.hpp"
 #include "runtime/secrets.hpp"
@@ -131,6 +132,22 @@ std::string tail(const std::string& s) {
   return t;
 }
 
+// A program that exits 75 (EX_TEMPFAIL) asks to run again later: the last
+// line of its stdout says after how long ("30s", "5m").
+handler_result snooze_from(const std::string& out) {
+  auto end = out.find_last_not_of("\r\n \t");
+  auto line = end == std::string::npos ? std::string{} : out.substr(0, end + 1);
+  if (auto nl = line.find_last_of('\n'); nl != std::string::npos)
+    line = line.substr(nl + 1);
+  try {
+    return handler_result::snooze_for(parse_duration(line));
+  } catch (const std::invalid_argument& e) {
+    return handler_result::failure("exit status 75 asks to snooze, but the last line of"
+                                   " stdout is not a delay like 30s: "
+                                   + clean_text_tail(line, 200));
+  }
+}
+
 handler_result run_program(const std::vector<std::string>& command,
                            std::chrono::milliseconds timeout,
                            const std::vector<std::string>& pass_env,
@@ -176,6 +193,8 @@ handler_result run_program(const std::vector<std::string>& command,
   waitpid(child.pid, &status, 0);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
     return handler_result::success();
+  if (WIFEXITED(status) && WEXITSTATUS(status) == exec_snooze_exit_code)
+    return snooze_from(out);
   std::string why = WIFEXITED(status)
                       ? "exit status " + std::to_string(WEXITSTATUS(status))
                       : "killed by signal " + std::to_string(WTERMSIG(status));

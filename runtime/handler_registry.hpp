@@ -16,7 +16,21 @@
 #include "runtime/input_limits.hpp"
 
 /// The C++ API for job handlers: register a function per job type; it gets
-/// a job_context and returns a handler_result.
+/// a job_context and returns a handler_result. For example:
+///
+///   registry.add("sync_account", [](leasehold::job_context& ctx) {
+///     auto account = ctx.payload().at("account").get<int64_t>();
+///     if (upstream_busy())                       // a rate limit: not now
+///       return leasehold::handler_result::snooze_for(std::chrono::seconds{30});
+///     if (!sync(account, ctx))                   // poll ctx.cancelled() inside
+///       return leasehold::handler_result::failure("upstream refused");
+///     leasehold::child_spec report;              // written only on success
+///     report.type = "send_report";
+///     report.payload = {{"account", account}};
+///     report.unique_key = "report-" + std::to_string(account); // one at a time
+///     ctx.enqueue(report);
+///     return leasehold::handler_result::success();
+///   }, leasehold::handler_mode::blocking, std::chrono::minutes{5});
 namespace leasehold {
 
 /// A child job with every option (job_context::enqueue).
@@ -91,9 +105,10 @@ private:
 
 /// How a handler ended.
 struct handler_result {
-  enum kind_t { ok, error, precondition_failed };
+  enum kind_t { ok, error, precondition_failed, snooze };
   kind_t kind = ok;
   std::string message;
+  std::chrono::milliseconds delay{0}; // snooze: how long
 
   static handler_result success() { return {ok, {}}; }
   /// A failure worth retrying (with backoff, until attempts run out).
@@ -101,6 +116,12 @@ struct handler_result {
   /// The job can never succeed (bad payload, ...): fail it at once.
   static handler_result invalid(std::string why) {
     return {precondition_failed, std::move(why)};
+  }
+  /// Not now: run again after `delay` (an upstream rate limit, a busy
+  /// resource). Does not use up an attempt; a job that snoozes more than
+  /// defaults::max_snoozes times is dead (snooze_limit).
+  static handler_result snooze_for(std::chrono::milliseconds delay) {
+    return {snooze, {}, delay};
   }
 };
 
@@ -140,8 +161,13 @@ private:
 /// non-blocking.
 void add_builtin_handlers(handler_registry& registry);
 
+/// The exit status with which an external program snoozes its job (75,
+/// EX_TEMPFAIL); the last line of its stdout is the delay ("30s").
+inline constexpr int exec_snooze_exit_code = 75;
+
 /// A handler that runs `program` with the payload on stdin: exit 0 is
-/// success; otherwise an error carrying the tail of its stderr. The program
+/// success; exec_snooze_exit_code snoozes the job for the delay on the last
+/// line of stdout; otherwise an error carrying the tail of its stderr. The program
 /// is killed on cancellation and after `timeout`. Its environment lacks the
 /// secret variables (secret_env_names()) except those named in `pass_env`.
 handler_fn make_exec_handler(std::string program,

@@ -2,7 +2,8 @@
 # The README's first command: build, start a local Postgres, run a node on a
 # mix of jobs (one fails into dead, one runs an external program, a thousand
 # come in bulk, one has a type no node serves: it waits, and /health says so)
-# and print how each ended.
+# and print how each ended; a unique key enqueued twice; a schedule ticking
+# every second while the node runs.
 # Postgres keeps running afterwards; scripts/pg-local.sh stop stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,12 @@ bulk_out="$($lh enqueue --file "$bulk")"
 rm -f "$bulk"
 echo "ids: ${ids[*]} $unserved_id"
 echo "$bulk_out"
+echo "== a unique key: the second enqueue is a duplicate and prints the first job's id"
+$lh enqueue noop --payload '{"report":7}' --unique-key demo-report-7
+$lh enqueue noop --payload '{"report":7}' --unique-key demo-report-7
+echo "== a schedule: a noop job every second while the node runs"
+$lh schedule remove demo-tick >/dev/null 2>&1 || true
+$lh schedule add demo-tick --cron '@every 1s' --type noop --payload '{"tick":true}'
 
 echo "== running a node (JSON logs in $log)"
 $lh node --concurrency 8 --heartbeat-interval 1s --lease-ttl 5s --retry-base 200ms \
@@ -67,6 +74,7 @@ j = json.load(sys.stdin)
 print("%-5s %-13s %-10s %-8s %-22s %s" % (j["id"], j["type"], j["status"], j["attempts"], "-",
       "waits for a node that serves its type"))'
 $lh health | grep UNSERVED_TYPE || true
+$lh schedule list
 # The bulk jobs, counted in one query (enqueue --file prints "ids A..B").
 if [[ "$bulk_out" =~ ids\ ([0-9]+)\.\.([0-9]+) ]]; then
   psql -X -qtA "$DATABASE_URL" -c "SELECT 'bulk: ' || count(*) FILTER (WHERE status = 'succeeded')

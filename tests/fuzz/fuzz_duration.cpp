@@ -1,11 +1,13 @@
-// Durations (every --*-interval, --*-timeout, --lease-ttl, --grace, ...)
-// and --http-listen: a value within 0..8760h that formats back to itself,
-// or one line saying why not.
+// Durations (every --*-interval, --*-timeout, --lease-ttl, --grace, ...),
+// --http-listen and schedules' cron expressions: a value within 0..8760h
+// that formats back to itself, a schedule whose next tick is later than the
+// time it follows, or one line saying why not.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 
+#include "runtime/cron.hpp"
 #include "runtime/duration.hpp"
 #include "runtime/http_bridge.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
@@ -26,6 +28,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto cfg = parse_http_listen(text);
     fuzz::require(cfg.port >= 0 && cfg.port <= 65535, "port out of range", text);
     fuzz::require(!cfg.host.empty(), "empty host accepted", text);
+  } catch (const std::invalid_argument& e) {
+    fuzz::require_one_line(e.what());
+  }
+  try {
+    auto cron = cron_expr::parse(text);
+    const civil_time from{2026, 12, 7, 10, 15, 30};
+    if (auto next = cron.next_after(from))
+      fuzz::require(from < *next && next->second == 0, "next tick not after its start", text);
   } catch (const std::invalid_argument& e) {
     fuzz::require_one_line(e.what());
   }
