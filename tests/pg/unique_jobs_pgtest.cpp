@@ -39,6 +39,13 @@ struct unique_fixture : pg_fixture {
   int64_t jobs_with_key(const std::string& key) {
     return count("SELECT count(*) FROM leasehold.jobs WHERE unique_key = '" + key + "'");
   }
+
+  bool wait_until_running(int64_t id) {
+    return wait_until([&] {
+      return value("SELECT status FROM leasehold.jobs WHERE id = " + std::to_string(id))
+             == "running";
+    }, 5s);
+  }
 };
 
 } // namespace
@@ -65,10 +72,7 @@ BOOST_AUTO_TEST_CASE(an_active_key_is_held_while_running_and_freed_when_the_job_
   auto first = db.enqueue_one(job);
   node n{fast_node_config(), builtin_handlers()};
   n.start();
-  BOOST_REQUIRE(wait_until([&] {
-    return value("SELECT status FROM leasehold.jobs WHERE id = " + std::to_string(first.id))
-           == "running";
-  }, 5s));
+  BOOST_REQUIRE(wait_until_running(first.id));
   auto while_running = db.enqueue_one(job);
   BOOST_TEST(while_running.duplicate);
   BOOST_TEST(while_running.id == first.id);
@@ -86,10 +90,7 @@ BOOST_AUTO_TEST_CASE(a_queued_key_is_freed_when_the_job_starts_and_not_taken_bac
   BOOST_TEST(db.enqueue_one(job).duplicate);
   node n{fast_node_config(), builtin_handlers()};
   n.start();
-  BOOST_REQUIRE(wait_until([&] {
-    return value("SELECT status FROM leasehold.jobs WHERE id = " + std::to_string(first.id))
-           == "running";
-  }, 5s));
+  BOOST_REQUIRE(wait_until_running(first.id));
   auto next = db.enqueue_one(job);
   BOOST_TEST(!next.duplicate);
   BOOST_TEST(next.id != first.id);
