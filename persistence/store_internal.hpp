@@ -44,6 +44,10 @@ auto translate_errors(const char* what, F&& fn) -> decltype(fn()) {
     throw store_invalid_input(first_line(e.what()));
   } catch (const pqxx::check_violation& e) {
     throw store_invalid_input(first_line(e.what()));
+  } catch (const pqxx::unique_violation& e) {
+    // A key someone else holds (a unique job key, a run's): the caller's
+    // request, not the store, is what cannot be done.
+    throw store_invalid_input(first_line(e.what()));
   } catch (const pqxx::sql_error& e) {
     // lock_not_available, query_canceled: a bounded wait ran out.
     if (e.sqlstate() == "55P03" || e.sqlstate() == "57014")

@@ -185,6 +185,20 @@ BOOST_AUTO_TEST_CASE(a_given_back_job_does_not_collide_with_the_new_holder_of_it
   BOOST_TEST(db.enqueue_one(keyed("noop", "alone", "queued")).duplicate);
 }
 
+BOOST_AUTO_TEST_CASE(retrying_a_dead_job_whose_key_was_taken_is_refused_not_an_error) {
+  auto dead = db.enqueue_one(keyed("noop", "nightly"));
+  db.execute("UPDATE leasehold.jobs SET status = 'failed', attempts = 25, finished_at = now()"
+             " WHERE id = " + std::to_string(dead.id));
+  auto holder = db.enqueue_one(keyed("noop", "nightly")); // the dead job released it
+  BOOST_REQUIRE(!holder.duplicate);
+  BOOST_CHECK_THROW(db.retry_job(dead.id), store_invalid_input);
+  BOOST_TEST(value("SELECT status FROM leasehold.jobs WHERE id = " + std::to_string(dead.id))
+             == "failed");
+  // Once the holder is gone, the retry goes through.
+  db.execute("DELETE FROM leasehold.jobs WHERE id = " + std::to_string(holder.id));
+  BOOST_TEST(db.retry_job(dead.id)->changed);
+}
+
 BOOST_AUTO_TEST_CASE(children_with_one_key_are_created_once) {
   auto handlers = builtin_handlers();
   handlers->add("parent", [](job_context& ctx) {
