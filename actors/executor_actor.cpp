@@ -12,6 +12,7 @@
 #include "runtime/handler_registry.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/progress_board.hpp"
 #include "runtime/text.hpp"
 
 namespace leasehold {
@@ -61,7 +62,7 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
   out.lease = {job.id, job.attempt};
   out.buffered_ms = job.buffered_ms;
   handler_result result;
-  job_context ctx{job, cfg.worker_id, cancel, cfg.limits};
+  job_context ctx{job, cfg.worker_id, cancel, cfg.limits, cfg.progress.get()};
   auto started = std::chrono::steady_clock::now();
   if (cfg.ledger)
     cfg.ledger->started(job.id, job.attempt, cfg.worker_id);
@@ -105,6 +106,12 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
       out.retry_delay_ms = std::max<int64_t>(0, result.delay.count());
       break;
   }
+  out.output = output_text(result.output, cfg.limits.max_output_bytes);
+  // The last report the heartbeat has not taken goes with the outcome.
+  if (cfg.progress)
+    if (auto last = cfg.progress->take(out.lease))
+      out.progress = nlohmann::json{{"value", last->value},
+                                    {"message", last->message}}.dump();
   if (cfg.ledger)
     cfg.ledger->ended(job.id, job.attempt, cfg.worker_id,
                       out.kind == job_outcome::succeeded ? "succeeded"

@@ -17,6 +17,7 @@ namespace leasehold {
 class handler_registry;
 class handler_pool;
 class execution_ledger;
+class progress_board;
 struct node_metrics;
 
 /// How failed attempts are retried.
@@ -43,8 +44,10 @@ struct executor_config {
   std::shared_ptr<node_metrics> metrics;
   /// Where handlers' starts and ends are appended (may be null).
   std::shared_ptr<execution_ledger> ledger;
-  /// Bounds on the child jobs handlers enqueue.
+  /// Bounds on the child jobs handlers enqueue and on their outputs.
   input_limits limits;
+  /// Where handlers' progress reports wait for the heartbeat (may be null).
+  std::shared_ptr<progress_board> progress;
 };
 
 /// Whether an executor's blocking handler still runs on the pool, shared by

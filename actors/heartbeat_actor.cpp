@@ -4,6 +4,7 @@
 
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/progress_board.hpp"
 
 namespace leasehold {
 
@@ -24,7 +25,12 @@ void renew(self_ptr self, const heartbeat_config& cfg, persistence_actor store,
       [=](std::vector<lease_ref>& leases) {
         // Also with no leases: the instance row needs its heartbeat too.
         auto count = static_cast<int64_t>(leases.size());
-        self->request(store, cfg.interval, renew_atom::value, std::move(leases))
+        // Each attempt's latest report since the last tick: at most one
+        // progress write per job and heartbeat.
+        auto progress = cfg.progress ? cfg.progress->take_all()
+                                     : std::vector<progress_report>{};
+        self->request(store, cfg.interval, renew_atom::value, std::move(leases),
+                      std::move(progress))
           .then(
             [=](renew_reply& reply) {
               self->state.renewing = false;
@@ -35,6 +41,13 @@ void renew(self_ptr self, const heartbeat_config& cfg, persistence_actor store,
               if (reply.instance_lost) {
                 self->send(supervisor, orphan_atom::value);
                 return;
+              }
+              if (!reply.progress_refused.empty() && log::enabled(log::level::debug)) {
+                std::vector<int64_t> ids;
+                for (const auto& l : reply.progress_refused)
+                  ids.push_back(l.job_id);
+                log::debug("progress not written: lease gone or row locked",
+                           {{"job_ids", ids}});
               }
               if (!reply.abandoned.empty())
                 log::warn("jobs held under this worker id but run by no attempt"

@@ -8,6 +8,7 @@
 namespace leasehold {
 
 struct node_metrics;
+class progress_board;
 
 /// Settings of the heartbeat actor.
 struct heartbeat_config {
@@ -15,6 +16,8 @@ struct heartbeat_config {
   std::chrono::milliseconds interval{10000};
   /// Where renewals are counted (may be null).
   std::shared_ptr<node_metrics> metrics;
+  /// Handlers' progress reports, written with each renewal (may be null).
+  std::shared_ptr<progress_board> progress;
 };
 
 /// Renews this node's instance row and all of its in-flight leases, in one

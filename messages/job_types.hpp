@@ -69,6 +69,19 @@ typename Inspector::result_type inspect(Inspector& f, claim_request& x) {
   return f(caf::meta::type_name("claim_request"), x.queue, x.limit, x.types);
 }
 
+/// A running attempt's latest progress: a number of the handler's choosing
+/// (a percentage, rows done) and a short message.
+struct progress_report {
+  lease_ref lease;
+  double value = 0;
+  std::string message;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, progress_report& x) {
+  return f(caf::meta::type_name("progress_report"), x.lease, x.value, x.message);
+}
+
 /// The answer to a renewal: leases not renewed, and whether this node's
 /// instance row is still its own.
 struct renew_reply {
@@ -76,12 +89,15 @@ struct renew_reply {
   bool instance_lost = false;
   /// Jobs held under this worker id that no attempt ran for, given back.
   std::vector<int64_t> abandoned;
+  /// Progress reports the ownership guard refused (the attempt's lease is
+  /// gone) or that found the job's row locked by another session.
+  std::vector<lease_ref> progress_refused;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, renew_reply& x) {
   return f(caf::meta::type_name("renew_reply"), x.lost, x.instance_lost,
-           x.abandoned);
+           x.abandoned, x.progress_refused);
 }
 
 /// Asks the store to rescue jobs whose lease expired.
@@ -195,12 +211,18 @@ struct job_outcome {
   /// The claimed job's buffered_ms: the run row's started_at is the
   /// handler's start, not the claim.
   int64_t buffered_ms = 0;
+  /// The handler's output as bounded JSON text (output_text); "" for none.
+  std::string output;
+  /// Its last progress report not written by a heartbeat yet, as JSON text
+  /// {"value", "message"}; "" for none.
+  std::string progress;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
   return f(caf::meta::type_name("job_outcome"), x.lease, x.kind, x.error,
-           x.error_code, x.retry_delay_ms, x.children, x.buffered_ms);
+           x.error_code, x.retry_delay_ms, x.children, x.buffered_ms,
+           x.output, x.progress);
 }
 
 /// How the persistence actor answered a completion.

@@ -18,8 +18,10 @@ namespace leasehold {
 using persistence_actor = caf::typed_actor<
   // Claim up to `limit` due jobs of a queue for this node.
   caf::replies_to<claim_atom, claim_request>::with<std::vector<claimed_job>>,
-  // Renew this instance and its leases; replies with what was lost.
-  caf::replies_to<renew_atom, std::vector<lease_ref>>::with<renew_reply>,
+  // Renew this instance and its leases, and write the handlers' progress
+  // reports under the same guard; replies with what was lost or refused.
+  caf::replies_to<renew_atom, std::vector<lease_ref>,
+                  std::vector<progress_report>>::with<renew_reply>,
   // Move this instance to a status (from one of the given ones).
   caf::replies_to<status_atom, std::string, std::vector<std::string>>::with<bool>,
   // Give leases back to the queue (fenced); replies with released ids.

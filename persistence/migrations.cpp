@@ -29,6 +29,7 @@ const std::vector<migration>& all_migrations() {
     {17, "unique_jobs", migration_sql::m017_unique_jobs},
     {18, "schedules", migration_sql::m018_schedules},
     {19, "snooze", migration_sql::m019_snooze},
+    {20, "output_and_progress", migration_sql::m020_output_and_progress},
   };
   return list;
 }

@@ -221,11 +221,11 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
         self, cfg, "job_claim",
         [&](store& db) { return db.claim(cfg.worker_id, req.queue, req.limit, req.types); });
     },
-    [=](renew_atom, const std::vector<lease_ref>& leases)
-      -> caf::result<renew_reply> {
-      return with_store<renew_reply>(
-        self, cfg, "lease_renew",
-        [&](store& db) { return db.renew(cfg.worker_id, leases, cfg.instance.terms); });
+    [=](renew_atom, const std::vector<lease_ref>& leases,
+        const std::vector<progress_report>& progress) -> caf::result<renew_reply> {
+      return with_store<renew_reply>(self, cfg, "lease_renew", [&](store& db) {
+        return db.renew(cfg.worker_id, leases, cfg.instance.terms, progress);
+      });
     },
     [=](status_atom, const std::string& to,
         const std::vector<std::string>& from) -> caf::result<bool> {

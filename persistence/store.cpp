@@ -27,6 +27,11 @@ namespace {
 // each migration exactly once. The value is arbitrary but fixed forever.
 constexpr int64_t migration_lock_key = 0x6c65617365686f6c; // "leasehol"
 
+// Compact JSON text made by the node (output_text) as a value; "" is null.
+nlohmann::json json_or_null(const std::string& text) {
+  return text.empty() ? nlohmann::json() : nlohmann::json::parse(text);
+}
+
 struct statement {
   const char* name;
   std::string_view text;
@@ -35,6 +40,7 @@ struct statement {
 const statement prepared_statements[] = {
   {"job_claim", sql::job_claim},
   {"lease_renew", sql::lease_renew},
+  {"job_progress", sql::job_progress},
   {"lease_abandon_unknown", sql::lease_abandon_unknown},
   {"job_complete_success", sql::job_complete_success},
   {"job_complete_failure", sql::job_complete_failure},
@@ -205,7 +211,8 @@ void store::set_claim_cursor_max_age(std::chrono::milliseconds age) {
 
 renew_reply store::renew(const std::string& worker_id,
                          const std::vector<lease_ref>& leases,
-                         const instance_terms& terms) {
+                         const instance_terms& terms,
+                         const std::vector<progress_report>& progress) {
   const auto lists = split_leases(leases);
   const auto ids = bigint_array(lists.first);
   const auto attempts = bigint_array(lists.second);
@@ -236,6 +243,8 @@ renew_reply store::renew(const std::string& worker_id,
   for (const auto& l : leases)
     if (held.count({l.job_id, l.attempt}) == 0)
       reply.lost.push_back(l);
+  if (!progress.empty())
+    reply.progress_refused = write_progress(worker_id, progress);
   if (!reply.instance_lost)
     translate_errors("lease_abandon_unknown", [&] {
       pqxx::work tx{impl_->conn};
@@ -272,6 +281,13 @@ store::complete(const std::string& worker_id,
       successes += std::to_string(o.lease.attempt);
       successes += ',';
       successes += std::to_string(o.buffered_ms);
+      // Output and progress are already compact JSON text (or absent).
+      if (!o.output.empty() || !o.progress.empty()) {
+        successes += ',';
+        successes += o.output.empty() ? "null" : o.output;
+        successes += ',';
+        successes += o.progress.empty() ? "null" : o.progress;
+      }
       successes += ']';
     } else {
       failures.push_back({{"id", o.lease.job_id},
@@ -281,7 +297,9 @@ store::complete(const std::string& worker_id,
                           {"final", o.kind == job_outcome::failed},
                           {"delay_ms", o.retry_delay_ms},
                           {"buffered_ms", o.buffered_ms},
-                          {"snooze", o.kind == job_outcome::snoozed}});
+                          {"snooze", o.kind == job_outcome::snoozed},
+                          {"output", json_or_null(o.output)},
+                          {"progress", json_or_null(o.progress)}});
     }
   }
   successes += ']';

@@ -210,9 +210,13 @@ public:
   /// gives back the jobs held under this worker id that are not among
   /// `leases` and were not renewed for the lease TTL (see
   /// lease_abandon_unknown.sql); their ids are in the reply's `abandoned`.
+  /// Writes `progress` into the jobs' rows under the ownership guard of a
+  /// completion (job_progress.sql): a report of an attempt that no longer
+  /// holds its job is refused and named in the reply's `progress_refused`.
   renew_reply renew(const std::string& worker_id,
                     const std::vector<lease_ref>& leases,
-                    const instance_terms& terms = {});
+                    const instance_terms& terms = {},
+                    const std::vector<progress_report>& progress = {});
 
   /// Registers this node as STARTING in one transaction, after marking
   /// silent instances STOPPED. Throws singleton_conflict naming the active
@@ -323,6 +327,10 @@ public:
   void execute(const std::string& sql);
 
 private:
+  /// Writes progress reports fenced; returns those refused.
+  std::vector<lease_ref> write_progress(const std::string& worker_id,
+                                        const std::vector<progress_report>& reports);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

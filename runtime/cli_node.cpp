@@ -242,6 +242,10 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
   cmd->add_option("--max-payload-bytes", o.cfg.max_payload_bytes,
                   "Largest payload over HTTP and of children (compact JSON)")
     ->capture_default_str();
+  cmd->add_option("--max-output-bytes", o.cfg.max_output_bytes,
+                  "Largest output an attempt keeps (compact JSON); a larger one"
+                  " is kept as its head, marked truncated")
+    ->capture_default_str();
   cmd->callback([&] { run = [&] { return run_node(url, o); }; });
 }
 

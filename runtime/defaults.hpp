@@ -36,10 +36,15 @@ inline constexpr auto prefetch_max_hold = std::chrono::milliseconds{1s};
 /// handlers end a few at a time, and one statement per ending cost 10 ms
 /// handlers 218 us of Postgres CPU per job against 142 us with 3ms
 /// (benchmarks/RESULTS.md). Handlers' slots do not wait for it.
+inline constexpr auto completion_linger = std::chrono::milliseconds{2};
 /// Snoozes a job may take before it is dead (snooze_limit): a handler that
 /// always answers "not now" cannot keep a job forever.
 inline constexpr int32_t max_snoozes = 100;
-inline constexpr auto completion_linger = std::chrono::milliseconds{2};
+/// Largest output an attempt keeps (its compact JSON text): 64 KiB. A larger
+/// one is kept as its head, marked truncated.
+inline constexpr size_t max_output_bytes = size_t{64} << 10;
+/// Longest progress message, in bytes.
+inline constexpr size_t max_progress_message_bytes = 200;
 /// How often a node looks for due schedule ticks; a schedule more than
 /// schedule_late behind its tick is named by /health (SCHEDULE_LATE).
 inline constexpr auto schedule_interval = std::chrono::milliseconds{500};

@@ -1,5 +1,7 @@
 #include "runtime/handler_registry.hpp"
 
+#include "runtime/progress_board.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 #include <thread>
@@ -8,9 +10,14 @@ namespace leasehold {
 
 job_context::job_context(const claimed_job& job, const std::string& worker_id,
                          std::shared_ptr<const std::atomic<bool>> cancel_flag,
-                         input_limits limits)
+                         input_limits limits, progress_board* progress)
   : job_(job), worker_id_(worker_id), cancel_flag_(std::move(cancel_flag)),
-    limits_(limits) {}
+    limits_(limits), progress_(progress) {}
+
+void job_context::progress(double value, const std::string& message) {
+  if (progress_ != nullptr)
+    progress_->report({job_.id, job_.attempt}, value, message);
+}
 
 const nlohmann::json& job_context::payload() const {
   // The text comes from a jsonb column, so it parses.
@@ -116,10 +123,26 @@ void add_builtin_handlers(handler_registry& registry) {
         || p["ms"].get<int64_t>() < 0)
       return handler_result::invalid(
         "sleep needs a payload like {\"ms\": 250} (non-negative integer)");
-    if (!ctx.sleep_for(std::chrono::milliseconds{p["ms"].get<int64_t>()}))
-      return handler_result::failure("cancelled");
+    // A long sleep reports its progress every quarter second; a short one
+    // (a benchmark's 10 ms) never does.
+    constexpr int64_t report_every_ms = 250;
+    const auto total = p["ms"].get<int64_t>();
+    for (int64_t slept = 0; slept < total;) {
+      auto chunk = std::min(report_every_ms, total - slept);
+      if (!ctx.sleep_for(std::chrono::milliseconds{chunk}))
+        return handler_result::failure("cancelled");
+      slept += chunk;
+      if (slept < total)
+        ctx.progress(100.0 * static_cast<double>(slept) / static_cast<double>(total),
+                     "slept " + std::to_string(slept) + " of " + std::to_string(total)
+                       + " ms");
+    }
     return handler_result::success();
   });
+  // Succeeds with its payload as the attempt's output.
+  registry.add(
+    "echo", [](job_context& ctx) { return handler_result::success(ctx.payload()); },
+    handler_mode::non_blocking);
   // Enqueues {"children": N} children (at most 100) of {"type": T} (noop by
   // default) with {"payload": P}: for demos and the chaos suite.
   registry.add("fanout", [](job_context& ctx) {

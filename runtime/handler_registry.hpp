@@ -22,16 +22,19 @@
 ///     auto account = ctx.payload().at("account").get<int64_t>();
 ///     if (upstream_busy())                       // a rate limit: not now
 ///       return leasehold::handler_result::snooze_for(std::chrono::seconds{30});
-///     if (!sync(account, ctx))                   // poll ctx.cancelled() inside
+///     auto synced = sync(account, ctx);          // calls ctx.progress(pct, "...")
+///     if (!synced)                               // and polls ctx.cancelled()
 ///       return leasehold::handler_result::failure("upstream refused");
 ///     leasehold::child_spec report;              // written only on success
 ///     report.type = "send_report";
 ///     report.payload = {{"account", account}};
 ///     report.unique_key = "report-" + std::to_string(account); // one at a time
 ///     ctx.enqueue(report);
-///     return leasehold::handler_result::success();
+///     return leasehold::handler_result::success({{"rows", synced.rows}});
 ///   }, leasehold::handler_mode::blocking, std::chrono::minutes{5});
 namespace leasehold {
+
+class progress_board;
 
 /// A child job with every option (job_context::enqueue).
 struct child_spec {
@@ -50,9 +53,11 @@ struct child_spec {
 /// handler that does not read it costs no copy and no parse.
 class job_context {
 public:
+  /// `progress` (may be null: reports are dropped) keeps this attempt's
+  /// progress reports for the node's heartbeat.
   job_context(const claimed_job& job, const std::string& worker_id,
               std::shared_ptr<const std::atomic<bool>> cancel_flag,
-              input_limits limits = {});
+              input_limits limits = {}, progress_board* progress = nullptr);
 
   int64_t job_id() const { return job_.id; }
   const std::string& type() const { return job_.type; }
@@ -63,6 +68,8 @@ public:
   const std::string& trace_id() const { return job_.trace_id; }
   const std::string& worker_id() const { return worker_id_; }
   const nlohmann::json& payload() const;
+  /// The node's bounds on children and output (--max-output-bytes).
+  const input_limits& limits() const { return limits_; }
 
   /// True once the attempt lost its lease, timed out or the node stops.
   /// Long-running handlers should poll it and return early.
@@ -70,6 +77,15 @@ public:
 
   /// Sleeps up to `d`, waking early on cancellation; false if cancelled.
   bool sleep_for(std::chrono::milliseconds d) const;
+
+  /// Reports how far the attempt got: a number of the handler's choosing (a
+  /// percentage, rows done) and a short message (cut to 200 bytes). Cheap
+  /// enough to call per item: only the latest report is kept, and the node
+  /// writes it at its next heartbeat, fenced like the outcome (a report of
+  /// an attempt that lost its lease is refused). `leasehold job ID` and
+  /// GET /jobs/ID show it while the job runs; the attempt's run row keeps
+  /// the last one. NaN and infinity are ignored.
+  void progress(double value, const std::string& message = "");
 
   /// Enqueues a child job that inherits this job's correlation_id. It is
   /// written together with this attempt's success, and never otherwise.
@@ -99,6 +115,7 @@ private:
   std::shared_ptr<const std::atomic<bool>> cancel_flag_;
   std::vector<child_job> children_;
   input_limits limits_;
+  progress_board* progress_;
   size_t children_asked_ = 0;
   std::string child_error_;
 };
@@ -109,19 +126,34 @@ struct handler_result {
   kind_t kind = ok;
   std::string message;
   std::chrono::milliseconds delay{0}; // snooze: how long
+  /// What the attempt produced, kept with it (job_runs.output) and shown by
+  /// `leasehold job`, GET /jobs/ID and the dashboard; null for none. Kept
+  /// up to --max-output-bytes of compact JSON (64 KiB); a larger output is
+  /// kept as {"truncated": true, "bytes": N, "head": "..."}.
+  nlohmann::json output;
 
-  static handler_result success() { return {ok, {}}; }
+  static handler_result success() { return {ok, {}, {}, {}}; }
+  static handler_result success(nlohmann::json output) {
+    handler_result r{ok, {}, {}, {}};
+    r.output = std::move(output);
+    return r;
+  }
+  /// The same result carrying an output (a failure's partial results).
+  handler_result with_output(nlohmann::json out) && {
+    output = std::move(out);
+    return std::move(*this);
+  }
   /// A failure worth retrying (with backoff, until attempts run out).
-  static handler_result failure(std::string why) { return {error, std::move(why)}; }
+  static handler_result failure(std::string why) { return {error, std::move(why), {}, {}}; }
   /// The job can never succeed (bad payload, ...): fail it at once.
   static handler_result invalid(std::string why) {
-    return {precondition_failed, std::move(why)};
+    return {precondition_failed, std::move(why), {}, {}};
   }
   /// Not now: run again after `delay` (an upstream rate limit, a busy
   /// resource). Does not use up an attempt; a job that snoozes more than
   /// defaults::max_snoozes times is dead (snooze_limit).
   static handler_result snooze_for(std::chrono::milliseconds delay) {
-    return {snooze, {}, delay};
+    return {snooze, {}, delay, {}};
   }
 };
 
@@ -156,9 +188,10 @@ private:
   std::map<std::string, registered_handler> handlers_;
 };
 
-/// Adds `noop`, `sleep` ({"ms": N}, honours cancellation) and `fail`
-/// ({"message": "..."}: always fails with that message). noop and fail are
-/// non-blocking.
+/// Adds `noop`, `sleep` ({"ms": N}, honours cancellation, reports its
+/// progress every 250 ms), `echo` (succeeds with its payload as output),
+/// `fanout` and `fail` ({"message": "..."}: always fails with that message).
+/// noop, echo, fanout and fail are non-blocking.
 void add_builtin_handlers(handler_registry& registry);
 
 /// The exit status with which an external program snoozes its job (75,
@@ -167,9 +200,12 @@ inline constexpr int exec_snooze_exit_code = 75;
 
 /// A handler that runs `program` with the payload on stdin: exit 0 is
 /// success; exec_snooze_exit_code snoozes the job for the delay on the last
-/// line of stdout; otherwise an error carrying the tail of its stderr. The program
-/// is killed on cancellation and after `timeout`. Its environment lacks the
-/// secret variables (secret_env_names()) except those named in `pass_env`.
+/// line of stdout; otherwise an error carrying the tail of its stderr. Its
+/// stdout is the attempt's output (JSON if it parses, else text). It may
+/// report progress by writing lines like "42 copied 42 of 100 files" to the
+/// descriptor named in LEASEHOLD_PROGRESS_FD (3). The program is killed on
+/// cancellation and after `timeout`. Its environment lacks the secret
+/// variables (secret_env_names()) except those named in `pass_env`.
 handler_fn make_exec_handler(std::string program,
                              std::chrono::milliseconds timeout,
                              std::vector<std::string> pass_env = {});

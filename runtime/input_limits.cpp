@@ -1,5 +1,6 @@
 #include "runtime/input_limits.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -46,7 +47,61 @@ void scan(std::string_view text, size_t max_depth, bool refuse_nul) {
   }
 }
 
+// Nesting depth of a parsed value, with an explicit stack: dump() recurses.
+size_t depth_of(const nlohmann::json& value, size_t stop_after) {
+  size_t deepest = 0;
+  std::vector<std::pair<const nlohmann::json*, size_t>> todo{{&value, 0}};
+  while (!todo.empty()) {
+    auto [j, depth] = todo.back();
+    todo.pop_back();
+    if (!j->is_structured())
+      continue;
+    deepest = std::max(deepest, depth + 1);
+    if (deepest > stop_after)
+      return deepest;
+    for (const auto& child : *j)
+      todo.push_back({&child, depth + 1});
+  }
+  return deepest;
+}
+
+// Compact JSON text with every escaped NUL inside strings (backslash u0000)
+// turned into U+FFFD (jsonb cannot store NUL); an escaped backslash stays.
+std::string without_nul_escapes(std::string text) {
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!in_string) {
+      in_string = text[i] == '"';
+    } else if (text[i] == '"') {
+      in_string = false;
+    } else if (text[i] == '\\' && i + 1 < text.size()) {
+      if (text.compare(i + 1, 5, "u0000") == 0)
+        text.replace(i + 1, 5, "ufffd");
+      ++i;
+    }
+  }
+  return text;
+}
+
 } // namespace
+
+std::string output_text(const nlohmann::json& output, size_t max_bytes) {
+  if (output.is_null() || output.is_discarded())
+    return "";
+  if (depth_of(output, max_json_depth) > max_json_depth)
+    return nlohmann::json{{"output_refused", "nested deeper than "
+                                               + std::to_string(max_json_depth)
+                                               + " levels"}}.dump();
+  auto text = without_nul_escapes(
+    output.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (text.size() <= max_bytes)
+    return text;
+  // The marker must stay within the bound too (--max-output-bytes 100).
+  const size_t head_bytes = std::min<size_t>(1024, max_bytes / 2);
+  return nlohmann::json{{"truncated", true},
+                        {"bytes", text.size()},
+                        {"head", clean_text(text, head_bytes)}}.dump();
+}
 
 input_limits payload_limits(int64_t bytes) {
   if (bytes < 2 || bytes > max_payload_limit)
@@ -79,18 +134,8 @@ std::string payload_from_text(std::string_view text, const input_limits& limits)
 }
 
 std::string payload_from_json(const nlohmann::json& payload, const input_limits& limits) {
-  // dump() recurses: measure the depth with an explicit stack first.
-  std::vector<std::pair<const nlohmann::json*, size_t>> todo{{&payload, 0}};
-  while (!todo.empty()) {
-    auto [j, depth] = todo.back();
-    todo.pop_back();
-    if (!j->is_structured())
-      continue;
-    if (depth + 1 > max_json_depth)
-      too_deep();
-    for (const auto& child : *j)
-      todo.push_back({&child, depth + 1});
-  }
+  if (depth_of(payload, max_json_depth) > max_json_depth)
+    too_deep();
   std::string out;
   try {
     out = payload.dump();

@@ -30,7 +30,18 @@ inline constexpr int64_t max_payload_limit = int64_t{100} << 20;
 struct input_limits {
   /// Largest payload, as compact JSON text (--max-payload-bytes).
   size_t max_payload_bytes = defaults::max_payload_bytes;
+  /// Largest output an attempt keeps (--max-output-bytes).
+  size_t max_output_bytes = defaults::max_output_bytes;
 };
+
+/// The text under which a handler's output is stored: "" for null (no
+/// output), else compact JSON Postgres accepts whatever the handler built.
+/// Invalid UTF-8 becomes U+FFFD and NUL characters U+FFFD; output nested
+/// deeper than max_json_depth is replaced by {"output_refused": why}; output
+/// longer than `max_bytes` by {"truncated": true, "bytes": N, "head": the
+/// first KiB of its text}. Never throws for the output's sake: an attempt's
+/// outcome must stay writable.
+std::string output_text(const nlohmann::json& output, size_t max_bytes);
 
 /// Limits for --max-payload-bytes `bytes`; throws std::invalid_argument
 /// unless it is from 2 ("{}") to max_payload_limit.

@@ -14,6 +14,7 @@
 #include "persistence/store.hpp"
 #include "runtime/duration.hpp"
 #include "runtime/execution_ledger.hpp"
+#include "runtime/progress_board.hpp"
 #include "runtime/handler_pool.hpp"
 #include "runtime/http_bridge.hpp"
 #include "runtime/secrets.hpp"
@@ -85,6 +86,9 @@ void node_config::validate() const {
   require(retry_cap >= retry_base, "retry-cap", retry_cap,
           "must be at least --retry-base");
   payload_limits(max_payload_bytes);
+  if (max_output_bytes < 64 || max_output_bytes > max_payload_limit)
+    throw std::invalid_argument("invalid --max-output-bytes " + std::to_string(max_output_bytes)
+                                + ": must be from 64 to " + std::to_string(max_payload_limit));
   require(attempt_timeout.count() >= 1, "attempt-timeout", attempt_timeout,
           "must be at least 1ms");
 }
@@ -185,6 +189,7 @@ void node::start() {
   sc.worker_base = cfg_.worker_base;
   sc.persistence.limits = payload_limits(cfg_.max_payload_bytes);
   sc.executor.limits = sc.persistence.limits;
+  sc.executor.limits.max_output_bytes = static_cast<size_t>(cfg_.max_output_bytes);
   sc.lease.queues = queues;
   sc.prefetch = {cfg_.prefetch, cfg_.prefetch_horizon, cfg_.prefetch_max_hold};
   sc.lease.types = handlers_->types();
@@ -200,6 +205,8 @@ void node::start() {
   sc.executor.retry = {cfg_.retry_base, cfg_.retry_cap};
   sc.executor.attempt_timeout = cfg_.attempt_timeout;
   sc.executor.ledger = ledger;
+  sc.executor.progress = std::make_shared<progress_board>();
+  sc.heartbeat.progress = sc.executor.progress;
   sc.executor.handlers = handlers_;
   sc.executor.pool = impl_->pool;
   sc.stop_timeout = cfg_.stop_timeout;

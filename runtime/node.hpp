@@ -73,6 +73,8 @@ struct node_config {
   /// Largest payload accepted over HTTP and from handlers' children, as
   /// compact JSON text; the HTTP body limit is this plus 64 KiB.
   int64_t max_payload_bytes = static_cast<int64_t>(defaults::max_payload_bytes);
+  /// Largest output an attempt keeps, as compact JSON text (64 KiB).
+  int64_t max_output_bytes = static_cast<int64_t>(defaults::max_output_bytes);
   /// Scheduler threads of the actor system (2: one per core here).
   size_t scheduler_threads = 2;
 

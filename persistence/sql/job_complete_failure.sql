@@ -1,5 +1,6 @@
 -- Records a batch of failed or snoozed attempts for worker $1. $2 is a JSON
--- array of {id, attempt, error, code, final, delay_ms, buffered_ms, snooze}
+-- array of {id, attempt, error, code, final, delay_ms, buffered_ms, snooze,
+-- output, progress}
 -- (buffered_ms: see job_complete_success.sql). Same ownership guard as
 -- success. A failure goes back to 'queued' after delay_ms while attempts
 -- remain; when attempts are exhausted (or final is set, e.g. a precondition
@@ -12,7 +13,8 @@ WITH input AS (
   SELECT t.*, coalesce(t.snooze, false) AS snoozed
   FROM jsonb_to_recordset($2::jsonb)
     AS t (id bigint, attempt integer, error text, code text, final boolean,
-          delay_ms bigint, buffered_ms bigint, snooze boolean)
+          delay_ms bigint, buffered_ms bigint, snooze boolean, output jsonb,
+          progress jsonb)
 ), decided AS (
   SELECT i.*, j.id AS job_id,
          CASE WHEN i.snoozed THEN j.snoozes >= $3
@@ -48,11 +50,14 @@ WITH input AS (
                  THEN 'snoozed for ' || d.delay_ms || 'ms'
                  WHEN d.snoozed THEN 'snoozed ' || $3 || ' times (the limit)'
                  ELSE d.error END AS error,
-            j.run_id IS NOT NULL AS in_run
+            j.run_id IS NOT NULL AS in_run, d.output,
+            leasehold.attempt_progress(j.progress, j.attempts, d.progress) AS progress
 ), runs AS (
   INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,
-                                  started_at, finished_at, outcome, error)
-  SELECT id, attempts, $1, trace_id, started_at, now(), outcome, error
+                                  started_at, finished_at, outcome, error,
+                                  output, progress)
+  SELECT id, attempts, $1, trace_id, started_at, now(), outcome, error, output,
+         progress
   FROM done
 )
 SELECT id, in_run FROM done

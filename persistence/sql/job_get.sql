@@ -15,17 +15,22 @@ SELECT jsonb_build_object(
   'created_at', j.created_at, 'updated_at', j.updated_at,
   'finished_at', j.finished_at,
   'unique_key', j.unique_key, 'unique_while', j.unique_while,
+  -- The latest attempt's progress and, once it ended, output (migration 020).
+  'progress', leasehold.attempt_progress(j.progress, j.attempts, NULL),
+  'output', (SELECT r.output FROM leasehold.job_runs AS r
+             WHERE r.job_id = j.id AND r.attempt = j.attempts),
   'runs', coalesce((
     SELECT jsonb_agg(jsonb_build_object(
       'attempt', r.attempt, 'worker_id', r.worker_id, 'trace_id', r.trace_id,
       'started_at', r.started_at, 'finished_at', r.finished_at,
-      'outcome', r.outcome, 'error', r.error) ORDER BY r.attempt)
+      'outcome', r.outcome, 'error', r.error, 'output', r.output,
+      'progress', r.progress) ORDER BY r.attempt)
     FROM (SELECT attempt, worker_id, trace_id, started_at, finished_at,
-                 outcome, error
+                 outcome, error, output, progress
           FROM leasehold.job_runs WHERE job_id = j.id
           UNION ALL
           SELECT j.attempts, j.locked_by, j.trace_id, j.locked_at, NULL, NULL,
-                 NULL
+                 NULL, NULL, leasehold.attempt_progress(j.progress, j.attempts, NULL)
           WHERE j.status = 'running') AS r), '[]'::jsonb)
 )::text
 FROM leasehold.all_jobs AS j

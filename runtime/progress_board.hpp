@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "messages/job_types.hpp"
+
+/// Where handlers' progress reports wait for the node's next heartbeat. A
+/// handler may report as often as it likes; only the latest report of each
+/// attempt is kept, and the heartbeat takes them all at once, so each job's
+/// progress is written at most once per heartbeat, with the lease renewal.
+/// Thread-safe: handlers report from the handler pool's threads.
+namespace leasehold {
+
+class progress_board {
+public:
+  /// Keeps `value` and `message` as the attempt's latest progress. A value
+  /// that JSON cannot hold (NaN, infinity) is ignored; the message is cut
+  /// to defaults::max_progress_message_bytes of valid UTF-8.
+  void report(const lease_ref& lease, double value, const std::string& message);
+
+  /// Every report kept since the last call, oldest attempt first.
+  std::vector<progress_report> take_all();
+
+  /// The attempt's report not taken yet, if any: its outcome carries it, so
+  /// the last figure is kept with the attempt even between heartbeats.
+  std::optional<progress_report> take(const lease_ref& lease);
+
+private:
+  std::mutex mtx_;
+  std::map<std::pair<int64_t, int32_t>, progress_report> pending_;
+};
+
+} // namespace leasehold
