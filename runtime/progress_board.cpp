@@ -14,29 +14,27 @@ void progress_board::report(const lease_ref& lease, double value,
   progress_report r{lease, value,
                     clean_text(message, defaults::max_progress_message_bytes)};
   std::lock_guard<std::mutex> guard{mtx_};
-  pending_[{lease.job_id, lease.attempt}] = std::move(r);
+  reports_[{lease.job_id, lease.attempt}] = {std::move(r), true};
 }
 
 std::vector<progress_report> progress_board::take_all() {
-  std::map<std::pair<int64_t, int32_t>, progress_report> taken;
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    taken.swap(pending_);
-  }
   std::vector<progress_report> out;
-  out.reserve(taken.size());
-  for (auto& kv : taken)
-    out.push_back(std::move(kv.second));
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& kv : reports_)
+    if (kv.second.unwritten) {
+      out.push_back(kv.second.latest);
+      kv.second.unwritten = false;
+    }
   return out;
 }
 
 std::optional<progress_report> progress_board::take(const lease_ref& lease) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto i = pending_.find({lease.job_id, lease.attempt});
-  if (i == pending_.end())
+  auto i = reports_.find({lease.job_id, lease.attempt});
+  if (i == reports_.end())
     return std::nullopt;
-  auto r = std::move(i->second);
-  pending_.erase(i);
+  auto r = std::move(i->second.latest);
+  reports_.erase(i);
   return r;
 }
 

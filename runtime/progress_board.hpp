@@ -24,16 +24,21 @@ public:
   /// to defaults::max_progress_message_bytes of valid UTF-8.
   void report(const lease_ref& lease, double value, const std::string& message);
 
-  /// Every report kept since the last call, oldest attempt first.
+  /// Every attempt's latest report made since the last call.
   std::vector<progress_report> take_all();
 
-  /// The attempt's report not taken yet, if any: its outcome carries it, so
-  /// the last figure is kept with the attempt even between heartbeats.
+  /// The attempt's latest report, if it made any, which is forgotten: its
+  /// outcome carries it, so the attempt's run row keeps its last figure
+  /// whether or not a heartbeat has written it.
   std::optional<progress_report> take(const lease_ref& lease);
 
 private:
+  struct entry {
+    progress_report latest;
+    bool unwritten = true; // not taken by take_all() yet
+  };
   std::mutex mtx_;
-  std::map<std::pair<int64_t, int32_t>, progress_report> pending_;
+  std::map<std::pair<int64_t, int32_t>, entry> reports_;
 };
 
 } // namespace leasehold

@@ -83,4 +83,26 @@ BOOST_AUTO_TEST_CASE(the_limit_itself_is_checked) {
   BOOST_TEST(error_of([] { payload_limits(max_payload_limit + 1); }) != "");
 }
 
+BOOST_AUTO_TEST_CASE(outputs_are_kept_storable_and_bounded) {
+  BOOST_TEST(output_text(nullptr, 100) == "");
+  BOOST_TEST(output_text({{"rows", 3}}, 100) == "{\"rows\":3}");
+  BOOST_TEST(output_text("plain text", 100) == "\"plain text\"");
+  // NUL, even in a key, becomes U+FFFD; an escaped backslash before "u0000"
+  // stays what it is.
+  BOOST_TEST(output_text({{std::string("k\0", 2), std::string("a\0b", 3)}}, 100)
+             == "{\"k\\ufffd\":\"a\\ufffdb\"}");
+  BOOST_TEST(output_text("\\u0000", 100) == "\"\\\\u0000\"");
+  BOOST_TEST(output_text("\xff", 100) == "\"\xef\xbf\xbd\"");
+  auto deep = nlohmann::json(1);
+  for (int i = 0; i < 1001; ++i)
+    deep = nlohmann::json::array({deep});
+  BOOST_TEST(nlohmann::json::parse(output_text(deep, 1 << 20)).contains("output_refused"));
+  auto big = nlohmann::json::parse(output_text(std::string(5000, 'x'), 1000));
+  BOOST_TEST(big["truncated"] == true);
+  BOOST_TEST(big["bytes"] == 5002);
+  BOOST_TEST(big.dump().size() <= 1000u);
+  // Exactly at the bound is kept whole.
+  BOOST_TEST(output_text(std::string(98, 'y'), 100).size() == 100u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
