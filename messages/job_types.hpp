@@ -144,7 +144,7 @@ typename Inspector::result_type inspect(Inspector& f, observe_thresholds& x) {
 }
 
 /// A read or admin request from the observer to the store. `what` is one of
-/// health, dead_jobs, job, chain, workers, queue_depth, enqueue, retry,
+/// health, dead_jobs, running, job, chain, workers, queue_depth, enqueue, retry,
 /// cancel, runs, run, run_create, run_retry; the reply is JSON text ("null"
 /// when the job or run does not exist).
 struct observe_request {

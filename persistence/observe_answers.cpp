@@ -42,6 +42,8 @@ std::string answer_observe(store& db, const observe_request& req, const input_li
   if (req.what == "dead_jobs")
     return db.dead_jobs_json({req.limit, req.since_hours, optional_text(req.type),
                               optional_text(req.correlation_id)});
+  if (req.what == "running")
+    return db.running_json(req.limit);
   if (req.what == "job")
     return db.job_json(req.id).value_or("null");
   if (req.what == "chain")

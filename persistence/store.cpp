@@ -63,6 +63,7 @@ const statement prepared_statements[] = {
   {"job_cancel", sql::job_cancel},
   {"observe_health", sql::observe_health},
   {"observe_dead_jobs", sql::observe_dead_jobs},
+  {"observe_running", sql::observe_running},
   {"observe_chain", sql::observe_chain},
   {"observe_queue_depth", sql::observe_queue_depth},
   {"instance_expire_stale", sql::instance_expire_stale},

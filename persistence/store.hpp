@@ -289,6 +289,9 @@ public:
   /// The database part of /health as JSON (see observe_health.sql).
   std::string health_json(const observe_thresholds& t);
   std::string dead_jobs_json(const dead_jobs_filter& filter);
+  /// Jobs held by nodes (running or claimed ahead), longest held first, with
+  /// their attempt's progress; at most `limit`.
+  std::string running_json(int32_t limit);
   /// Every job of a correlation id, in creation order, with its runs.
   std::string chain_json(const std::string& correlation_id);
   /// {"queue": {"queued": N, "running": M}, ...}

@@ -142,6 +142,10 @@ std::string store::dead_jobs_json(const dead_jobs_filter& f) {
                    f.type, f.correlation_id);
 }
 
+std::string store::running_json(int32_t limit) {
+  return read_json(impl_->conn, "observe_running", limit);
+}
+
 std::string store::chain_json(const std::string& correlation_id) {
   return read_json(impl_->conn, "observe_chain", correlation_id);
 }

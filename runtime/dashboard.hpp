@@ -1,7 +1,8 @@
 #pragma once
 
 /// The node's dashboard: one self-contained HTML page (no external assets)
-/// that polls /health, /workers and /dead-jobs every 3 seconds.
+/// that polls /health, /workers, /running, /dead-jobs and /runs every 3
+/// seconds, and shows one job (#job=ID: its progress, output and attempts).
 namespace leasehold {
 
 inline constexpr const char* dashboard_html = R"html(<!doctype html>
@@ -20,6 +21,8 @@ h1{font-size:20px;margin:0 0 .3em}h2{font-size:16px;margin:1.4em 0 .4em}
 table{border-collapse:collapse;background:#fff;width:100%}
 td,th{border:1px solid #ddd;padding:.3em .5em;text-align:left;font-size:13px}
 th{background:#f0f0f0}.muted{color:#777}
+pre{background:#fff;border:1px solid #ddd;padding:.5em;max-height:20em;overflow:auto;white-space:pre-wrap}
+progress{width:8em}
 </style></head><body>
 <h1>leasehold <span class="muted" id="version"></span></h1>
 <div class="muted">node <span id="node"></span> &middot; updated <span id="updated">never</span></div>
@@ -38,6 +41,12 @@ th{background:#f0f0f0}.muted{color:#777}
 <h2>Workers</h2>
 <table><thead><tr><th>worker</th><th>type</th><th>status</th><th>host</th><th>pid</th><th>version</th><th>heartbeat age (s)</th></tr></thead>
 <tbody id="workers"></tbody></table>
+<h2>Running</h2>
+<table><thead><tr><th>id</th><th>type</th><th>attempt</th><th>worker</th><th>held (s)</th><th>progress</th><th>message</th></tr></thead>
+<tbody id="running"></tbody></table>
+<h2>Job</h2>
+<form id="find"><input id="job-id" placeholder="job id" inputmode="numeric"> <button>show</button></form>
+<div id="job" class="muted">enter a job id, or pick one above</div>
 <h2>Recent dead jobs</h2>
 <table><thead><tr><th>id</th><th>type</th><th>reason</th><th>last error</th><th>attempts</th><th>correlation id</th><th>worker</th></tr></thead>
 <tbody id="dead-jobs"></tbody></table>
@@ -47,12 +56,34 @@ th{background:#f0f0f0}.muted{color:#777}
 <h2>Supervised failures on this node</h2><div id="failures" class="muted">none</div>
 <script>
 function esc(s){return String(s==null?'':s).replace(/[&<>"']/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));}
-function rows(id,items,cols){document.getElementById(id).innerHTML=items.map(i=>'<tr>'+cols.map(c=>'<td>'+esc(c(i))+'</td>').join('')+'</tr>').join('');}
+function rows(id,items,cols,link){document.getElementById(id).innerHTML=items.map(i=>'<tr>'+cols.map((c,n)=>'<td>'+(n==0&&link?'<a href="#job='+esc(i.id)+'">'+esc(c(i))+'</a>':esc(c(i)))+'</td>').join('')+'</tr>').join('');}
+function json(v){const t=JSON.stringify(v,null,2);return t.length>20000?t.slice(0,20000)+'\n...':t;}
+function pct(p){return p?'<progress max="100" value="'+esc(Math.max(0,Math.min(100,p.value)))+'"></progress> '+esc(p.value):'';}
+async function showJob(){
+  const m=location.hash.match(/^#job=(\d+)$/);if(!m)return;
+  document.getElementById('job-id').value=m[1];
+  const r=await fetch('/jobs/'+m[1]);const el=document.getElementById('job');
+  if(r.status==404){el.textContent='no job '+m[1];return;}
+  if(!r.ok){el.textContent='failed: '+r.status;return;}
+  const j=await r.json();
+  el.className='';
+  el.innerHTML='<div id="job-status"><b>#'+esc(j.id)+' '+esc(j.type)+'</b> '+esc(j.status)+', attempt '+esc(j.attempts)+' of '+esc(j.max_attempts)+'</div>'
+    +(j.progress?'<div id="job-progress">progress '+pct(j.progress)+' '+esc(j.progress.message)+'</div>':'')
+    +(j.output!=null?'<div>output</div><pre id="job-output">'+esc(json(j.output))+'</pre>':'')
+    +(j.last_error?'<div>last error: '+esc(j.last_error)+'</div>':'')
+    +'<table><thead><tr><th>attempt</th><th>outcome</th><th>worker</th><th>started</th><th>finished</th><th>progress</th><th>error</th><th>output</th></tr></thead><tbody>'
+    +j.runs.map(x=>'<tr><td>'+esc(x.attempt)+'</td><td>'+esc(x.outcome||'running')+'</td><td>'+esc(x.worker_id)+'</td><td>'+esc(x.started_at)+'</td><td>'+esc(x.finished_at)+'</td><td>'+pct(x.progress)+(x.progress?' '+esc(x.progress.message):'')+'</td><td>'+esc(x.error)+'</td><td>'+(x.output!=null?'<pre>'+esc(json(x.output))+'</pre>':'')+'</td></tr>').join('')
+    +'</tbody></table>';
+}
+document.getElementById('find').onsubmit=e=>{e.preventDefault();location.hash='job='+document.getElementById('job-id').value.trim();};
+window.onhashchange=()=>showJob().catch(e=>set('job','failed: '+e.message));
 function set(id,v){document.getElementById(id).textContent=v;}
 async function get(p){const r=await fetch(p);if(!r.ok)throw new Error(p+': '+r.status);return r.json();}
 async function refresh(){
   try{
-    const [h,w,d,r]=await Promise.all([get('/health'),get('/workers'),get('/dead-jobs?limit=20'),get('/runs?limit=10')]);
+    const [h,w,d,r,u]=await Promise.all([get('/health'),get('/workers'),get('/dead-jobs?limit=20'),get('/runs?limit=10'),get('/running?limit=20')]);
+    const now=Date.now();
+    document.getElementById('running').innerHTML=u.map(x=>'<tr><td><a href="#job='+esc(x.id)+'">'+esc(x.id)+'</a></td><td>'+esc(x.type)+'</td><td>'+esc(x.attempt)+'</td><td>'+esc(x.worker)+'</td><td>'+esc(Math.round((now-Date.parse(x.locked_at))/1000))+'</td><td>'+pct(x.progress)+'</td><td>'+esc(x.progress?x.progress.message:'')+'</td></tr>').join('');
     rows('runs',r,[x=>x.id,x=>x.type,x=>x.label,x=>x.status,x=>x.counts.expected,x=>x.counts.queued,x=>x.counts.running,x=>x.counts.succeeded,x=>x.counts.failed]);
     set('version',h.runtime_version);set('node',h.node.worker_id);
     set('queued-total',h.jobs_queued.total);set('processing-count',h.jobs_processing.count);
@@ -63,7 +94,8 @@ async function refresh(){
       :'<div class="alert ok">no alerts</div>';
     rows('queues',Object.entries(h.jobs_queued.by_type),[e=>e[0],e=>e[1]]);
     rows('workers',w,[x=>x.worker_id,x=>x.worker_type+(x.singleton?' (singleton)':''),x=>x.status,x=>x.hostname,x=>x.pid,x=>x.version,x=>x.heartbeat_age_seconds]);
-    rows('dead-jobs',d.jobs,[x=>x.id,x=>x.type,x=>x.reason,x=>x.last_error,x=>x.attempts,x=>x.correlation_id,x=>x.worker]);
+    rows('dead-jobs',d.jobs,[x=>x.id,x=>x.type,x=>x.reason,x=>x.last_error,x=>x.attempts,x=>x.correlation_id,x=>x.worker],true);
+    await showJob();
     const f=Object.entries(h.supervised_failures);
     set('failures',f.length?f.map(e=>e[0]+': '+e[1]).join(', '):'none');
     set('updated',new Date().toLocaleTimeString());

@@ -178,6 +178,12 @@ void http_bridge::impl::routes() {
     q.correlation_id = text_param(req, "correlation_id");
     observe(res, q);
   }));
+  server.Get("/running", guarded([this](const auto& req, auto& res) {
+    observe_request q;
+    q.what = "running";
+    q.limit = static_cast<int32_t>(integer_param(req, "limit", 50, 1, 1000));
+    observe(res, q);
+  }));
   server.Get("/jobs", guarded([this](const auto& req, auto& res) {
     observe_request q;
     q.what = "chain";
@@ -252,7 +258,7 @@ void http_bridge::impl::routes() {
   }));
   // Known paths answer other methods with 405; everything else is 404.
   static const std::regex get_paths{
-    R"(/|/livez|/health|/metrics|/workers|/dead-jobs|/jobs(/[^/]+)?|/runs(/[^/]+)?|/schedules)"};
+    R"(/|/livez|/health|/metrics|/workers|/dead-jobs|/running|/jobs(/[^/]+)?|/runs(/[^/]+)?|/schedules)"};
   static const std::regex post_paths{R"(/jobs|/jobs/[^/]+/(retry|cancel)|/runs|/runs/[^/]+/retry)"
                                      R"(|/schedules|/schedules/[^/]+/(pause|resume|remove))"};
   auto fallback = [](const httplib::Request& req, httplib::Response& res) {

@@ -4,6 +4,9 @@
 
 #include <cstdlib>
 
+#include <atomic>
+#include <thread>
+
 #include <boost/test/unit_test.hpp>
 
 #include "tests/support/pg_fixture.hpp"
@@ -90,6 +93,55 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_live_numbers_in_a_browser) {
   BOOST_TEST(access(shot.c_str(), R_OK) == 0);
   n.stop();
   run({"/bin/rm", "-rf", user_dir});
+}
+
+// A running job's progress in the Running table, and one job's output and
+// attempts in the job panel (#job=ID), as a browser renders them.
+BOOST_AUTO_TEST_CASE(the_dashboard_shows_progress_and_a_jobs_output) {
+  if (access(chromium, X_OK) != 0) {
+    BOOST_REQUIRE_MESSAGE(std::getenv("CI") == nullptr,
+                          "chromium is not installed, but CI must run this test");
+    BOOST_TEST_MESSAGE("SKIPPED: " << chromium << " not installed");
+    return;
+  }
+  auto handlers = builtin_handlers();
+  std::atomic<bool> release{false};
+  handlers->add("crawl", [&](job_context& ctx) {
+    ctx.progress(42, "crawling page 42 <of> 100");
+    while (!release && !ctx.cancelled())
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    return handler_result::success();
+  });
+  auto crawl = enqueue(db, "crawl");
+  auto echo = enqueue(db, "echo", R"({"rows": 17, "note": "<b>not bold</b>"})");
+  node n{fast_node_config(), handlers};
+  n.start();
+  BOOST_REQUIRE(wait_until([&] {
+    return value("SELECT progress ->> 'value' FROM leasehold.jobs WHERE id = "
+                 + std::to_string(crawl)) == "42"
+           && count("SELECT count(*) FROM leasehold.job_runs WHERE job_id = "
+                    + std::to_string(echo)) == 1;
+  }, 10s));
+  auto user_dir = "/tmp/leasehold-chromium-" + std::to_string(getpid());
+  auto args = chromium_args(user_dir);
+  args.push_back("--dump-dom");
+  args.push_back("http://127.0.0.1:" + std::to_string(n.http_port()) + "/#job="
+                 + std::to_string(echo));
+  auto dom = run(args);
+  release = true;
+  n.stop();
+  run({"/bin/rm", "-rf", user_dir});
+  BOOST_REQUIRE_MESSAGE(dom.exit_code == 0, dom.err);
+  // Running table: the crawl job with its progress bar and message, escaped.
+  BOOST_TEST(dom.out.find(R"(<progress max="100" value="42"></progress> 42</td>)"
+                          "<td>crawling page 42 &lt;of&gt; 100</td>")
+             != std::string::npos, dom.out);
+  // Job panel: the echo job's output, escaped, and its attempt.
+  BOOST_TEST(dom.out.find(R"(<div id="job-status"><b>#)" + std::to_string(echo)
+                          + " echo</b> succeeded") != std::string::npos,
+             dom.out.substr(dom.out.find(R"(id="updated")"), 80));
+  BOOST_TEST(dom.out.find("&lt;b&gt;not bold&lt;/b&gt;") != std::string::npos);
+  BOOST_TEST(dom.out.find("\"rows\": 17") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
