@@ -4,7 +4,7 @@
 -- written here with outcome 'cancelled'. Finished jobs do not change.
 -- Replies with the status before, or nothing if there is no such job.
 WITH target AS (
-  SELECT id, status, attempts, locked_by, locked_at, trace_id
+  SELECT id, status, attempts, locked_by, locked_at, trace_id, progress
   FROM leasehold.jobs WHERE id = $1 FOR UPDATE
 ), cancelled AS (
   UPDATE leasehold.jobs AS j
@@ -15,10 +15,12 @@ WITH target AS (
   RETURNING j.id
 ), runs AS (
   INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,
-                                  started_at, finished_at, outcome, error)
+                                  started_at, finished_at, outcome, error,
+                                  progress)
   SELECT id, attempts, coalesce(locked_by, 'unknown'), trace_id,
          coalesce(locked_at, now()), now(), 'cancelled',
-         'cancelled by request'
+         'cancelled by request',
+         leasehold.attempt_progress(progress, attempts, NULL) -- how far it got
   FROM target WHERE status = 'running' AND EXISTS (SELECT 1 FROM cancelled)
 )
 SELECT target.status, EXISTS (SELECT 1 FROM cancelled) AS changed FROM target

@@ -55,15 +55,17 @@ WITH observed AS (
   -- An id array, not a join: the planner could otherwise hash-join a scan
   -- of the whole table (see job_claim.sql).
   WHERE j.id = ANY (ARRAY(SELECT id FROM expired))
-  RETURNING j.id, j.attempts, j.trace_id, j.locked_at
+  RETURNING j.id, j.attempts, j.trace_id, j.locked_at, j.progress
 ), runs AS (
   INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,
-                                  started_at, finished_at, outcome, error)
+                                  started_at, finished_at, outcome, error,
+                                  progress)
   -- coalesce: a row marked running by hand may lack locked_by or
   -- locked_at, and one such row must not block every rescue.
   SELECT r.id, r.attempts, coalesce(e.locked_by, 'unknown'), r.trace_id,
          coalesce(r.locked_at, now()), now(),
-         'expired', 'lease expired without a heartbeat'
+         'expired', 'lease expired without a heartbeat',
+         leasehold.attempt_progress(r.progress, r.attempts, NULL) -- how far it got
   FROM rescued AS r JOIN expired AS e ON e.id = r.id
 )
 SELECT id FROM rescued

@@ -222,4 +222,33 @@ BOOST_AUTO_TEST_CASE(hostile_outputs_in_a_batch_are_bounded_and_written) {
   BOOST_TEST(job_json(db, one_of["plain"])["output"]["n"] == one_of["plain"]);
 }
 
+// An attempt that ends without an outcome of its own keeps how far it got:
+// cancelled by an operator, or expired after its node died.
+BOOST_AUTO_TEST_CASE(cancelled_and_expired_attempts_keep_their_progress) {
+  register_worker(db, "w-gone");
+  auto cancelled = enqueue(db, "noop");
+  auto expired = enqueue(db, "noop");
+  auto claimed = db.claim("w-gone", "default", 2, {"noop"});
+  BOOST_REQUIRE(claimed.size() == 2u);
+  db.renew("w-gone", {}, {}, {{{cancelled, 1}, 30, "cancel me"}, {{expired, 1}, 70, "dying"}});
+  BOOST_REQUIRE(db.cancel_job(cancelled).has_value());
+  BOOST_TEST(job_json(db, cancelled)["runs"][0]["progress"]["message"] == "cancel me");
+  // The worker falls silent: its lease expires and a reaper rescues the job.
+  db.execute("UPDATE leasehold.jobs SET heartbeat_at = now() - interval '1 hour'"
+             " WHERE id = " + std::to_string(expired));
+  db.execute("UPDATE leasehold.worker_instances SET last_heartbeat_at = now()"
+             " - interval '1 hour' WHERE worker_id = 'w-gone'");
+  rescue_request r;
+  r.lease_ttl_ms = 1000;
+  r.retry_base_ms = 10;
+  r.retry_cap_ms = 100;
+  r.stale_after_ms = 1000;
+  r.stop_timeout_ms = 1000;
+  r.observed_ms = 3600 * 1000;
+  db.rescue_expired(r);
+  auto run = job_json(db, expired)["runs"][0];
+  BOOST_TEST(run["outcome"] == "expired");
+  BOOST_TEST(run["progress"]["value"] == 70);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
