@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libcli11-dev libcpp-httplib-dev    # logs, CLI, HTTP bridge
   libboost-test-dev uuid-dev                       # unit tests, libuuid
   postgresql postgresql-client                     # local cluster (pg-local.sh)
-  procps python3 chromium iproute2                 # demo/tests: ps, JSON, dashboard, tc
+  procps python3 chromium iproute2 faketime        # demo/tests: ps, JSON, dashboard, tc, clocks
   clang-14 llvm-14 libclang-rt-14-dev              # fuzz targets: libFuzzer, sanitizers
   zlib1g-dev                                       # tests: gzip bodies
   python3-psycopg2                                 # examples/python (examples.sql_enqueue)

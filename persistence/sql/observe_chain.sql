@@ -28,7 +28,8 @@ FROM (SELECT * FROM leasehold.all_jobs
       SELECT id, type, queue, priority, payload, status, attempts, max_attempts,
              run_at, locked_by, locked_at, heartbeat_at, correlation_id, trace_id,
              parent_id, last_error, last_error_code, created_at, updated_at,
-             finished_at, run_id, partition_key, unique_key, unique_while
+             finished_at, run_id, partition_key, unique_key, unique_while,
+             progress
       FROM leasehold.jobs
       WHERE correlation_id = $1 AND status = 'running'
       UNION ALL

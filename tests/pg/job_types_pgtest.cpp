@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(a_node_records_the_types_it_serves_in_its_instance_metadata
   n.start();
   BOOST_TEST(value("SELECT metadata->'job_types' FROM leasehold.worker_instances"
                    " WHERE worker_id = '" + n.worker_id() + "'")
-             == R"(["checkout", "fail", "fanout", "noop", "sleep"])");
+             == R"(["checkout", "echo", "fail", "fanout", "noop", "sleep"])");
   n.stop();
 }
 
