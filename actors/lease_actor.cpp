@@ -37,7 +37,7 @@ bool defer_claim(self_ptr self, const lease_config& cfg, const std::string& queu
 void try_claim(self_ptr self, const lease_config& cfg, persistence_actor store,
                supervisor_actor supervisor, const std::string& queue) {
   auto& st = self->state;
-  if (st.stopped || st.free[queue] <= 0)
+  if (st.stopped || st.free[queue] <= 0 || st.paused.count(queue) != 0)
     return;
   if (st.claiming.count(queue) != 0) {
     st.recheck.insert(queue);
@@ -80,6 +80,43 @@ void try_claim(self_ptr self, const lease_config& cfg, persistence_actor store,
       });
 }
 
+// Reads the paused queues; a change goes to the supervisor, and a resumed
+// queue is claimed from at once.
+void read_paused(self_ptr self, const lease_config& cfg, persistence_actor store,
+                 supervisor_actor supervisor) {
+  if (self->state.stopped)
+    return;
+  if (self->state.reading_paused) {
+    self->state.reread_paused = true;
+    return;
+  }
+  self->state.reading_paused = true;
+  self->state.reread_paused = false;
+  self->request(store, cfg.claim_timeout, queues_atom::value)
+    .then(
+      [=](const std::vector<std::string>& names) {
+        auto& st = self->state;
+        st.reading_paused = false;
+        if (st.reread_paused)
+          read_paused(self, cfg, store, supervisor);
+        std::set<std::string> now{names.begin(), names.end()};
+        if (now == st.paused)
+          return;
+        for (const auto& q : now)
+          if (st.paused.count(q) == 0)
+            log::info("queue paused: claiming nothing from it", {{"queue", q}});
+        auto before = std::move(st.paused);
+        st.paused = std::move(now);
+        self->send(supervisor, pause_atom::value, names);
+        for (const auto& q : before)
+          if (st.paused.count(q) == 0 && cfg.queues.count(q) != 0) {
+            log::info("queue resumed", {{"queue", q}});
+            try_claim(self, cfg, store, supervisor, q);
+          }
+      },
+      [=](caf::error&) { self->state.reading_paused = false; });
+}
+
 } // namespace
 
 bool claim_should_wait(int32_t capacity, int32_t free,
@@ -110,6 +147,7 @@ lease_actor_impl(self_ptr self, lease_config cfg, persistence_actor store,
   };
   return {
     [=](tick_atom) {
+      read_paused(self, cfg, store, supervisor);
       claim_all();
       if (!self->state.stopped)
         self->delayed_send(self, cfg.poll_interval, tick_atom::value);
@@ -129,6 +167,7 @@ lease_actor_impl(self_ptr self, lease_config cfg, persistence_actor store,
       self->state.free[queue] += change;
       try_claim(self, cfg, store, supervisor, queue);
     },
+    [=](control_atom) { read_paused(self, cfg, store, supervisor); },
     [=](stop_atom) { self->state.stopped = true; },
   };
 }

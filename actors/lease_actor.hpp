@@ -39,7 +39,8 @@ struct lease_config {
 
 /// Claims due jobs up to the node's free capacity, one statement per queue,
 /// and hands them to the supervisor. Woken by NOTIFY, by a freed slot, and
-/// by a poll tick as fallback.
+/// by a poll tick as fallback. Skips paused queues, and tells the supervisor
+/// which queues are paused whenever that changes.
 //
 //   claiming --stop--> stopped (claims nothing more)
 struct lease_state {
@@ -53,6 +54,11 @@ struct lease_state {
   std::map<std::string, std::chrono::steady_clock::time_point> deferred_since;
   bool stopped = false;
   bool store_down = false; // to log an outage once, not every tick
+  /// Paused queues (migration 021): not claimed from. Read each tick and
+  /// on NOTIFY leasehold_control; the claim statement refuses them anyway.
+  std::set<std::string> paused;
+  bool reading_paused = false;
+  bool reread_paused = false; // told of a change while reading: read again
 };
 
 /// The claim policy: true when a queue with `free` of `capacity` slots

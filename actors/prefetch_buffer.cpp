@@ -1,5 +1,7 @@
 #include "actors/prefetch_buffer.hpp"
 
+#include <iterator>
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -90,13 +92,23 @@ std::optional<std::string> prefetch_buffer::drop(const lease_ref& lease,
 
 std::vector<claimed_job> prefetch_buffer::take_all() {
   std::vector<claimed_job> out;
-  for (auto& [name, q] : queues_) {
-    for (auto& [priority, jobs] : q.waiting)
-      for (auto& w : jobs)
-        out.push_back(std::move(w.job));
-    q.waiting.clear();
-    q.count = 0;
+  for (const auto& kv : queues_) {
+    auto jobs = take_queue(kv.first);
+    std::move(jobs.begin(), jobs.end(), std::back_inserter(out));
   }
+  return out;
+}
+
+std::vector<claimed_job> prefetch_buffer::take_queue(const std::string& queue) {
+  std::vector<claimed_job> out;
+  auto i = queues_.find(queue);
+  if (i == queues_.end())
+    return out;
+  for (auto& [priority, jobs] : i->second.waiting)
+    for (auto& w : jobs)
+      out.push_back(std::move(w.job));
+  i->second.waiting.clear();
+  i->second.count = 0;
   return out;
 }
 

@@ -58,6 +58,8 @@ public:
   std::optional<std::string> drop(const lease_ref& lease, int64_t claim_seq);
   /// Removes every buffered job (a stop, a revoked registration).
   std::vector<claimed_job> take_all();
+  /// Takes every buffered job of one queue (it was paused).
+  std::vector<claimed_job> take_queue(const std::string& queue);
   /// Removes the jobs buffered longer than max_hold.
   std::vector<claimed_job> take_overdue(clock::time_point now);
 

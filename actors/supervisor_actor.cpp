@@ -305,6 +305,9 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
     [=](spawn_atom, std::vector<claimed_job>& batch) {
       accept_claimed(self, batch);
     },
+    [=](pause_atom, std::vector<std::string>& paused) {
+      set_paused(self, std::move(paused));
+    },
     [=](leases_atom) {
       // Buffered jobs are leases too: renewed like running ones.
       self->state.leases_taken_at_seq = self->state.claim_seq;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <utility>
 #include <string>
@@ -110,6 +111,8 @@ struct supervisor_state {
   /// The leases of buffered jobs being given back: renewed until the
   /// answer, and a stop waits until none is left.
   std::vector<lease_ref> giving_back;
+  /// Paused queues (told by the lease actor): none of their jobs starts.
+  std::set<std::string> paused;
   /// Jobs claimed so far, and how many when the heartbeat last took the
   /// lease list: its verdict of lost leases applies to those only.
   int64_t claim_seq = 0;

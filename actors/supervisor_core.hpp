@@ -48,6 +48,10 @@ void handler_slot_free(self_ptr self, const std::string& queue);
 void release_held(self_ptr self, const std::string& queue, int32_t n = 1);
 /// Gives every buffered job back (a stop).
 void give_back_buffered(self_ptr self);
+
+/// The queues paused now: gives back the buffered jobs of those newly
+/// paused, and starts those of queues resumed.
+void set_paused(self_ptr self, std::vector<std::string> paused);
 /// Forgets every buffered job: the worker id they were claimed under was
 /// revoked, so they are not ours to give back; reapers requeue them.
 void forget_buffered(self_ptr self);

@@ -18,6 +18,8 @@ namespace {
 
 void start_buffered(self_ptr self, const std::string& queue) {
   auto& st = self->state;
+  if (st.paused.count(queue) != 0)
+    return;
   auto now = prefetch_buffer::clock::now();
   while (auto job = st.buffer->start_next(queue, now))
     start_attempt(self, std::make_shared<const claimed_job>(std::move(*job)));
@@ -107,11 +109,17 @@ void accept_claimed(self_ptr self, std::vector<claimed_job>& batch) {
   }
   auto now = prefetch_buffer::clock::now();
   std::set<std::string> queues;
+  std::vector<claimed_job> of_paused; // claimed as the pause came in
   for (auto& job : batch) {
     job.claim_seq = ++st.claim_seq;
+    if (st.paused.count(job.queue) != 0) {
+      of_paused.push_back(std::move(job));
+      continue;
+    }
     queues.insert(job.queue);
     st.buffer->add(std::move(job), now);
   }
+  unclaim(self, std::move(of_paused), "queue paused");
   for (const auto& queue : queues)
     start_buffered(self, queue);
 }
@@ -129,6 +137,20 @@ void handler_slot_free(self_ptr self, const std::string& queue) {
 
 void give_back_buffered(self_ptr self) {
   unclaim(self, self->state.buffer->take_all(), "stopping");
+}
+
+void set_paused(self_ptr self, std::vector<std::string> paused) {
+  auto& st = self->state;
+  std::set<std::string> now{paused.begin(), paused.end()};
+  auto before = std::move(st.paused);
+  st.paused = std::move(now);
+  for (const auto& q : st.paused)
+    if (before.count(q) == 0)
+      unclaim(self, st.buffer->take_queue(q), "queue paused");
+  if (!st.stopping)
+    for (const auto& q : before)
+      if (st.paused.count(q) == 0)
+        start_buffered(self, q);
 }
 
 void forget_buffered(self_ptr self) {

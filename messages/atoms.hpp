@@ -37,5 +37,8 @@ using timeout_atom = caf::atom_constant<caf::atom("lh_timeout")>;
 using unclaim_atom = caf::atom_constant<caf::atom("unclaim")>;
 using prefetch_atom = caf::atom_constant<caf::atom("prefetch")>;
 using ran_atom = caf::atom_constant<caf::atom("lh_ran")>;
+using queues_atom = caf::atom_constant<caf::atom("lh_queues")>;
+using control_atom = caf::atom_constant<caf::atom("lh_ctrl")>;
+using pause_atom = caf::atom_constant<caf::atom("lh_pause")>;
 
 } // namespace leasehold

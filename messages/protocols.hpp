@@ -22,6 +22,8 @@ using persistence_actor = caf::typed_actor<
   // reports under the same guard; replies with what was lost or refused.
   caf::replies_to<renew_atom, std::vector<lease_ref>,
                   std::vector<progress_report>>::with<renew_reply>,
+  // The names of the paused queues.
+  caf::replies_to<queues_atom>::with<std::vector<std::string>>,
   // Move this instance to a status (from one of the given ones).
   caf::replies_to<status_atom, std::string, std::vector<std::string>>::with<bool>,
   // Give leases back to the queue (fenced); replies with released ids.
@@ -57,6 +59,8 @@ using lease_actor = caf::typed_actor<
   caf::reacts_to<slot_atom, std::string, int32_t>, // slots of a queue freed
   // How many jobs of a queue to claim ahead changed by this much.
   caf::reacts_to<prefetch_atom, std::string, int32_t>,
+  // A queue was paused or resumed (NOTIFY): read the paused queues again.
+  caf::reacts_to<control_atom>,
   caf::reacts_to<stop_atom>>;                   // claim nothing more
 
 /// Renews every in-flight lease once per tick.
@@ -116,6 +120,9 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<ran_atom, lease_ref>,
   // The handler of an executor that ended while it ran has returned: the
   // slot it held is free.
-  caf::reacts_to<done_atom, caf::actor_addr>>;
+  caf::reacts_to<done_atom, caf::actor_addr>,
+  // From the lease actor: the queues paused now (all of them). Jobs of a
+  // paused queue claimed ahead are given back, and none of them starts.
+  caf::reacts_to<pause_atom, std::vector<std::string>>>;
 
 } // namespace leasehold

@@ -30,6 +30,7 @@ const std::vector<migration>& all_migrations() {
     {18, "schedules", migration_sql::m018_schedules},
     {19, "snooze", migration_sql::m019_snooze},
     {20, "output_and_progress", migration_sql::m020_output_and_progress},
+    {21, "queue_pause", migration_sql::m021_queue_pause},
   };
   return list;
 }

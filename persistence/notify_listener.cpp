@@ -1,4 +1,6 @@
 #include "persistence/notify_listener.hpp"
+
+#include <optional>
 #include "persistence/store.hpp"
 
 #include <poll.h>
@@ -15,21 +17,21 @@ namespace leasehold {
 
 namespace {
 
-constexpr const char* notify_channel = "leasehold_jobs";
-
 struct receiver : pqxx::notification_receiver {
-  notify_listener::callback& on_wake;
-  receiver(pqxx::connection_base& conn, notify_listener::callback& cb)
-    : pqxx::notification_receiver(conn, notify_channel), on_wake(cb) {}
+  notify_listener::callback& on_notify;
+  receiver(pqxx::connection_base& conn, const char* channel, notify_listener::callback& cb)
+    : pqxx::notification_receiver(conn, channel), on_notify(cb) {}
   void operator()(const std::string& payload, int) override {
-    on_wake(payload);
+    on_notify(payload);
   }
 };
 
 } // namespace
 
-notify_listener::notify_listener(std::string database_url, callback on_wake)
-  : url_(std::move(database_url)), on_wake_(std::move(on_wake)) {
+notify_listener::notify_listener(std::string database_url, callback on_wake,
+                                 callback on_control)
+  : url_(std::move(database_url)), on_wake_(std::move(on_wake)),
+    on_control_(std::move(on_control)) {
   stop_fd_ = eventfd(0, EFD_CLOEXEC);
   thread_ = std::thread([this] { run(); });
 }
@@ -53,9 +55,15 @@ void notify_listener::run() {
   while (!stopping_) {
     try {
       pqxx::connection conn{with_keepalives(url_)};
-      receiver r{conn, on_wake_};
+      receiver jobs{conn, "leasehold_jobs", on_wake_};
+      std::optional<receiver> control;
+      if (on_control_)
+        control.emplace(conn, "leasehold_control", on_control_);
       backoff_ms = 100;
-      on_wake_(""); // anything sent while we were away is lost: look again
+      // Anything sent while we were away is lost: look again.
+      if (on_control_)
+        on_control_("");
+      on_wake_("");
       while (wait_readable(conn.sock(), 60000))
         conn.get_notifs();
     } catch (const std::exception&) {

@@ -42,6 +42,12 @@ std::string answer_observe(store& db, const observe_request& req, const input_li
   if (req.what == "dead_jobs")
     return db.dead_jobs_json({req.limit, req.since_hours, optional_text(req.type),
                               optional_text(req.correlation_id)});
+  if (req.what == "queues")
+    return db.queues_json();
+  if (req.what == "queue_pause" || req.what == "queue_resume") {
+    parse_input([&] { check_name("queue", req.key); return 0; });
+    return db.set_queue_paused(req.key, req.what == "queue_pause");
+  }
   if (req.what == "running")
     return db.running_json(req.limit);
   if (req.what == "job")

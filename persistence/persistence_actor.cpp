@@ -227,6 +227,10 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
         return db.renew(cfg.worker_id, leases, cfg.instance.terms, progress);
       });
     },
+    [=](queues_atom) -> caf::result<std::vector<std::string>> {
+      return with_store<std::vector<std::string>>(
+        self, cfg, "queue_paused_list", [&](store& db) { return db.paused_queues(); });
+    },
     [=](status_atom, const std::string& to,
         const std::vector<std::string>& from) -> caf::result<bool> {
       return with_store<bool>(self, cfg, "instance_set_status", [&](store& db) {
@@ -310,6 +314,10 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
         cfg.database_url,
         [subscriber](const std::string& queue) {
           caf::anon_send(subscriber, wake_atom::value, queue);
+        },
+        [subscriber](const std::string&) {
+          // A queue was paused or resumed: read every queue's state again.
+          caf::anon_send(subscriber, control_atom::value);
         });
     },
   };

@@ -297,6 +297,15 @@ public:
   /// {"queue": {"queued": N, "running": M}, ...}
   std::string queue_depth_json();
 
+  /// Pauses or resumes a queue (migration 021): once this returns, no claim
+  /// of the queue commits until it is resumed. Returns its state as JSON.
+  /// Throws store_invalid_input for a name check_name would refuse.
+  std::string set_queue_paused(const std::string& queue, bool paused);
+  /// The names of the paused queues.
+  std::vector<std::string> paused_queues();
+  /// Each queue's state, depth, held jobs and lag (GET /queues).
+  std::string queues_json();
+
   /// Creates a run and all its partitions in one transaction; returns the
   /// run id. A duplicate key throws store_invalid_input; nothing is written.
   int64_t create_run(const run_spec& spec);

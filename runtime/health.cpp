@@ -77,6 +77,13 @@ void add_alerts(nlohmann::json& h, const alert_thresholds& t) {
             " waiting " + std::to_string(waited)
             + "s: they wait for a node with its handler (see /workers)");
   }
+  for (const auto& q : h.value("paused_queues", nlohmann::json::array())) {
+    auto since = static_cast<int64_t>(q["paused_seconds"].get<double>());
+    alert(alerts, "warning", "QUEUE_PAUSED",
+          "queue '" + q["queue"].get<std::string>() + "' is paused (for " + std::to_string(since)
+            + "s) with " + q["due"].dump() + " due jobs waiting: nodes claim nothing from it"
+            " (leasehold queue resume " + q["queue"].get<std::string>() + ")");
+  }
   for (const auto& s : h.value("late_schedules", nlohmann::json::array())) {
     auto late = static_cast<int64_t>(s["late_seconds"].get<double>());
     alert(alerts, "warning", "SCHEDULE_LATE",

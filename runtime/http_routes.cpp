@@ -178,6 +178,18 @@ void http_bridge::impl::routes() {
     q.correlation_id = text_param(req, "correlation_id");
     observe(res, q);
   }));
+  server.Get("/queues", guarded([this](const auto&, auto& res) {
+    observe_request q;
+    q.what = "queues";
+    observe(res, q);
+  }));
+  server.Post(R"(/queues/([^/]+)/(pause|resume))", guarded([this](const auto& req, auto& res) {
+    authorize(req, cfg.token);
+    observe_request q;
+    q.what = std::string{"queue_"} + req.matches[2].str();
+    q.key = req.matches[1];
+    observe(res, q);
+  }));
   server.Get("/running", guarded([this](const auto& req, auto& res) {
     observe_request q;
     q.what = "running";
@@ -258,7 +270,7 @@ void http_bridge::impl::routes() {
   }));
   // Known paths answer other methods with 405; everything else is 404.
   static const std::regex get_paths{
-    R"(/|/livez|/health|/metrics|/workers|/dead-jobs|/running|/jobs(/[^/]+)?|/runs(/[^/]+)?|/schedules)"};
+    R"(/|/livez|/health|/metrics|/workers|/dead-jobs|/running|/queues(/[^/]+/(pause|resume))?|/jobs(/[^/]+)?|/runs(/[^/]+)?|/schedules)"};
   static const std::regex post_paths{R"(/jobs|/jobs/[^/]+/(retry|cancel)|/runs|/runs/[^/]+/retry)"
                                      R"(|/schedules|/schedules/[^/]+/(pause|resume|remove))"};
   auto fallback = [](const httplib::Request& req, httplib::Response& res) {

@@ -21,6 +21,7 @@
 #include "runtime/cli_node.hpp"
 #include "runtime/cli_observe.hpp"
 #include "runtime/cli_runs.hpp"
+#include "runtime/cli_queue.hpp"
 #include "runtime/cli_schedule.hpp"
 #include "runtime/cli_verify.hpp"
 #include "runtime/log.hpp"
@@ -116,6 +117,8 @@ int main(int argc, char** argv) {
   cli::add_enqueue_command(app, url, enq, run);
   cli::schedule_options sched;
   cli::add_schedule_commands(app, url, sched, run);
+  cli::queue_options queue;
+  cli::add_queue_commands(app, url, queue, run);
 
   bool workers_all = false, workers_json = false;
   auto* w = app.add_subcommand("workers", "List worker instances (* = singleton)");

@@ -67,6 +67,16 @@ SELECT jsonb_build_object(
     SELECT jsonb_agg(jsonb_build_object('type', type, 'reason', reason, 'count', n))
     FROM (SELECT * FROM dead ORDER BY n DESC LIMIT 3) AS d), '[]'),
   'dead_last_24h', (SELECT coalesce(sum(n), 0)::bigint FROM dead),
+  -- Paused queues (migration 021), with the due jobs they hold back
+  -- (counted up to 100,000: enough to say how much).
+  'paused_queues', coalesce((
+    SELECT jsonb_agg(jsonb_build_object('queue', q.name, 'paused_at', q.paused_at,
+      'paused_seconds', round(extract(epoch FROM now() - q.paused_at)::numeric, 1),
+      'due', (SELECT count(*) FROM (SELECT 1 FROM leasehold.jobs AS j
+                                    WHERE j.queue = q.name AND j.status = 'queued'
+                                      AND j.run_at <= now() LIMIT 100000) AS d))
+      ORDER BY q.name)
+    FROM leasehold.queues AS q WHERE q.paused), '[]'),
   -- Schedules whose due tick no node enqueued within 30s (migration 018).
   'late_schedules', coalesce((
     SELECT jsonb_agg(jsonb_build_object('name', name, 'type', type,

@@ -53,7 +53,7 @@ pg_fixture::pg_fixture() : db(test_dsn()) {
   db.migrate();
   db.execute("TRUNCATE leasehold.jobs, leasehold.job_runs,"
              " leasehold.policy_violations, leasehold.worker_instances, leasehold.runs,"
-             " leasehold.unique_keys, leasehold.schedules"
+             " leasehold.unique_keys, leasehold.schedules, leasehold.queues"
              " RESTART IDENTITY CASCADE");
 }
 

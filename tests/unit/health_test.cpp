@@ -73,4 +73,16 @@ BOOST_AUTO_TEST_CASE(an_unserved_type_is_a_warning_after_the_criticals) {
                 " waiting 301s: they wait for a node with its handler (see /workers)");
 }
 
+BOOST_AUTO_TEST_CASE(a_paused_queue_is_named_with_what_it_holds_back) {
+  auto h = healthy();
+  h["paused_queues"] = nlohmann::json::parse(
+    R"([{"queue": "mail", "paused_at": "x", "paused_seconds": 125.4, "due": 42}])");
+  add_alerts(h, {});
+  BOOST_TEST(codes(h) == (std::vector<std::string>{"QUEUE_PAUSED"}));
+  auto message = h["alerts"][0]["message"].get<std::string>();
+  BOOST_TEST(message.find("'mail' is paused (for 125s) with 42 due jobs") != std::string::npos,
+             message);
+  BOOST_TEST(message.find("leasehold queue resume mail") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,30 @@
+// Queues as operators see them: pause and resume (migration 021), and each
+// queue's state for `leasehold queue list` and GET /queues.
+#include "persistence/store.hpp"
+
+#include "persistence/store_internal.hpp"
+
+namespace leasehold {
+
+std::string store::set_queue_paused(const std::string& queue, bool paused) {
+  return translate_errors("queue_set_paused", [&] {
+    pqxx::nontransaction tx{impl_->conn};
+    return tx.exec_prepared1("queue_set_paused", queue, paused)[0].as<std::string>();
+  });
+}
+
+std::vector<std::string> store::paused_queues() {
+  return translate_errors("queue_paused_list", [&] {
+    pqxx::nontransaction tx{impl_->conn};
+    std::vector<std::string> out;
+    for (const auto& row : tx.exec_prepared("queue_paused_list"))
+      out.push_back(row[0].as<std::string>());
+    return out;
+  });
+}
+
+std::string store::queues_json() {
+  return read_json(impl_->conn, "observe_queues");
+}
+
+} // namespace leasehold
