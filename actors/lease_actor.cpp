@@ -69,6 +69,11 @@ void try_claim(self_ptr self, const lease_config& cfg, persistence_actor store,
         // have been missed by its snapshot.
         if (full || st.recheck.count(queue) != 0)
           try_claim(self, cfg, store, supervisor, queue);
+        // A limited queue's places free up on any node, unannounced: look
+        // again soon while this node has room.
+        else if (st.limited.count(queue) != 0 && st.free[queue] > 0
+                 && st.limited_retry.insert(queue).second)
+          self->delayed_send(self, cfg.limited_retry, limited_atom::value, queue);
       },
       [=](caf::error& err) {
         auto& st = self->state;
@@ -94,11 +99,13 @@ void read_paused(self_ptr self, const lease_config& cfg, persistence_actor store
   self->state.reread_paused = false;
   self->request(store, cfg.claim_timeout, queues_atom::value)
     .then(
-      [=](const std::vector<std::string>& names) {
+      [=](const queue_states& states) {
         auto& st = self->state;
         st.reading_paused = false;
         if (st.reread_paused)
           read_paused(self, cfg, store, supervisor);
+        st.limited = {states.limited.begin(), states.limited.end()};
+        const auto& names = states.paused;
         std::set<std::string> now{names.begin(), names.end()};
         if (now == st.paused)
           return;
@@ -168,6 +175,10 @@ lease_actor_impl(self_ptr self, lease_config cfg, persistence_actor store,
       try_claim(self, cfg, store, supervisor, queue);
     },
     [=](control_atom) { read_paused(self, cfg, store, supervisor); },
+    [=](limited_atom, const std::string& queue) {
+      self->state.limited_retry.erase(queue);
+      try_claim(self, cfg, store, supervisor, queue);
+    },
     [=](stop_atom) { self->state.stopped = true; },
   };
 }

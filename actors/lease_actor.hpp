@@ -33,6 +33,9 @@ struct lease_config {
   /// How long a claim waits for the store's reply (30s). A claim answered
   /// later is not lost: the node's renewals give its jobs back.
   std::chrono::milliseconds claim_timeout{30000};
+  /// How soon a limited queue is claimed from again after a claim that got
+  /// fewer jobs than it asked for: places free up on other nodes unannounced.
+  std::chrono::milliseconds limited_retry{50};
   /// Where claim latencies are recorded (may be null).
   std::shared_ptr<node_metrics> metrics;
 };
@@ -59,6 +62,10 @@ struct lease_state {
   std::set<std::string> paused;
   bool reading_paused = false;
   bool reread_paused = false; // told of a change while reading: read again
+  /// Queues with a cluster-wide concurrency limit, and those whose next
+  /// look (cfg.limited_retry) is already scheduled.
+  std::set<std::string> limited;
+  std::set<std::string> limited_retry;
 };
 
 /// The claim policy: true when a queue with `free` of `capacity` slots

@@ -40,5 +40,6 @@ using ran_atom = caf::atom_constant<caf::atom("lh_ran")>;
 using queues_atom = caf::atom_constant<caf::atom("lh_queues")>;
 using control_atom = caf::atom_constant<caf::atom("lh_ctrl")>;
 using pause_atom = caf::atom_constant<caf::atom("lh_pause")>;
+using limited_atom = caf::atom_constant<caf::atom("lh_limited")>;
 
 } // namespace leasehold

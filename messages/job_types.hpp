@@ -69,6 +69,19 @@ typename Inspector::result_type inspect(Inspector& f, claim_request& x) {
   return f(caf::meta::type_name("claim_request"), x.queue, x.limit, x.types);
 }
 
+/// Queues with a state of their own (migrations 021, 022): paused ones are
+/// not claimed from; limited ones are claimed from again soon after a claim
+/// the limit cut short, so a place freed on any node is taken at once.
+struct queue_states {
+  std::vector<std::string> paused;
+  std::vector<std::string> limited;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_states& x) {
+  return f(caf::meta::type_name("queue_states"), x.paused, x.limited);
+}
+
 /// A running attempt's latest progress: a number of the handler's choosing
 /// (a percentage, rows done) and a short message.
 struct progress_report {

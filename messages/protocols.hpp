@@ -22,8 +22,8 @@ using persistence_actor = caf::typed_actor<
   // reports under the same guard; replies with what was lost or refused.
   caf::replies_to<renew_atom, std::vector<lease_ref>,
                   std::vector<progress_report>>::with<renew_reply>,
-  // The names of the paused queues.
-  caf::replies_to<queues_atom>::with<std::vector<std::string>>,
+  // The queues paused, and those with a concurrency limit.
+  caf::replies_to<queues_atom>::with<queue_states>,
   // Move this instance to a status (from one of the given ones).
   caf::replies_to<status_atom, std::string, std::vector<std::string>>::with<bool>,
   // Give leases back to the queue (fenced); replies with released ids.
@@ -61,6 +61,8 @@ using lease_actor = caf::typed_actor<
   caf::reacts_to<prefetch_atom, std::string, int32_t>,
   // A queue was paused or resumed (NOTIFY): read the paused queues again.
   caf::reacts_to<control_atom>,
+  // To itself: claim from this limited queue again.
+  caf::reacts_to<limited_atom, std::string>,
   caf::reacts_to<stop_atom>>;                   // claim nothing more
 
 /// Renews every in-flight lease once per tick.

@@ -52,6 +52,7 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<lease_ref>("leasehold::lease_ref");
   cfg.add_message_type<claim_request>("leasehold::claim_request");
   cfg.add_message_type<progress_report>("leasehold::progress_report");
+  cfg.add_message_type<queue_states>("leasehold::queue_states");
   cfg.add_message_type<renew_reply>("leasehold::renew_reply");
   cfg.add_message_type<rescue_request>("leasehold::rescue_request");
   cfg.add_message_type<observe_thresholds>("leasehold::observe_thresholds");

@@ -31,6 +31,7 @@ const std::vector<migration>& all_migrations() {
     {19, "snooze", migration_sql::m019_snooze},
     {20, "output_and_progress", migration_sql::m020_output_and_progress},
     {21, "queue_pause", migration_sql::m021_queue_pause},
+    {22, "queue_concurrency", migration_sql::m022_queue_concurrency},
   };
   return list;
 }

@@ -227,9 +227,9 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
         return db.renew(cfg.worker_id, leases, cfg.instance.terms, progress);
       });
     },
-    [=](queues_atom) -> caf::result<std::vector<std::string>> {
-      return with_store<std::vector<std::string>>(
-        self, cfg, "queue_paused_list", [&](store& db) { return db.paused_queues(); });
+    [=](queues_atom) -> caf::result<queue_states> {
+      return with_store<queue_states>(
+        self, cfg, "queue_paused_list", [&](store& db) { return db.queue_states_now(); });
     },
     [=](status_atom, const std::string& to,
         const std::vector<std::string>& from) -> caf::result<bool> {

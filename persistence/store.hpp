@@ -301,8 +301,11 @@ public:
   /// of the queue commits until it is resumed. Returns its state as JSON.
   /// Throws store_invalid_input for a name check_name would refuse.
   std::string set_queue_paused(const std::string& queue, bool paused);
-  /// The names of the paused queues.
-  std::vector<std::string> paused_queues();
+  /// Sets (a number) or removes (nullopt) a queue's cluster-wide
+  /// concurrency limit (migration 022). Returns its state as JSON.
+  std::string set_queue_concurrency(const std::string& queue, std::optional<int32_t> limit);
+  /// The queues paused, and those with a concurrency limit.
+  queue_states queue_states_now();
   /// Each queue's state, depth, held jobs and lag (GET /queues).
   std::string queues_json();
 

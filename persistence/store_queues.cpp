@@ -13,12 +13,24 @@ std::string store::set_queue_paused(const std::string& queue, bool paused) {
   });
 }
 
-std::vector<std::string> store::paused_queues() {
+std::string store::set_queue_concurrency(const std::string& queue,
+                                         std::optional<int32_t> limit) {
+  return translate_errors("queue_set_concurrency", [&] {
+    pqxx::nontransaction tx{impl_->conn};
+    return tx.exec_prepared1("queue_set_concurrency", queue, limit)[0].as<std::string>();
+  });
+}
+
+queue_states store::queue_states_now() {
   return translate_errors("queue_paused_list", [&] {
     pqxx::nontransaction tx{impl_->conn};
-    std::vector<std::string> out;
-    for (const auto& row : tx.exec_prepared("queue_paused_list"))
-      out.push_back(row[0].as<std::string>());
+    queue_states out;
+    for (const auto& row : tx.exec_prepared("queue_paused_list")) {
+      if (row[1].as<bool>())
+        out.paused.push_back(row[0].as<std::string>());
+      if (row[2].as<bool>())
+        out.limited.push_back(row[0].as<std::string>());
+    }
     return out;
   });
 }

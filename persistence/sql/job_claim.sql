@@ -29,13 +29,13 @@ WITH claimed AS (
     WHERE status = 'queued' AND queue = $2 AND run_at <= now()
       -- A revoked worker id (marked STOPPED by others) claims nothing.
       AND leasehold.instance_active($1)
-      -- Nor does anyone from a paused queue (migration 021). A sub-SELECT,
-      -- so that it is evaluated once per claim, not once per row.
-      AND (SELECT leasehold.claim_allowed($2))
       AND (priority, run_at, id) > ($4::smallint, $5::timestamptz, $6::bigint)
       AND type = ANY ($7::text[])
     ORDER BY priority, run_at, id
-    LIMIT $3
+    -- Nothing from a paused queue (migration 021), no more than a limited
+    -- queue's concurrency leaves (022). A sub-SELECT: evaluated once per
+    -- claim, before the scan.
+    LIMIT (SELECT leasehold.claim_slots($2, $3))
     FOR UPDATE SKIP LOCKED))
   RETURNING j.id, j.type, j.queue, j.payload::text AS payload, j.attempts,
             j.max_attempts,

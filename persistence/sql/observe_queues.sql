@@ -1,5 +1,5 @@
 -- Every queue that has jobs waiting or held, or a state of its own: paused
--- or not (since when), jobs due, scheduled for later, held by nodes, and
+-- or not (since when), its concurrency limit (null: none), jobs due, scheduled for later, held by nodes, and
 -- the lag (seconds the oldest due job has waited). Read from the hot jobs
 -- table only: succeeded jobs have left it (migration 011).
 WITH counts AS (
@@ -14,6 +14,7 @@ WITH counts AS (
 SELECT coalesce(jsonb_agg(jsonb_build_object(
     'queue', coalesce(c.queue, q.name),
     'paused', coalesce(q.paused, false), 'paused_at', q.paused_at,
+    'concurrency', q.concurrency,
     'due', coalesce(c.due, 0), 'scheduled', coalesce(c.scheduled, 0),
     'running', coalesce(c.running, 0),
     'lag_seconds', coalesce(round(extract(epoch FROM now() - c.oldest_due)::numeric, 3), 0))

@@ -1,0 +1,134 @@
+// A queue's cluster-wide concurrency limit (migration 022), with real node
+// processes: however claims on six nodes interleave, no more than the limit
+// of the queue's handlers run at once (checked from every node's execution
+// ledger), the limit is used to the full, and places free up at once.
+// Real Postgres, real nodes.
+#include <algorithm>
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cluster_node.hpp"
+#include "tests/support/pg_fixture.hpp"
+#include "tests/support/process.hpp"
+
+using namespace leasehold;
+using namespace leasehold::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct limits_fixture : pg_fixture {
+  ~limits_fixture() { db.execute("TRUNCATE leasehold.queues"); }
+};
+
+struct ledger_event {
+  int64_t at_ms;
+  int delta; // +1 a handler started, -1 it returned
+};
+
+// The most handlers running at once over every ledger; at the same
+// millisecond an end counts before a start (the next start waits for the
+// ended attempt's completion to be written, which comes after its end).
+int max_overlap(const std::vector<std::string>& ledgers, int64_t* starts) {
+  std::vector<ledger_event> events;
+  *starts = 0;
+  for (const auto& path : ledgers) {
+    std::ifstream in{path};
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_object())
+        continue;
+      bool start = j["event"] == "start";
+      *starts += start ? 1 : 0;
+      events.push_back({j["at_ms"].get<int64_t>(), start ? 1 : -1});
+    }
+  }
+  std::sort(events.begin(), events.end(), [](const ledger_event& a, const ledger_event& b) {
+    return a.at_ms != b.at_ms ? a.at_ms < b.at_ms : a.delta < b.delta;
+  });
+  int now = 0, most = 0;
+  for (const auto& e : events)
+    most = std::max(most, now += e.delta);
+  return most;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(queue_limits, limits_fixture)
+
+BOOST_AUTO_TEST_CASE(six_nodes_never_run_more_than_the_limit_and_use_all_of_it) {
+  constexpr int jobs = 2000, sleep_ms = 15, limit = 3;
+  auto r = run({leasehold_bin(), "--database-url", test_dsn(), "queue", "limit", "default",
+                "--concurrency", std::to_string(limit)});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  enqueue_sleeps(db, jobs, sleep_ms);
+  std::vector<std::string> ledgers;
+  std::vector<std::unique_ptr<background_process>> nodes;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 6; ++i) {
+    ledgers.push_back("/tmp/leasehold-limit-" + std::to_string(::getpid()) + "-"
+                      + std::to_string(i) + ".jsonl");
+    ::unlink(ledgers.back().c_str());
+    nodes.push_back(start_node({"--concurrency", "4", "--execution-ledger", ledgers.back()}));
+  }
+  // Held jobs, sampled in the database while they run: never over the limit.
+  int64_t most_held = 0;
+  BOOST_TEST(wait_until([&] {
+    most_held = std::max(most_held, count("SELECT count(*) FROM leasehold.jobs"
+                                          " WHERE status = 'running'"));
+    return count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == jobs;
+  }, 90s));
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (auto& n : nodes)
+    n->signal(SIGTERM);
+  for (auto& n : nodes)
+    BOOST_TEST(n->wait(15000) == 0);
+  int64_t starts = 0;
+  auto overlap = max_overlap(ledgers, &starts);
+  BOOST_TEST_MESSAGE(jobs << " jobs in " << seconds << " s; at most " << overlap
+                          << " handlers at once, " << most_held << " jobs held");
+  BOOST_TEST(starts == jobs);
+  BOOST_TEST(overlap <= limit);
+  BOOST_TEST(overlap == limit); // the limit is used, not just respected
+  BOOST_TEST(most_held <= limit);
+  // Places are reused at once: the ideal is jobs * sleep / limit = 10 s.
+  BOOST_TEST(seconds < 2.0 * jobs * sleep_ms / 1000.0 / limit);
+  for (const auto& l : ledgers)
+    ::unlink(l.c_str());
+}
+
+// The claim itself, many times: each of 40 claims racing on 8 connections
+// for a queue limited to 5 gets what the limit leaves, never more.
+BOOST_AUTO_TEST_CASE(racing_claims_never_hold_more_than_the_limit) {
+  db.set_queue_concurrency("default", 5);
+  for (int w = 0; w < 8; ++w)
+    register_worker(db, "w" + std::to_string(w));
+  enqueue_sleeps(db, 400, 1);
+  for (int round = 0; round < 10; ++round) {
+    std::vector<std::thread> claimers;
+    for (int w = 0; w < 8; ++w)
+      claimers.emplace_back([w] {
+        store s{test_dsn()};
+        for (int i = 0; i < 5; ++i)
+          s.claim("w" + std::to_string(w), "default", 3, {"sleep"});
+      });
+    for (auto& c : claimers)
+      c.join();
+    BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE status = 'running'") == 5,
+               "round " << round);
+    // Give them all back (as a node would after a restart), for the next round.
+    db.execute("UPDATE leasehold.jobs SET status = 'queued', locked_by = NULL,"
+               " attempts = 0 WHERE status = 'running'");
+  }
+  // Without the limit, the same claims take what they ask.
+  db.set_queue_concurrency("default", std::nullopt);
+  BOOST_TEST(db.claim("w0", "default", 30, {"sleep"}).size() == 30u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
