@@ -45,9 +45,17 @@ void try_claim(self_ptr self, const lease_config& cfg, persistence_actor store,
   }
   if (defer_claim(self, cfg, queue))
     return;
+  auto limit = st.free[queue];
+  if (st.limited.count(queue) != 0) {
+    // No claiming ahead from a limited queue: a place held in a buffer is
+    // one no handler uses, on any node. Claim for idle handlers only.
+    auto held = st.capacity[queue] - st.free[queue];
+    limit = std::min(limit, cfg.queues.at(queue) - held);
+    if (limit <= 0)
+      return;
+  }
   st.claiming.insert(queue);
   st.recheck.erase(queue);
-  auto limit = st.free[queue];
   auto started = std::chrono::steady_clock::now();
   self->request(store, cfg.claim_timeout, claim_atom::value,
                 claim_request{queue, limit, cfg.types})

@@ -19,7 +19,8 @@
 # (postgresql://postgres@127.0.0.1:$PEERS_PG_PORT), LH_DB (lh_drain), JOBS
 # (100000), LH_NODES (2), LH_CONCURRENCY (24), LH_HANDLER (noop | sleep |
 # exec), LH_SLEEP_MS (for sleep), LH_EXEC_PROGRAM (/bin/true, for exec),
-# LH_NODE_ARGS (more `node` flags), LH_LOG_DIR (node logs; default a temp
+# LH_NODE_ARGS (more `node` flags), LH_QUEUE_LIMIT (the queue's cluster-wide
+# concurrency limit; none), LH_LOG_DIR (node logs; default a temp
 # dir), POLL_MS (10), DRIVER_TIMEOUT_S (900), LH_DB_TEMPLATE (a database to
 # copy instead of an empty one, e.g. one holding history: scripts/bench-history.sh;
 # the checks count only the jobs enqueued here).
@@ -96,6 +97,12 @@ create="CREATE DATABASE $db"
 psqlx "$base/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "$create" \
   || die "could not create database $db"
 "$bin" --database-url "$url" migrate >"$logdir/migrate.log" 2>&1 || die "migrate failed (see $logdir/migrate.log)"
+# LH_QUEUE_LIMIT=N: the queue's cluster-wide concurrency limit (issue 20).
+if [ -n "${LH_QUEUE_LIMIT:-}" ]; then
+  [[ "$LH_QUEUE_LIMIT" =~ ^[0-9]+$ ]] || die "LH_QUEUE_LIMIT must be a whole number"
+  "$bin" --database-url "$url" queue limit default --concurrency "$LH_QUEUE_LIMIT" \
+    >>"$logdir/migrate.log" 2>&1 || die "queue limit failed (see $logdir/migrate.log)"
+fi
 
 # Startup and shutdown on an empty queue, as graphile-worker's perfTest times one `--once`.
 coproc PQ { "$pgbin/psql" -X -q -A -t -d "$url" 2>&1; }
