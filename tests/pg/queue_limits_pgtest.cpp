@@ -131,4 +131,44 @@ BOOST_AUTO_TEST_CASE(racing_claims_never_hold_more_than_the_limit) {
   BOOST_TEST(db.claim("w0", "default", 30, {"sleep"}).size() == 30u);
 }
 
+// A node killed while it holds the limit's places: they come back when its
+// lease TTL (1.5 s here) has run out and a reaper rescued its jobs, not
+// before (its jobs might still be running, for all the others know).
+BOOST_AUTO_TEST_CASE(a_killed_nodes_places_come_back_after_its_ttl_not_before) {
+  db.set_queue_concurrency("default", 2);
+  enqueue_sleeps(db, 2, 3000); // claimed first: they hold both places
+  enqueue_sleeps(db, 6, 10);
+  auto ledger = "/tmp/leasehold-limit-crash-" + std::to_string(::getpid()) + ".jsonl";
+  ::unlink(ledger.c_str());
+  auto first = start_node({"--concurrency", "2"});
+  BOOST_REQUIRE(wait_until([&] {
+    return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'running'") == 2;
+  }, 20s));
+  first->signal(SIGKILL);
+  first->wait(5000);
+  auto killed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count();
+  auto second = start_node({"--concurrency", "2", "--execution-ledger", ledger});
+  BOOST_TEST(wait_until([&] {
+    return count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 8;
+  }, 30s));
+  second->signal(SIGTERM);
+  BOOST_TEST(second->wait(15000) == 0);
+  int64_t first_start = 0;
+  std::ifstream in{ledger};
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j["event"] == "start") {
+      first_start = j["at_ms"].get<int64_t>();
+      break;
+    }
+  }
+  ::unlink(ledger.c_str());
+  BOOST_TEST_MESSAGE("first start " << first_start - killed_ms << " ms after the kill");
+  // Its last renewal was at most one heartbeat (300 ms) before the kill.
+  BOOST_TEST(first_start - killed_ms >= 1500 - 300);
+  BOOST_TEST(first_start - killed_ms <= 6000);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'expired'") == 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
