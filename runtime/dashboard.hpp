@@ -1,7 +1,7 @@
 #pragma once
 
 /// The node's dashboard: one self-contained HTML page (no external assets)
-/// that polls /health, /workers, /running, /dead-jobs and /runs every 3
+/// that polls /health, /workers, /queues, /running, /dead-jobs and /runs every 3
 /// seconds, and shows one job (#job=ID: its progress, output and attempts).
 namespace leasehold {
 
@@ -36,6 +36,9 @@ progress{width:8em}
 <div class="tile">lag (s)<b id="lag">-</b></div>
 <div class="tile">policy violations (24h)<b id="violations">-</b></div>
 </div>
+<h2>Queues</h2>
+<table><thead><tr><th>queue</th><th>state</th><th>due</th><th>scheduled</th><th>running</th><th>limit</th><th>lag (s)</th></tr></thead>
+<tbody id="queue-states"></tbody></table>
 <h2>Queued by type</h2>
 <table><thead><tr><th>type</th><th>queued</th></tr></thead><tbody id="queues"></tbody></table>
 <h2>Workers</h2>
@@ -81,9 +84,10 @@ function set(id,v){document.getElementById(id).textContent=v;}
 async function get(p){const r=await fetch(p);if(!r.ok)throw new Error(p+': '+r.status);return r.json();}
 async function refresh(){
   try{
-    const [h,w,d,r,u]=await Promise.all([get('/health'),get('/workers'),get('/dead-jobs?limit=20'),get('/runs?limit=10'),get('/running?limit=20')]);
+    const [h,w,d,r,u,qs]=await Promise.all([get('/health'),get('/workers'),get('/dead-jobs?limit=20'),get('/runs?limit=10'),get('/running?limit=20'),get('/queues')]);
     const now=Date.now();
     document.getElementById('running').innerHTML=u.map(x=>'<tr><td><a href="#job='+esc(x.id)+'">'+esc(x.id)+'</a></td><td>'+esc(x.type)+'</td><td>'+esc(x.attempt)+'</td><td>'+esc(x.worker)+'</td><td>'+esc(Math.round((now-Date.parse(x.locked_at))/1000))+'</td><td>'+pct(x.progress)+'</td><td>'+esc(x.progress?x.progress.message:'')+'</td></tr>').join('');
+    rows('queue-states',qs,[x=>x.queue,x=>x.paused?'PAUSED since '+x.paused_at:'running',x=>x.due,x=>x.scheduled,x=>x.running,x=>x.concurrency==null?'-':x.concurrency,x=>x.lag_seconds]);
     rows('runs',r,[x=>x.id,x=>x.type,x=>x.label,x=>x.status,x=>x.counts.expected,x=>x.counts.queued,x=>x.counts.running,x=>x.counts.succeeded,x=>x.counts.failed]);
     set('version',h.runtime_version);set('node',h.node.worker_id);
     set('queued-total',h.jobs_queued.total);set('processing-count',h.jobs_processing.count);

@@ -61,6 +61,8 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_live_numbers_in_a_browser) {
   auto handlers = builtin_handlers();
   auto cfg = fast_node_config();
   cfg.queues = {{"work", 2}};
+  db.set_queue_paused("nobody", true);
+  db.set_queue_concurrency("work", 2);
   node n{cfg, handlers};
   n.start();
   BOOST_REQUIRE(wait_until([&] { return count("SELECT count(*) FROM leasehold.all_jobs"
@@ -81,6 +83,11 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_live_numbers_in_a_browser) {
   BOOST_TEST(dom.out.find("no such printer") != std::string::npos); // dead jobs table
   BOOST_TEST(dom.out.find("DEAD_JOBS") == std::string::npos);            // 1 is under 5
   BOOST_TEST(dom.out.find(R"(id="updated">never<)") == std::string::npos);
+  // Queues panel: the paused queue with its 7 due jobs, the limited one.
+  BOOST_TEST(dom.out.find("<tr><td>nobody</td><td>PAUSED since ") != std::string::npos);
+  BOOST_TEST(dom.out.find("</td><td>7</td><td>0</td><td>0</td><td>-</td>") != std::string::npos);
+  BOOST_TEST(dom.out.find("<tr><td>work</td><td>running</td>") != std::string::npos);
+  BOOST_TEST(dom.out.find("QUEUE_PAUSED") != std::string::npos); // alert
 
   // A screenshot for people (LEASEHOLD_SCREENSHOT picks where, e.g. docs/).
   const char* shot_env = std::getenv("LEASEHOLD_SCREENSHOT");
