@@ -28,13 +28,16 @@ const std::vector<invariant>& invariants() {
     {"run_counts",
      "a run's counts add up to its partitions, and it is completed exactly when none is left"},
     {"on_complete_once", "a completed run enqueued its on-complete job exactly once"},
+    {"queue_concurrency",
+     "no queue with a concurrency limit ran more attempts at once than its limit"},
   };
   return all;
 }
 
 std::vector<invariant_result> store::verify(const verify_options& o) {
   static const std::string_view checks[] = {sql::verify_leases, sql::verify_attempts,
-                                            sql::verify_successes, sql::verify_runs};
+                                            sql::verify_successes, sql::verify_runs,
+                                            sql::verify_limits};
   std::map<std::string, invariant_result> found;
   translate_errors("verify", [&] {
     // One snapshot for every check, so that they judge the same data.

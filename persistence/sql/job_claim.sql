@@ -20,7 +20,11 @@
 -- priority, a past run_at) waits at most that long.
 WITH claimed AS (
   UPDATE leasehold.jobs AS j
-  SET status = 'running', locked_by = $1, locked_at = now(),
+  -- The clock after the pick, not now(): a claim of a limited queue may
+  -- wait for the queue's lock inside this statement, and its attempts start
+  -- after. A sub-SELECT: read once, when the first row is updated, so one
+  -- claim's jobs share one locked_at.
+  SET status = 'running', locked_by = $1, locked_at = (SELECT clock_timestamp()),
       heartbeat_at = now(), attempts = j.attempts + 1,
       trace_id = $1 || '-' || j.id || '-' || (j.attempts + 1),
       updated_at = now()

@@ -99,6 +99,9 @@ BOOST_AUTO_TEST_CASE(six_nodes_never_run_more_than_the_limit_and_use_all_of_it) 
   BOOST_TEST(most_held <= limit);
   // Places are reused at once: the ideal is jobs * sleep / limit = 10 s.
   BOOST_TEST(seconds < 2.0 * jobs * sleep_ms / 1000.0 / limit);
+  // leasehold verify sees the same in the recorded history.
+  auto verify = run({leasehold_bin(), "--database-url", test_dsn(), "verify"});
+  BOOST_TEST(verify.exit_code == 0, verify.out << verify.err);
   for (const auto& l : ledgers)
     ::unlink(l.c_str());
 }

@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(honest_work_verifies_clean) {
   // The text form says the same in one line at the end.
   auto text = run({leasehold_bin(), "verify"}, {{"DATABASE_URL", test_dsn()}});
   BOOST_TEST(text.exit_code == 0);
-  BOOST_TEST(text.out.find("verified: 0 of 13 invariants violated") != std::string::npos,
+  BOOST_TEST(text.out.find("verified: 0 of 14 invariants violated") != std::string::npos,
              text.out);
 }
 
@@ -222,6 +222,30 @@ BOOST_AUTO_TEST_CASE(hostile_options_get_one_line_and_exit_non_zero) {
     BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, args[0] << ": " << r.err);
   }
   BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs") == 0); // the table is intact
+}
+
+// Two attempts of a queue limited to one, overlapping for a second.
+BOOST_AUTO_TEST_CASE(attempts_over_a_queues_limit_are_reported) {
+  register_worker(db, owner);
+  db.set_queue_concurrency("default", 1);
+  for (int job : {2001, 2002})
+    db.execute("INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,"
+               " started_at, finished_at, outcome, type, queue, priority, payload,"
+               " max_attempts, run_at, created_at) VALUES (" + std::to_string(job) + ", 1, '"
+               + owner + "', '" + owner + "-" + std::to_string(job) + "-1', now() - interval '"
+               + (job == 2001 ? "3" : "2") + " seconds', now() - interval '"
+               + (job == 2001 ? "1" : "0") + " seconds', 'succeeded', 'noop', 'default', 0,"
+               " '{}', 25, now(), now())");
+  auto r = verify_cli();
+  BOOST_TEST(r.exit_code == 3, r.err);
+  auto v = violated(r);
+  BOOST_TEST(v.size() == 1u, r.out.substr(0, 2000));
+  BOOST_REQUIRE(v.count("queue_concurrency") == 1);
+  BOOST_TEST(v["queue_concurrency"]["rows"][0]["queue"] == "default");
+  BOOST_TEST(v["queue_concurrency"]["rows"][0]["running_at_once"] == 2);
+  // With a limit of two, the same history holds.
+  db.set_queue_concurrency("default", 2);
+  BOOST_TEST(verify_cli().exit_code == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
