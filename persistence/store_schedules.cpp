@@ -61,45 +61,55 @@ due_ticks ticks_of(const cron_expr& cron, const std::string& catch_up,
                    const std::string& now_local, int64_t now_ms,
                    std::chrono::milliseconds on_time, const std::string& name) {
   due_ticks d;
-  std::vector<std::string> missed; // every tick from next_tick_at up to now
-  int64_t last_ms = 0;             // the latest one, since the epoch
+  // The ticks from next_tick_at up to now: the first max_ticks_per_pass of
+  // them (for "all"), how many in all, and the latest, which is not among
+  // the first after a long outage or clock jump.
+  std::vector<std::string> missed;
+  int64_t total = 0;
+  std::string latest;
+  int64_t last_ms = 0; // the latest, since the epoch
   if (auto every = cron.every()) {
     auto p = every->count();
-    for (auto t = next_ms; t <= now_ms && missed.size() < max_ticks_per_pass; t += p) {
+    for (auto t = next_ms; t <= now_ms && missed.size() < max_ticks_per_pass; t += p)
       missed.push_back(std::to_string(t));
-      last_ms = t;
+    if (next_ms <= now_ms) {
+      total = (now_ms - next_ms) / p + 1;
+      last_ms = next_ms + (total - 1) * p;
+      latest = std::to_string(last_ms);
     }
-    auto total = (now_ms - next_ms) / p + 1;
-    d.skipped = total - static_cast<int64_t>(missed.size());
     d.next = {std::to_string((now_ms / p + 1) * p), true};
   } else {
     auto now = civil_time::parse(now_local);
     std::optional<civil_time> t = civil_time::parse(next_local);
-    while (t && *t <= now && missed.size() < max_ticks_per_pass) {
-      missed.push_back(t->text());
-      t = cron.next_after(*t);
+    // Walked one by one (cron ticks are minutes apart at least): a million
+    // steps cover two years of a per-minute schedule in about a second.
+    constexpr int64_t max_steps = 1000000;
+    for (; t && *t <= now && total < max_steps; t = cron.next_after(*t)) {
+      if (missed.size() < max_ticks_per_pass)
+        missed.push_back(t->text());
+      latest = t->text();
+      ++total;
     }
     d.next = first_tick_after(cron, now_local, now_ms, name);
     // How late the latest tick is, in the zone's wall clock (a DST change
     // shifts it by an hour at most; the grace only tells "on time" apart).
-    last_ms = now_ms;
-    if (!missed.empty()) {
-      auto late_s = now.seconds() - civil_time::parse(missed.back()).seconds();
-      last_ms = now_ms - late_s * 1000;
-    }
+    if (total > 0)
+      last_ms = now_ms - (now.seconds() - civil_time::parse(latest).seconds()) * 1000;
   }
-  if (missed.empty())
+  if (total == 0)
     return d;
   const bool latest_on_time = now_ms - last_ms <= on_time.count();
   if (catch_up == "all") {
+    // Up to max_ticks_per_pass; the rest are skipped.
+    d.skipped = total - static_cast<int64_t>(missed.size());
     d.enqueue = std::move(missed);
   } else if (catch_up == "one" || latest_on_time) {
     // "one": the latest missed tick stands for them all; "none": only a
     // tick that is on time, none of those an outage missed.
-    d.skipped += static_cast<int64_t>(missed.size()) - 1;
-    d.enqueue.push_back(missed.back());
+    d.skipped = total - 1;
+    d.enqueue.push_back(latest);
   } else {
-    d.skipped += static_cast<int64_t>(missed.size());
+    d.skipped = total;
   }
   return d;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <unistd.h>
@@ -68,6 +69,23 @@ std::vector<int64_t> gaps(const std::vector<int64_t>& t) {
   return g;
 }
 
+int64_t count_in(store& db, const std::string& sql) {
+  return std::stoll(db.query_value(sql).value_or("-1"));
+}
+
+// libfaketime's library; "" (and a message) when it is not installed,
+// which fails the test under CI (scripts/install-deps.sh installs it).
+std::string faketime_library() {
+  for (const char* dir : {"/usr/lib/x86_64-linux-gnu/faketime", "/usr/lib/aarch64-linux-gnu/faketime",
+                          "/usr/lib/faketime"})
+    if (::access((std::string{dir} + "/libfaketimeMT.so.1").c_str(), R_OK) == 0)
+      return std::string{dir} + "/libfaketimeMT.so.1";
+  BOOST_REQUIRE_MESSAGE(std::getenv("CI") == nullptr,
+                        "libfaketime is not installed, but CI must run this test");
+  BOOST_TEST_MESSAGE("SKIPPED: libfaketime not installed");
+  return "";
+}
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(schedules, schedule_fixture)
@@ -102,18 +120,9 @@ BOOST_AUTO_TEST_CASE(three_nodes_for_a_minute_enqueue_every_tick_exactly_once) {
 // leaves it). Ticks follow the database's clock: each exactly once, none
 // enqueued before its time.
 BOOST_AUTO_TEST_CASE(nodes_with_wrong_or_jumping_clocks_enqueue_every_tick_once_on_time) {
-  std::string faketime_lib;
-  for (const char* dir : {"/usr/lib/x86_64-linux-gnu/faketime", "/usr/lib/aarch64-linux-gnu/faketime",
-                          "/usr/lib/faketime"})
-    if (::access((std::string{dir} + "/libfaketimeMT.so.1").c_str(), R_OK) == 0)
-      faketime_lib = std::string{dir} + "/libfaketimeMT.so.1";
-  if (faketime_lib.empty()) {
-    // CI installs it (scripts/install-deps.sh); elsewhere say why we skip.
-    BOOST_REQUIRE_MESSAGE(std::getenv("CI") == nullptr,
-                          "libfaketime is not installed, but CI must run this test");
-    BOOST_TEST_MESSAGE("SKIPPED: libfaketime not installed");
+  auto faketime_lib = faketime_library();
+  if (faketime_lib.empty())
     return;
-  }
   auto jump_file = "/tmp/leasehold-clock-" + std::to_string(::getpid());
   std::ofstream{jump_file} << "+0s\n";
   auto skewed = [&](const std::string& offset_or_file, bool from_file) {
@@ -155,6 +164,71 @@ BOOST_AUTO_TEST_CASE(nodes_with_wrong_or_jumping_clocks_enqueue_every_tick_once_
   BOOST_TEST(nodes[2]->log().find("node started") != std::string::npos);
 }
 
+// The database's own clock jumps (a private server under libfaketime): an
+// hour forward, then back. Forward, the hour of missed ticks follows the
+// catch-up policy (one: the latest); back, no tick comes twice and none
+// comes until the clock has caught up with the schedule again.
+BOOST_AUTO_TEST_CASE(a_database_clock_that_jumps_enqueues_no_tick_twice) {
+  auto faketime_lib = faketime_library();
+  if (faketime_lib.empty())
+    return;
+  auto pid = std::to_string(::getpid());
+  auto clock_file = "/tmp/leasehold-dbclock-" + pid;
+  std::ofstream{clock_file} << "+0s\n";
+  auto port = std::to_string(std::stoi(std::getenv("LEASEHOLD_TEST_PG_PORT")) + 17);
+  std::map<std::string, std::string> pg_env{
+    {"LEASEHOLD_PG_DIR", "/tmp/leasehold-dbclock-pg-" + pid}, {"LEASEHOLD_PG_PORT", port},
+    {"LD_PRELOAD", faketime_lib}, {"FAKETIME_TIMESTAMP_FILE", clock_file},
+    {"FAKETIME_DONT_FAKE_MONOTONIC", "1"}, {"FAKETIME_CACHE_DURATION", "1"}};
+  auto script = std::string{LEASEHOLD_SOURCE_DIR} + "/scripts/pg-local.sh";
+  auto started = run({"/bin/bash", script, "start"}, pg_env);
+  BOOST_REQUIRE_MESSAGE(started.exit_code == 0, started.err);
+  auto url = "postgresql://postgres@127.0.0.1:" + port + "/leasehold";
+  BOOST_REQUIRE(run({leasehold_bin(), "--database-url", url, "migrate"}).exit_code == 0);
+  store clocked{url};
+  clocked.add_schedule(every_second("clocked", "one"));
+  auto ticks_now = [&] {
+    return count_in(clocked, "SELECT count(*) FROM leasehold.all_jobs"
+                             " WHERE payload->>'schedule' = 'clocked'");
+  };
+  background_process node{{leasehold_bin(), "--database-url", url, "node", "--http-listen", "off",
+                           "--poll-interval", "200ms", "--schedule-interval", "300ms"},
+                          "/tmp/leasehold-dbclock-" + pid + ".log"};
+  std::this_thread::sleep_for(5s);
+  auto before_jump = ticks_now();
+  std::ofstream{clock_file} << "+1h\n"; // forward
+  std::this_thread::sleep_for(5s);
+  auto after_forward = ticks_now();
+  std::ofstream{clock_file} << "+0s\n"; // and back
+  std::this_thread::sleep_for(5s);
+  auto after_back = ticks_now();
+  node.signal(SIGTERM);
+  BOOST_TEST(node.wait(15000) == 0, node.log());
+  auto distinct = count_in(clocked, "SELECT count(DISTINCT run_at) FROM leasehold.all_jobs"
+                                    " WHERE payload->>'schedule' = 'clocked'");
+  auto skipped = count_in(clocked, "SELECT ticks_skipped FROM leasehold.schedules");
+  auto biggest_gap = count_in(clocked,
+    "SELECT max(gap) FROM (SELECT extract(epoch FROM run_at - lag(run_at) OVER"
+    " (ORDER BY run_at))::bigint AS gap FROM leasehold.all_jobs"
+    " WHERE payload->>'schedule' = 'clocked') AS g");
+  auto listed = clocked.query_value("SELECT string_agg(to_char(run_at, 'HH24:MI:SS') || '/'"
+                                    " || to_char(created_at, 'HH24:MI:SS'), ' ' ORDER BY run_at)"
+                                    " FROM leasehold.all_jobs WHERE payload->>'schedule' = 'clocked'");
+  BOOST_TEST_MESSAGE("ticks (run_at/created_at): " << listed.value_or(""));
+  run({"/bin/bash", script, "destroy"}, pg_env);
+  ::unlink(clock_file.c_str());
+  BOOST_TEST_MESSAGE(before_jump << " ticks, " << after_forward << " after the jump forward, "
+                     << after_back << " after the jump back; " << skipped << " skipped");
+  BOOST_TEST(before_jump >= 3);
+  // Forward: the latest missed tick (catch-up one), then every second.
+  BOOST_TEST(after_forward >= before_jump + 3);
+  BOOST_TEST(skipped >= 3500);
+  BOOST_TEST(biggest_gap >= 3590); // one leap to the latest tick of the missed hour
+  // Back: nothing until the clock has caught up with the schedule again.
+  BOOST_TEST(after_back <= after_forward + 2); // the second before nodes re-read the clock
+  BOOST_TEST(distinct == after_back); // no tick twice
+}
+
 BOOST_AUTO_TEST_CASE(after_a_ten_second_outage_each_catch_up_policy_does_what_it_says) {
   for (const char* policy : {"all", "one", "none"})
     db.add_schedule(every_second(policy, policy));
@@ -179,6 +253,30 @@ BOOST_AUTO_TEST_CASE(after_a_ten_second_outage_each_catch_up_policy_does_what_it
     BOOST_TEST(*std::max_element(g.begin(), g.end()) >= 8, policy);
     BOOST_TEST(std::count(g.begin(), g.end(), 0) == 0, policy);
   }
+}
+
+// More missed ticks than one pass enqueues (1,000): "one" still takes the
+// latest, not the 1,000th. Both kinds of schedule: two days of a per-minute
+// cron and two hours of @every 1s.
+BOOST_AUTO_TEST_CASE(after_a_long_outage_one_is_the_latest_tick_not_the_thousandth) {
+  auto minutely = every_second("minutely", "one");
+  minutely.cron = "* * * * *";
+  db.add_schedule(minutely);
+  db.add_schedule(every_second("secondly", "one"));
+  db.execute("UPDATE leasehold.schedules SET next_tick_at = CASE name"
+             " WHEN 'minutely' THEN date_trunc('minute', now()) - interval '2 days'"
+             " ELSE date_trunc('second', now()) - interval '2 hours' END");
+  db.enqueue_due_schedules(0ms);
+  for (const char* name : {"minutely", "secondly"}) {
+    auto t = ticks(name);
+    BOOST_REQUIRE(t.size() == 1u);
+    auto now_s = std::stoll(value("SELECT extract(epoch FROM now())::bigint"));
+    BOOST_TEST(now_s - t[0] <= (std::string{name} == "minutely" ? 61 : 2), name);
+  }
+  BOOST_TEST(count("SELECT ticks_skipped FROM leasehold.schedules WHERE name = 'minutely'")
+             >= 2 * 24 * 60 - 1);
+  BOOST_TEST(count("SELECT ticks_skipped FROM leasehold.schedules WHERE name = 'secondly'")
+             >= 2 * 3600 - 1);
 }
 
 BOOST_AUTO_TEST_CASE(missed_ticks_follow_the_policy_and_late_ones_are_not_on_time) {
