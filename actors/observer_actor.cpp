@@ -12,6 +12,18 @@ namespace {
 
 using self_ptr = observer_actor::stateful_pointer<observer_state>;
 
+// A Prometheus label value: a queue may be named with quotes or backslashes
+// (names refuse control characters only), which must not end the label.
+std::string label_value(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"')
+      out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 constexpr auto query_timeout = std::chrono::seconds{5};
 
 // Prometheus text for one labelled counter family.
@@ -54,8 +66,19 @@ std::string render_metrics(const node_stats& s, const node_metrics& m,
          "# TYPE leasehold_queue_depth gauge\n";
   for (const auto& [queue, counts] : depth.items())
     for (const char* status : {"queued", "running"})
-      out += "leasehold_queue_depth{queue=\"" + queue + "\",status=\"" + status
+      out += "leasehold_queue_depth{queue=\"" + label_value(queue) + "\",status=\"" + status
              + "\"} " + std::to_string(counts[status].get<int64_t>()) + "\n";
+  out += "# HELP leasehold_queue_paused 1 while a queue is paused (leasehold queue pause).\n"
+         "# TYPE leasehold_queue_paused gauge\n";
+  for (const auto& [queue, counts] : depth.items())
+    out += "leasehold_queue_paused{queue=\"" + label_value(queue) + "\"} "
+           + (counts.value("paused", false) ? "1" : "0") + "\n";
+  out += "# HELP leasehold_queue_concurrency_limit A queue's cluster-wide limit on held jobs.\n"
+         "# TYPE leasehold_queue_concurrency_limit gauge\n";
+  for (const auto& [queue, counts] : depth.items())
+    if (counts.contains("concurrency") && counts["concurrency"].is_number())
+      out += "leasehold_queue_concurrency_limit{queue=\"" + label_value(queue) + "\"} "
+             + counts["concurrency"].dump() + "\n";
   out += "# HELP leasehold_jobs_in_flight Attempts running on this node.\n"
          "# TYPE leasehold_jobs_in_flight gauge\nleasehold_jobs_in_flight "
          + std::to_string(s.in_flight) + "\n";

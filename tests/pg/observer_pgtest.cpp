@@ -297,4 +297,26 @@ BOOST_AUTO_TEST_CASE(sql_metacharacters_and_absurd_values_change_and_leak_nothin
   BOOST_TEST(value("SELECT string_agg(id || status || updated_at, ',') FROM leasehold.all_jobs") == snapshot);
 }
 
+// /metrics per queue: depth, pause and limit, with queue names that hold a
+// quote or a backslash escaped (they once ended the label and broke the
+// exposition for every scraper).
+BOOST_AUTO_TEST_CASE(metrics_name_each_queue_its_state_and_escape_its_name) {
+  new_job odd;
+  odd.type = "noop";
+  odd.queue = "a\"b\\c";
+  db.enqueue(odd);
+  db.set_queue_paused("mail", true);
+  db.set_queue_concurrency("payments", 3);
+  start();
+  auto metrics = http->Get("/metrics");
+  BOOST_REQUIRE(metrics);
+  for (auto line : {"leasehold_queue_depth{queue=\"a\\\"b\\\\c\",status=\"queued\"} 1\n",
+                    "leasehold_queue_paused{queue=\"mail\"} 1\n",
+                    "leasehold_queue_paused{queue=\"payments\"} 0\n",
+                    "leasehold_queue_concurrency_limit{queue=\"payments\"} 3\n"})
+    BOOST_TEST(metrics->body.find(line) != std::string::npos, line << " in " << metrics->body);
+  BOOST_TEST(metrics->body.find("leasehold_queue_concurrency_limit{queue=\"mail\"}")
+             == std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
