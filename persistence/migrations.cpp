@@ -32,6 +32,8 @@ const std::vector<migration>& all_migrations() {
     {20, "output_and_progress", migration_sql::m020_output_and_progress},
     {21, "queue_pause", migration_sql::m021_queue_pause},
     {22, "queue_concurrency", migration_sql::m022_queue_concurrency},
+    {23, "concurrency_keys", migration_sql::m023_concurrency_keys},
+    {24, "queue_rate_limits", migration_sql::m024_queue_rate_limits},
   };
   return list;
 }

@@ -44,6 +44,10 @@ std::string answer_observe(store& db, const observe_request& req, const input_li
                               optional_text(req.correlation_id)});
   if (req.what == "queues")
     return db.queues_json();
+  if (req.what == "queue_limits") {
+    parse_input([&] { check_name("queue", req.key); return 0; });
+    return db.set_queue_limits(req.key, req.body); // checked by the HTTP bridge
+  }
   if (req.what == "queue_pause" || req.what == "queue_resume") {
     parse_input([&] { check_name("queue", req.key); return 0; });
     return db.set_queue_paused(req.key, req.what == "queue_pause");

@@ -64,7 +64,7 @@ const statement prepared_statements[] = {
   {"observe_queues", sql::observe_queues},
   {"queue_set_paused", sql::queue_set_paused},
   {"queue_paused_list", sql::queue_paused_list},
-  {"queue_set_concurrency", sql::queue_set_concurrency},
+  {"queue_set_limits", sql::queue_set_limits},
   {"instance_expire_stale", sql::instance_expire_stale},
   {"instance_register", sql::instance_register},
   {"instance_active_holder", sql::instance_active_holder},

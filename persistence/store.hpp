@@ -46,6 +46,9 @@ struct new_job {
   std::optional<std::string> unique_key;
   std::optional<std::string> unique_while;
   std::optional<int64_t> unique_for_ms;
+  /// Jobs of one key run at most the queue's per_key at a time (1 unless
+  /// set; migration 023).
+  std::optional<std::string> concurrency_key;
 };
 
 /// What an enqueue did: the new job's id, or the id of the job that holds
@@ -304,6 +307,10 @@ public:
   /// Sets (a number) or removes (nullopt) a queue's cluster-wide
   /// concurrency limit (migration 022). Returns its state as JSON.
   std::string set_queue_concurrency(const std::string& queue, std::optional<int32_t> limit);
+  /// Changes a queue's limits (migrations 022-024): `limits` a JSON object
+  /// with the ones to change ("concurrency", "per_key", "rate": {"jobs",
+  /// "period", "burst"}), null removing one. Returns them as JSON.
+  std::string set_queue_limits(const std::string& queue, const std::string& limits);
   /// The queues paused, and those with a concurrency limit.
   queue_states queue_states_now();
   /// Each queue's state, depth, held jobs and lag (GET /queues).

@@ -16,7 +16,7 @@ enqueued insert_one(pqxx::transaction_base& tx, const new_job& job) {
   auto row = tx.exec_prepared1("job_insert", job.type, job.payload, job.queue,
                                job.priority, job.max_attempts, job.run_at,
                                job.correlation_id, job.unique_key, job.unique_while,
-                               job.unique_for_ms);
+                               job.unique_for_ms, job.concurrency_key);
   return {row[0].as<int64_t>(), row[1].as<bool>()};
 }
 
@@ -52,6 +52,8 @@ const optional_column optional_columns[] = {
   // Unset: stored NULL, the job is known by job-<id> (migration 014).
   {"correlation_id", [](const new_job& j) { return j.correlation_id.has_value(); },
    [](const new_job& j) { return *j.correlation_id; }},
+  {"concurrency_key", [](const new_job& j) { return j.concurrency_key.has_value(); },
+   [](const new_job& j) { return *j.concurrency_key; }},
 };
 
 } // namespace

@@ -2,6 +2,8 @@
 // queue's state for `leasehold queue list` and GET /queues.
 #include "persistence/store.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "persistence/store_internal.hpp"
 
 namespace leasehold {
@@ -13,12 +15,18 @@ std::string store::set_queue_paused(const std::string& queue, bool paused) {
   });
 }
 
+std::string store::set_queue_limits(const std::string& queue, const std::string& limits) {
+  return translate_errors("queue_set_limits", [&] {
+    pqxx::nontransaction tx{impl_->conn};
+    return tx.exec_prepared1("queue_set_limits", queue, limits)[0].as<std::string>();
+  });
+}
+
 std::string store::set_queue_concurrency(const std::string& queue,
                                          std::optional<int32_t> limit) {
-  return translate_errors("queue_set_concurrency", [&] {
-    pqxx::nontransaction tx{impl_->conn};
-    return tx.exec_prepared1("queue_set_concurrency", queue, limit)[0].as<std::string>();
-  });
+  nlohmann::json limits;
+  limits["concurrency"] = limit ? nlohmann::json(*limit) : nlohmann::json(nullptr);
+  return set_queue_limits(queue, limits.dump());
 }
 
 queue_states store::queue_states_now() {

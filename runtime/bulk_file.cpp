@@ -17,7 +17,7 @@ namespace {
 
 const std::set<std::string> known_fields = {
   "type", "payload", "queue", "priority", "max_attempts", "run_at",
-  "correlation_id", "unique_key", "unique_while", "unique_for"};
+  "correlation_id", "unique_key", "unique_while", "unique_for", "concurrency_key"};
 
 std::optional<std::string> text_field(const nlohmann::json& obj,
                                       const char* key) {
@@ -146,6 +146,7 @@ new_job parse_job_object(const std::string& line, const input_limits& limits) {
   job.queue = text_field(obj, "queue");
   job.run_at = text_field(obj, "run_at");
   job.correlation_id = text_field(obj, "correlation_id");
+  job.concurrency_key = text_field(obj, "concurrency_key");
   job.priority = int_field(obj, "priority", min_priority, max_priority);
   job.max_attempts = int_field(obj, "max_attempts", 1, 1000000);
   set_unique(job, text_field(obj, "unique_key"), text_field(obj, "unique_while"),

@@ -14,7 +14,8 @@ inline constexpr size_t bulk_line_slack = 64 * 1024;
 
 /// Reads NDJSON jobs, one object per line: {"type": "...", "payload": {...},
 /// "queue", "priority", "max_attempts", "run_at", "correlation_id",
-/// "unique_key", "unique_while", "unique_for" (a duration: "1h")}. Blank
+/// "unique_key", "unique_while", "unique_for" (a duration: "1h"),
+/// "concurrency_key"}. Blank
 /// lines are skipped. Every input is bounded (see input_limits.hpp), lines
 /// too: at most the payload limit plus bulk_line_slack. Throws
 /// std::invalid_argument "LINE: what is wrong" at the first bad line, so

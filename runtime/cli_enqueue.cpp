@@ -97,6 +97,7 @@ int run_enqueue(const std::string& url, const enqueue_options& o) {
   check_name_option("type", o.type);
   check_name_option("--queue", o.queue);
   check_name_option("--correlation-id", o.correlation_id);
+  check_name_option("--concurrency-key", o.concurrency_key);
   try {
     job.payload = payload_from_text(o.payload, limits);
   } catch (const std::invalid_argument& e) {
@@ -111,6 +112,7 @@ int run_enqueue(const std::string& url, const enqueue_options& o) {
   job.max_attempts = o.max_attempts;
   job.run_at = o.run_at;
   job.correlation_id = o.correlation_id;
+  job.concurrency_key = o.concurrency_key;
   try {
     set_unique(job, o.unique_key, o.unique_while, o.unique_for,
                {"--unique-key", "--unique-while", "--unique-for"});
@@ -145,6 +147,8 @@ void add_enqueue_command(CLI::App& app, const std::string& url, enqueue_options&
                 "How long the key is held: queued, active (default) or any");
   e->add_option("--unique-for", o.unique_for,
                 "Hold the key per window of this length (1h: one job an hour)");
+  e->add_option("--concurrency-key", o.concurrency_key,
+                "Run at most the queue's per-key limit (1 unless set) of this key's jobs at once");
   e->add_option("--file", o.file,
                 "NDJSON file, one job per line: {\"type\":..., \"payload\":...}");
   e->add_option("--max-payload-bytes", o.max_payload_bytes,

@@ -29,6 +29,7 @@ struct enqueue_options {
   std::string payload = "{}";
   std::optional<std::string> queue, run_at, correlation_id;
   std::optional<std::string> unique_key, unique_while, unique_for;
+  std::optional<std::string> concurrency_key;
   std::optional<int32_t> priority, max_attempts;
   std::string file;
   int64_t max_payload_bytes = static_cast<int64_t>(defaults::max_payload_bytes);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace CLI {
@@ -14,7 +15,9 @@ namespace leasehold::cli {
 struct queue_options {
   std::string name;
   bool json = false;
-  int64_t concurrency = -1; // queue limit: 0 removes the limit
+  // queue limit: each one given is changed; 0 (none for a rate) removes it.
+  std::optional<int64_t> concurrency, per_key, burst;
+  std::optional<std::string> rate;
 };
 
 /// Adds `queue pause|resume|limit|list`; `run` is set to the chosen one.

@@ -9,6 +9,7 @@
 #include "runtime/dashboard.hpp"
 #include "runtime/http_bridge_impl.hpp"
 #include "runtime/input_limits.hpp"
+#include "runtime/queue_limits.hpp"
 
 namespace leasehold {
 
@@ -190,6 +191,21 @@ void http_bridge::impl::routes() {
     q.key = req.matches[1];
     observe(res, q);
   }));
+  // Body: {"concurrency": N, "per_key": M, "rate": "10/s", "burst": B},
+  // each optional, null removing one.
+  server.Post(R"(/queues/([^/]+)/limits)", guarded([this](const auto& req, auto& res) {
+    authorize(req, cfg.token);
+    observe_request q;
+    q.what = "queue_limits";
+    q.key = req.matches[1];
+    try {
+      check_json_text(req.body);
+      q.body = checked_queue_limits(nlohmann::json::parse(req.body));
+    } catch (const std::exception& e) {
+      throw http_error(400, e.what());
+    }
+    observe(res, q);
+  }));
   server.Get("/running", guarded([this](const auto& req, auto& res) {
     observe_request q;
     q.what = "running";
@@ -270,7 +286,7 @@ void http_bridge::impl::routes() {
   }));
   // Known paths answer other methods with 405; everything else is 404.
   static const std::regex get_paths{
-    R"(/|/livez|/health|/metrics|/workers|/dead-jobs|/running|/queues(/[^/]+/(pause|resume))?|/jobs(/[^/]+)?|/runs(/[^/]+)?|/schedules)"};
+    R"(/|/livez|/health|/metrics|/workers|/dead-jobs|/running|/queues(/[^/]+/(pause|resume|limits))?|/jobs(/[^/]+)?|/runs(/[^/]+)?|/schedules)"};
   static const std::regex post_paths{R"(/jobs|/jobs/[^/]+/(retry|cancel)|/runs|/runs/[^/]+/retry)"
                                      R"(|/schedules|/schedules/[^/]+/(pause|resume|remove))"};
   auto fallback = [](const httplib::Request& req, httplib::Response& res) {

@@ -113,7 +113,7 @@ psqlx() { PGAPPNAME=pressure-script PGOPTIONS="-c client_min_messages=warning" \
 # The enqueuer's script: leasehold's single-job INSERT as the file has it, its
 # parameters bound by pgbench (-M prepared): type and payload from -D, the
 # rest NULL, which the statement turns into its defaults (queue, priority...).
-sed -E -e 's/\$(10|[3-9])/NULL/g; s/\$1/:jtype/g; s/\$2/:payload/g' persistence/sql/job_insert.sql >"$logs/enqueue.sql"
+sed -E -e 's/\$(1[01]|[3-9])/NULL/g; s/\$1/:jtype/g; s/\$2/:payload/g' persistence/sql/job_insert.sql >"$logs/enqueue.sql"
 if ! grep -q ':payload::jsonb' "$logs/enqueue.sql" || grep -q '\$[0-9]' "$logs/enqueue.sql"; then
   die "persistence/sql/job_insert.sql has changed shape; update the sed in $0"
 fi

@@ -28,7 +28,7 @@ node_args=(node --concurrency 24)
 node_args+=("${extra[@]}")
 psqlx() { PGOPTIONS="-c client_min_messages=warning" "$pgbin/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$url" "$@"; }
 
-sed -E -e 's/\$(10|[3-9])/NULL/g; s/\$1/:jtype/g; s/\$2/:payload/g' "$here/../../persistence/sql/job_insert.sql" >"$logdir/paced.sql"
+sed -E -e 's/\$(1[01]|[3-9])/NULL/g; s/\$1/:jtype/g; s/\$2/:payload/g' "$here/../../persistence/sql/job_insert.sql" >"$logdir/paced.sql"
 printf '\n;\n\\sleep %s ms\n' "$gap_ms" >>"$logdir/paced.sql"
 enqueue() {  # enqueue COUNT
   "$pgbin/pgbench" -n -M prepared -c 1 -t "$1" -D jtype=noop -D payload='{"paced":true}' \

@@ -18,7 +18,31 @@
 -- VACUUM (~5 ms per 150k). The caller resets the cursor after a short batch
 -- and after claim_cursor_max_age, so a job that sorts before it (a higher
 -- priority, a past run_at) waits at most that long.
-WITH claimed AS (
+WITH slots AS (
+  -- Nothing from a paused queue (migration 021), no more than a limited
+  -- queue's concurrency leaves (022). Evaluated once per claim, before the
+  -- pick.
+  SELECT leasehold.claim_slots($2, $3) AS n
+), picked AS (
+  SELECT CASE
+    -- A queue with keyed jobs waiting (migration 023): each key's limit is
+    -- checked as the jobs are picked. The same snapshot as the plain pick,
+    -- which therefore meets no keyed job.
+    WHEN EXISTS (SELECT 1 FROM leasehold.jobs
+                 WHERE status = 'queued' AND queue = $2
+                   AND concurrency_key IS NOT NULL)
+    THEN leasehold.pick_keyed($1, $2, (SELECT n FROM slots), $7::text[])
+    ELSE ARRAY(
+    SELECT id FROM leasehold.jobs
+    WHERE status = 'queued' AND queue = $2 AND run_at <= now()
+      -- A revoked worker id (marked STOPPED by others) claims nothing.
+      AND leasehold.instance_active($1)
+      AND (priority, run_at, id) > ($4::smallint, $5::timestamptz, $6::bigint)
+      AND type = ANY ($7::text[]) AND concurrency_key IS NULL
+    ORDER BY priority, run_at, id
+    LIMIT (SELECT n FROM slots)
+    FOR UPDATE SKIP LOCKED) END AS ids
+), claimed AS (
   UPDATE leasehold.jobs AS j
   -- The clock after the pick, not now(): a claim of a limited queue may
   -- wait for the queue's lock inside this statement, and its attempts start
@@ -28,19 +52,9 @@ WITH claimed AS (
       heartbeat_at = now(), attempts = j.attempts + 1,
       trace_id = $1 || '-' || j.id || '-' || (j.attempts + 1),
       updated_at = now()
-  WHERE j.id = ANY (ARRAY(
-    SELECT id FROM leasehold.jobs
-    WHERE status = 'queued' AND queue = $2 AND run_at <= now()
-      -- A revoked worker id (marked STOPPED by others) claims nothing.
-      AND leasehold.instance_active($1)
-      AND (priority, run_at, id) > ($4::smallint, $5::timestamptz, $6::bigint)
-      AND type = ANY ($7::text[])
-    ORDER BY priority, run_at, id
-    -- Nothing from a paused queue (migration 021), no more than a limited
-    -- queue's concurrency leaves (022). A sub-SELECT: evaluated once per
-    -- claim, before the scan.
-    LIMIT (SELECT leasehold.claim_slots($2, $3))
-    FOR UPDATE SKIP LOCKED))
+  -- A sub-SELECT: the ids are picked once, and each row is reached
+  -- through the primary key.
+  WHERE j.id = ANY ((SELECT ids FROM picked)::bigint[])
   RETURNING j.id, j.type, j.queue, j.payload::text AS payload, j.attempts,
             j.max_attempts,
             leasehold.correlation_of(j.id, j.correlation_id) AS correlation_id,
@@ -49,4 +63,7 @@ WITH claimed AS (
 SELECT id, type, queue, payload, attempts, max_attempts, correlation_id,
        trace_id, priority, run_at
 FROM claimed
+-- A rate-limited queue's bucket pays for the jobs taken (migration 024);
+-- a claim that took none has no row here, and nothing to pay.
+CROSS JOIN (SELECT leasehold.rate_paid($2, count(*)) FROM claimed) AS paid
 ORDER BY priority, run_at, id

@@ -61,16 +61,17 @@ WITH strict_failed AS (
                                   type, queue, priority, payload,
                                   max_attempts, run_at, correlation_id,
                                   parent_id, run_id, partition_key,
-                                  created_at, output, progress)
+                                  created_at, output, progress, concurrency_key)
   SELECT id, attempts, $1, trace_id, started_at, now(), 'succeeded', NULL,
          type, queue, priority, payload, max_attempts, run_at, correlation_id,
-         parent_id, run_id, partition_key, created_at, output, progress_kept
+         parent_id, run_id, partition_key, created_at, output, progress_kept,
+         concurrency_key
   FROM succeeded
   UNION ALL
   SELECT id, attempts, $1, trace_id, started_at, now(), 'failed',
          'succeeded without a trace_id (strict trace policy)',
          NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-         output, progress_kept
+         output, progress_kept, NULL
   FROM strict_failed
 ), violations AS (
   INSERT INTO leasehold.policy_violations (job_id, attempt, worker_id, policy,

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/cluster_node.hpp"
+#include "tests/support/ledgers.hpp"
 #include "tests/support/pg_fixture.hpp"
 #include "tests/support/process.hpp"
 
@@ -27,37 +28,6 @@ struct limits_fixture : pg_fixture {
   ~limits_fixture() { db.execute("TRUNCATE leasehold.queues"); }
 };
 
-struct ledger_event {
-  int64_t at_ms;
-  int delta; // +1 a handler started, -1 it returned
-};
-
-// The most handlers running at once over every ledger; at the same
-// millisecond an end counts before a start (the next start waits for the
-// ended attempt's completion to be written, which comes after its end).
-int max_overlap(const std::vector<std::string>& ledgers, int64_t* starts) {
-  std::vector<ledger_event> events;
-  *starts = 0;
-  for (const auto& path : ledgers) {
-    std::ifstream in{path};
-    for (std::string line; std::getline(in, line);) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_object())
-        continue;
-      bool start = j["event"] == "start";
-      *starts += start ? 1 : 0;
-      events.push_back({j["at_ms"].get<int64_t>(), start ? 1 : -1});
-    }
-  }
-  std::sort(events.begin(), events.end(), [](const ledger_event& a, const ledger_event& b) {
-    return a.at_ms != b.at_ms ? a.at_ms < b.at_ms : a.delta < b.delta;
-  });
-  int now = 0, most = 0;
-  for (const auto& e : events)
-    most = std::max(most, now += e.delta);
-  return most;
-}
-
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(queue_limits, limits_fixture)
@@ -68,15 +38,11 @@ BOOST_AUTO_TEST_CASE(six_nodes_never_run_more_than_the_limit_and_use_all_of_it) 
                 "--concurrency", std::to_string(limit)});
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   enqueue_sleeps(db, jobs, sleep_ms);
-  std::vector<std::string> ledgers;
+  auto ledgers = ledger_paths("limit", 6);
   std::vector<std::unique_ptr<background_process>> nodes;
   auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 6; ++i) {
-    ledgers.push_back("/tmp/leasehold-limit-" + std::to_string(::getpid()) + "-"
-                      + std::to_string(i) + ".jsonl");
-    ::unlink(ledgers.back().c_str());
-    nodes.push_back(start_node({"--concurrency", "4", "--execution-ledger", ledgers.back()}));
-  }
+  for (const auto& ledger : ledgers)
+    nodes.push_back(start_node({"--concurrency", "4", "--execution-ledger", ledger}));
   // Held jobs, sampled in the database while they run: never over the limit.
   int64_t most_held = 0;
   BOOST_TEST(wait_until([&] {
@@ -89,8 +55,10 @@ BOOST_AUTO_TEST_CASE(six_nodes_never_run_more_than_the_limit_and_use_all_of_it) 
     n->signal(SIGTERM);
   for (auto& n : nodes)
     BOOST_TEST(n->wait(15000) == 0);
-  int64_t starts = 0;
-  auto overlap = max_overlap(ledgers, &starts);
+  auto events = read_ledgers(ledgers);
+  auto starts = std::count_if(events.begin(), events.end(),
+                              [](const ledger_event& e) { return e.delta > 0; });
+  auto overlap = max_overlap(events);
   BOOST_TEST_MESSAGE(jobs << " jobs in " << seconds << " s; at most " << overlap
                           << " handlers at once, " << most_held << " jobs held");
   BOOST_TEST(starts == jobs);
