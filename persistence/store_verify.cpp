@@ -30,6 +30,10 @@ const std::vector<invariant>& invariants() {
     {"on_complete_once", "a completed run enqueued its on-complete job exactly once"},
     {"queue_concurrency",
      "no queue with a concurrency limit ran more attempts at once than its limit"},
+    {"key_concurrency",
+     "no concurrency key ran more attempts at once than its queue's per-key limit"},
+    {"queue_rate",
+     "no rate-limited queue started more jobs in a period than its rate and burst allow"},
   };
   return all;
 }

@@ -24,14 +24,11 @@ SELECT coalesce(jsonb_agg(jsonb_build_object(
 FROM (SELECT * FROM leasehold.all_jobs
       WHERE correlation_id = $1 AND status <> 'running'
       UNION ALL
-      -- The columns of all_jobs, not *: jobs has more (snoozes, 019).
-      SELECT id, type, queue, priority, payload, status, attempts, max_attempts,
-             run_at, locked_by, locked_at, heartbeat_at, correlation_id, trace_id,
-             parent_id, last_error, last_error_code, created_at, updated_at,
-             finished_at, run_id, partition_key, unique_key, unique_while,
-             progress
-      FROM leasehold.jobs
-      WHERE correlation_id = $1 AND status = 'running'
+      -- Read through all_jobs as the others, with the same columns
+      -- whatever either gains: jobs has more (snoozes, 019).
+      SELECT * FROM leasehold.all_jobs
+      WHERE id IN (SELECT id FROM leasehold.jobs
+                   WHERE correlation_id = $1 AND status = 'running')
       UNION ALL
       SELECT * FROM leasehold.all_jobs
       WHERE id = leasehold.chain_root($1) AND correlation_id IS NULL) AS j

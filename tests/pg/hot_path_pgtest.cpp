@@ -165,9 +165,11 @@ BOOST_AUTO_TEST_CASE(generic_plans_plan_the_claim_and_the_completion_once) {
   BOOST_TEST(claim.custom == 0);
   BOOST_TEST(completion.generic == 10);
   BOOST_TEST(completion.custom == 0);
-  // Why it is needed: by default both are planned again and again.
+  // Why it is needed: by default the completion is planned again and again
+  // (the claim, since its pick moved into a CTE in migration 023, goes
+  // generic after Postgres's five custom plans).
   auto [auto_claim, auto_completion] = seen[statement_plans::automatic];
-  BOOST_TEST(auto_claim.custom == 10);
+  BOOST_TEST(auto_claim.custom >= 5);
   BOOST_TEST(auto_completion.custom == 10);
   BOOST_TEST(succeeded() == 1000);
 }

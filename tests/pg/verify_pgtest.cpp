@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(honest_work_verifies_clean) {
   // The text form says the same in one line at the end.
   auto text = run({leasehold_bin(), "verify"}, {{"DATABASE_URL", test_dsn()}});
   BOOST_TEST(text.exit_code == 0);
-  BOOST_TEST(text.out.find("verified: 0 of 14 invariants violated") != std::string::npos,
+  BOOST_TEST(text.out.find("verified: 0 of 16 invariants violated") != std::string::npos,
              text.out);
 }
 
@@ -245,6 +245,64 @@ BOOST_AUTO_TEST_CASE(attempts_over_a_queues_limit_are_reported) {
   BOOST_TEST(v["queue_concurrency"]["rows"][0]["running_at_once"] == 2);
   // With a limit of two, the same history holds.
   db.set_queue_concurrency("default", 2);
+  BOOST_TEST(verify_cli().exit_code == 0);
+}
+
+// A succeeded run row of job `job`, `from`..`to` seconds ago, with `key`.
+void insert_success(store& db, const std::string& owner, int job, int from, int to, const std::string& key = "") {
+  db.execute("INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,"
+             " started_at, finished_at, outcome, type, queue, priority, payload,"
+             " max_attempts, run_at, created_at, concurrency_key) VALUES ("
+             + std::to_string(job) + ", 1, '" + owner + "', '" + owner + "-" + std::to_string(job)
+             + "-1', now() - "
+             + std::to_string(from) + " * interval '1 second', now() - " + std::to_string(to)
+             + " * interval '1 second', 'succeeded', 'noop', 'default', 0, '{}', 25, now(),"
+             " now(), " + (key.empty() ? "NULL" : "'" + key + "'") + ")");
+}
+
+// Two attempts of one key overlapping (per_key 1 unless set), and two of
+// another key that did not.
+BOOST_AUTO_TEST_CASE(attempts_over_a_keys_limit_are_reported) {
+  register_worker(db, owner);
+  insert_success(db, owner, 3001, 3, 1, "tenant-a");
+  insert_success(db, owner, 3002, 2, 0, "tenant-a");
+  insert_success(db, owner, 3003, 3, 2, "tenant-b");
+  insert_success(db, owner, 3004, 2, 1, "tenant-b");
+  auto r = verify_cli();
+  BOOST_TEST(r.exit_code == 3, r.err);
+  auto v = violated(r);
+  BOOST_TEST(v.size() == 1u, r.out.substr(0, 2000));
+  BOOST_REQUIRE(v.count("key_concurrency") == 1);
+  BOOST_TEST(v["key_concurrency"]["rows"].size() == 1u);
+  BOOST_TEST(v["key_concurrency"]["rows"][0]["key"] == "tenant-a");
+  BOOST_TEST(v["key_concurrency"]["rows"][0]["running_at_once"] == 2);
+  db.execute("SELECT leasehold.set_queue_limits('default', '{\"per_key\": 2}')");
+  BOOST_TEST(verify_cli().exit_code == 0);
+}
+
+// 6 starts within one second of a queue limited to 1/s with bursts of 2
+// (verify allows burst + rate + 1 for the claim's clock: 4).
+BOOST_AUTO_TEST_CASE(starts_over_a_queues_rate_are_reported) {
+  register_worker(db, owner);
+  db.execute("SELECT leasehold.set_queue_limits('default',"
+             " '{\"rate\": {\"jobs\": 1, \"period\": \"1 second\", \"burst\": 2}}')");
+  for (int i = 0; i < 6; ++i)
+    db.execute("INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, trace_id,"
+               " started_at, finished_at, outcome, type, queue, priority, payload,"
+               " max_attempts, run_at, created_at) VALUES (" + std::to_string(4001 + i)
+               + ", 1, '" + owner + "', '" + owner + "-" + std::to_string(4001 + i)
+               + "-1', now() - interval '10 s'"
+               " + " + std::to_string(i * 100) + " * interval '1 ms', now(), 'succeeded',"
+               " 'noop', 'default', 0, '{}', 25, now(), now())");
+  auto r = verify_cli();
+  BOOST_TEST(r.exit_code == 3, r.err);
+  auto v = violated(r);
+  BOOST_TEST(v.size() == 1u, r.out.substr(0, 2000));
+  BOOST_REQUIRE(v.count("queue_rate") == 1);
+  BOOST_TEST(v["queue_rate"]["rows"][0]["started_in_period_more_than"] == 4);
+  // Spread over six seconds, the same starts keep to the rate.
+  db.execute("UPDATE leasehold.job_runs SET started_at = now() - interval '10 s'"
+             " + (job_id - 4001) * interval '1 s'");
   BOOST_TEST(verify_cli().exit_code == 0);
 }
 
