@@ -112,6 +112,12 @@ void read_paused(self_ptr self, const lease_config& cfg, persistence_actor store
         st.reading_paused = false;
         if (st.reread_paused)
           read_paused(self, cfg, store, supervisor);
+        std::vector<std::string> newly_limited;
+        for (const auto& q : states.limited)
+          if (st.limited.count(q) == 0)
+            newly_limited.push_back(q);
+        if (!newly_limited.empty())
+          self->send(supervisor, limited_atom::value, newly_limited);
         st.limited = {states.limited.begin(), states.limited.end()};
         const auto& names = states.paused;
         std::set<std::string> now{names.begin(), names.end()};

@@ -41,6 +41,11 @@ std::string counter(const std::string& name, const std::string& help, int64_t n)
          + " " + std::to_string(n) + "\n";
 }
 
+// A number of a queue's state as text; "" when it has none.
+std::string number_field(const nlohmann::json& q, const char* key) {
+  return q.contains(key) && q[key].is_number() ? q[key].dump() : std::string{};
+}
+
 std::string render_metrics(const node_stats& s, const node_metrics& m,
                            const nlohmann::json& depth) {
   std::string out;
@@ -73,12 +78,47 @@ std::string render_metrics(const node_stats& s, const node_metrics& m,
   for (const auto& [queue, counts] : depth.items())
     out += "leasehold_queue_paused{queue=\"" + label_value(queue) + "\"} "
            + (counts.value("paused", false) ? "1" : "0") + "\n";
-  out += "# HELP leasehold_queue_concurrency_limit A queue's cluster-wide limit on held jobs.\n"
-         "# TYPE leasehold_queue_concurrency_limit gauge\n";
-  for (const auto& [queue, counts] : depth.items())
-    if (counts.contains("concurrency") && counts["concurrency"].is_number())
-      out += "leasehold_queue_concurrency_limit{queue=\"" + label_value(queue) + "\"} "
-             + counts["concurrency"].dump() + "\n";
+  // Each queue's limits and what they hold back (migrations 022-024), for
+  // the queues that have them.
+  struct per_queue {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::string (*value)(const nlohmann::json&); // "" when the queue has none
+  };
+  static const per_queue gauges[] = {
+    {"leasehold_queue_concurrency_limit", "gauge", "A queue's cluster-wide limit on held jobs.",
+     [](const nlohmann::json& q) { return number_field(q, "concurrency"); }},
+    {"leasehold_queue_per_key_limit", "gauge",
+     "A queue's limit on held jobs per concurrency key (1 unless set).",
+     [](const nlohmann::json& q) { return number_field(q, "per_key"); }},
+    {"leasehold_queue_at_limit_seconds", "gauge",
+     "How long a queue has held its concurrency limit (absent: not at it).",
+     [](const nlohmann::json& q) { return number_field(q, "at_limit_seconds"); }},
+    {"leasehold_queue_rate_limit_per_second", "gauge", "A queue's rate limit, jobs per second.",
+     [](const nlohmann::json& q) {
+       return q.contains("rate") && q["rate"].is_number()
+                ? std::to_string(q["rate"].get<double>() / q["rate_period_seconds"].get<double>())
+                : std::string{};
+     }},
+    {"leasehold_queue_started_per_second", "gauge",
+     "Jobs a rate-limited queue started per second lately (over 10 s or more).",
+     [](const nlohmann::json& q) { return number_field(q, "started_per_second"); }},
+    {"leasehold_queue_rate_started_total", "counter",
+     "Jobs a rate-limited queue started under its rate.",
+     [](const nlohmann::json& q) {
+       return q.contains("rate") && q["rate"].is_number() ? number_field(q, "rate_started") : std::string{};
+     }},
+  };
+  for (const auto& g : gauges) {
+    out += std::string{"# HELP "} + g.name + " " + g.help + "\n# TYPE " + g.name + " " + g.type
+           + "\n";
+    for (const auto& [queue, counts] : depth.items()) {
+      auto v = g.value(counts);
+      if (!v.empty())
+        out += std::string{g.name} + "{queue=\"" + label_value(queue) + "\"} " + v + "\n";
+    }
+  }
   out += "# HELP leasehold_jobs_in_flight Attempts running on this node.\n"
          "# TYPE leasehold_jobs_in_flight gauge\nleasehold_jobs_in_flight "
          + std::to_string(s.in_flight) + "\n";

@@ -191,6 +191,9 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
     [=](pause_atom, std::vector<std::string>& paused) {
       set_paused(self, std::move(paused));
     },
+    [=](limited_atom, const std::vector<std::string>& queues) {
+      give_back_limited(self, queues);
+    },
     [=](leases_atom) {
       // Buffered jobs are leases too: renewed like running ones.
       self->state.leases_taken_at_seq = self->state.claim_seq;

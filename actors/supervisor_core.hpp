@@ -52,6 +52,8 @@ void give_back_buffered(self_ptr self);
 /// The queues paused now: gives back the buffered jobs of those newly
 /// paused, and starts those of queues resumed.
 void set_paused(self_ptr self, std::vector<std::string> paused);
+/// Gives back the buffered jobs of queues that gained a limit.
+void give_back_limited(self_ptr self, const std::vector<std::string>& queues);
 /// Forgets every buffered job: the worker id they were claimed under was
 /// revoked, so they are not ours to give back; reapers requeue them.
 void forget_buffered(self_ptr self);

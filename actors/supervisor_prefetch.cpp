@@ -153,6 +153,11 @@ void set_paused(self_ptr self, std::vector<std::string> paused) {
         start_buffered(self, q);
 }
 
+void give_back_limited(self_ptr self, const std::vector<std::string>& queues) {
+  for (const auto& q : queues)
+    unclaim(self, self->state.buffer->take_queue(q), "queue limited");
+}
+
 void forget_buffered(self_ptr self) {
   auto& st = self->state;
   auto jobs = st.buffer->take_all();

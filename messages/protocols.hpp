@@ -125,6 +125,9 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<done_atom, caf::actor_addr>,
   // From the lease actor: the queues paused now (all of them). Jobs of a
   // paused queue claimed ahead are given back, and none of them starts.
-  caf::reacts_to<pause_atom, std::vector<std::string>>>;
+  caf::reacts_to<pause_atom, std::vector<std::string>>,
+  // From the lease actor: these queues gained a limit; give back the jobs
+  // of theirs claimed ahead (before the limit, they would start outside it).
+  caf::reacts_to<limited_atom, std::vector<std::string>>>;
 
 } // namespace leasehold

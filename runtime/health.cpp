@@ -84,6 +84,27 @@ void add_alerts(nlohmann::json& h, const alert_thresholds& t) {
             + "s) with " + q["due"].dump() + " due jobs waiting: nodes claim nothing from it"
             " (leasehold queue resume " + q["queue"].get<std::string>() + ")");
   }
+  // A limit doing its work is no fault, but a backlog it holds back for a
+  // minute is worth a look: raise the limit, or add no nodes (they would not help).
+  for (const auto& q : h.value("limited_queues", nlohmann::json::array())) {
+    auto name = q["queue"].get<std::string>();
+    auto due = q.value("due", int64_t{0});
+    if (q["at_limit_seconds"].is_number() && q["at_limit_seconds"].get<double>() >= 60 && due > 0)
+      alert(alerts, "warning", "QUEUE_AT_LIMIT",
+            "queue '" + name + "' has held its concurrency limit (" + q["concurrency"].dump()
+              + ") for " + std::to_string(static_cast<int64_t>(q["at_limit_seconds"].get<double>()))
+              + "s with " + std::to_string(due) + " due jobs waiting: more nodes will not help"
+              " (leasehold queue limit " + name + " --concurrency N)");
+    if (q["rate"].is_number() && q["started_per_second"].is_number() && due > 0) {
+      auto limit_per_second = q["rate"].get<double>() / q["rate_period_seconds"].get<double>();
+      if (q["started_per_second"].get<double>() >= 0.9 * limit_per_second)
+        alert(alerts, "warning", "QUEUE_RATE_LIMITED",
+              "queue '" + name + "' starts " + q["started_per_second"].dump()
+                + " jobs/s, held to its rate (" + q["rate"].dump() + " per "
+                + q["rate_period_seconds"].dump() + "s) with " + std::to_string(due)
+                + " due jobs waiting (leasehold queue limit " + name + " --rate N/PERIOD)");
+    }
+  }
   for (const auto& s : h.value("late_schedules", nlohmann::json::array())) {
     auto late = static_cast<int64_t>(s["late_seconds"].get<double>());
     alert(alerts, "warning", "SCHEDULE_LATE",

@@ -77,6 +77,24 @@ SELECT jsonb_build_object(
                                       AND j.run_at <= now() LIMIT 100000) AS d))
       ORDER BY q.name)
     FROM leasehold.queues AS q WHERE q.paused), '[]'),
+  -- Queues held back by a limit (migrations 022-024): at their concurrency
+  -- limit (for how long), or rate-limited (how fast they start now).
+  'limited_queues', coalesce((
+    SELECT jsonb_agg(jsonb_build_object('queue', q.name, 'concurrency', q.concurrency,
+      'running', h.running,
+      'at_limit_seconds', CASE WHEN h.running >= q.concurrency
+        THEN round(extract(epoch FROM now() - coalesce(q.at_limit_since, now()))::numeric, 1) END,
+      'rate', q.rate, 'rate_period_seconds', extract(epoch FROM q.rate_period),
+      'burst', q.burst,
+      'started_per_second', round(leasehold.rate_now(q, clock_timestamp())::numeric, 2),
+      'due', (SELECT count(*) FROM (SELECT 1 FROM leasehold.jobs AS j
+                                    WHERE j.queue = q.name AND j.status = 'queued'
+                                      AND j.run_at <= now() LIMIT 100000) AS d))
+      ORDER BY q.name)
+    FROM leasehold.queues AS q
+    CROSS JOIN LATERAL (SELECT count(*) AS running FROM leasehold.jobs AS j
+                        WHERE j.status = 'running' AND j.queue = q.name) AS h
+    WHERE q.concurrency IS NOT NULL OR q.rate IS NOT NULL), '[]'),
   -- Schedules whose due tick no node enqueued within 30s (migration 018).
   'late_schedules', coalesce((
     SELECT jsonb_agg(jsonb_build_object('name', name, 'type', type,

@@ -307,13 +307,17 @@ BOOST_AUTO_TEST_CASE(metrics_name_each_queue_its_state_and_escape_its_name) {
   db.enqueue(odd);
   db.set_queue_paused("mail", true);
   db.set_queue_concurrency("payments", 3);
+  db.set_queue_limits("partner", R"({"per_key": 2, "rate": {"jobs": 600, "period": "1 minute"}})");
   start();
   auto metrics = http->Get("/metrics");
   BOOST_REQUIRE(metrics);
   for (auto line : {"leasehold_queue_depth{queue=\"a\\\"b\\\\c\",status=\"queued\"} 1\n",
                     "leasehold_queue_paused{queue=\"mail\"} 1\n",
                     "leasehold_queue_paused{queue=\"payments\"} 0\n",
-                    "leasehold_queue_concurrency_limit{queue=\"payments\"} 3\n"})
+                    "leasehold_queue_concurrency_limit{queue=\"payments\"} 3\n",
+                    "leasehold_queue_per_key_limit{queue=\"partner\"} 2\n",
+                    "leasehold_queue_rate_limit_per_second{queue=\"partner\"} 10.000000\n",
+                    "leasehold_queue_rate_started_total{queue=\"partner\"} 0\n"})
     BOOST_TEST(metrics->body.find(line) != std::string::npos, line << " in " << metrics->body);
   BOOST_TEST(metrics->body.find("leasehold_queue_concurrency_limit{queue=\"mail\"}")
              == std::string::npos);

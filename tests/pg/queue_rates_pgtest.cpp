@@ -69,6 +69,9 @@ BOOST_AUTO_TEST_CASE(three_nodes_hold_the_rate_over_a_minute) {
   auto set = raw_request(port, post_limits(port, body));
   BOOST_REQUIRE_MESSAGE(set.status == 200, set.body);
   auto set_at = std::chrono::system_clock::now();
+  // Jobs started before the limit are not its to judge (verify --since).
+  std::this_thread::sleep_for(1s);
+  auto judged_from = value("SELECT now()::text");
   BOOST_TEST(nlohmann::json::parse(set.body)["burst"] == burst);
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   // The running rate, as GET /queues says it.
@@ -98,7 +101,8 @@ BOOST_AUTO_TEST_CASE(three_nodes_hold_the_rate_over_a_minute) {
   // And the rate is used: within 5% of it over the minute.
   BOOST_TEST(starts.size() >= 0.95 * rate * span_s);
   BOOST_TEST(listed[0]["rate"] == rate);
-  auto verify = run({leasehold_bin(), "--database-url", test_dsn(), "verify"});
+  auto verify = run({leasehold_bin(), "--database-url", test_dsn(), "verify", "--since",
+                     judged_from});
   BOOST_TEST(verify.exit_code == 0, verify.out << verify.err);
 }
 

@@ -85,4 +85,32 @@ BOOST_AUTO_TEST_CASE(a_paused_queue_is_named_with_what_it_holds_back) {
   BOOST_TEST(message.find("leasehold queue resume mail") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_queue_held_at_its_limit_with_a_backlog_is_named) {
+  auto h = healthy();
+  h["limited_queues"] = nlohmann::json::parse(R"([
+    {"queue": "payments", "concurrency": 3, "running": 3, "at_limit_seconds": 125.0,
+     "rate": null, "rate_period_seconds": null, "burst": null, "started_per_second": null,
+     "due": 400},
+    {"queue": "partner", "concurrency": null, "running": 2, "at_limit_seconds": null,
+     "rate": 600, "rate_period_seconds": 60.0, "burst": 1, "started_per_second": 9.8,
+     "due": 50},
+    {"queue": "quiet", "concurrency": 3, "running": 3, "at_limit_seconds": 30.0,
+     "rate": 10, "rate_period_seconds": 1.0, "burst": 1, "started_per_second": 2.0,
+     "due": 5}])");
+  add_alerts(h, {});
+  // quiet: at its limit for less than a minute, and well under its rate.
+  BOOST_TEST(codes(h) == (std::vector<std::string>{"QUEUE_AT_LIMIT", "QUEUE_RATE_LIMITED"}));
+  auto at_limit = h["alerts"][0]["message"].get<std::string>();
+  BOOST_TEST(at_limit.find("'payments' has held its concurrency limit (3) for 125s with 400 due")
+               != std::string::npos, at_limit);
+  auto rated = h["alerts"][1]["message"].get<std::string>();
+  BOOST_TEST(rated.find("'partner' starts 9.8 jobs/s") != std::string::npos, rated);
+  // Without a backlog, neither is worth a look.
+  for (auto& q : h["limited_queues"])
+    q["due"] = 0;
+  h.erase("alerts");
+  add_alerts(h, {});
+  BOOST_TEST(codes(h).empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
