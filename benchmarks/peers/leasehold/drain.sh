@@ -20,7 +20,8 @@
 # (100000), LH_NODES (2), LH_CONCURRENCY (24), LH_HANDLER (noop | sleep |
 # exec), LH_SLEEP_MS (for sleep), LH_EXEC_PROGRAM (/bin/true, for exec),
 # LH_NODE_ARGS (more `node` flags), LH_QUEUE_LIMIT (the queue's cluster-wide
-# concurrency limit; none), LH_LOG_DIR (node logs; default a temp
+# concurrency limit; none), LH_KEYS (jobs get concurrency keys k0..k<N-1> in
+# turn; none) with LH_PER_KEY (the queue's per-key limit; 1), LH_LOG_DIR (node logs; default a temp
 # dir), POLL_MS (10), DRIVER_TIMEOUT_S (900), LH_DB_TEMPLATE (a database to
 # copy instead of an empty one, e.g. one holding history: scripts/bench-history.sh;
 # the checks count only the jobs enqueued here).
@@ -103,6 +104,13 @@ if [ -n "${LH_QUEUE_LIMIT:-}" ]; then
   "$bin" --database-url "$url" queue limit default --concurrency "$LH_QUEUE_LIMIT" \
     >>"$logdir/migrate.log" 2>&1 || die "queue limit failed (see $logdir/migrate.log)"
 fi
+# LH_KEYS=N: concurrency keys (issue 20), LH_PER_KEY a key's limit.
+keys="${LH_KEYS:-0}"
+[[ "$keys" =~ ^[0-9]+$ ]] || die "LH_KEYS must be a whole number"
+if [ "$keys" -gt 0 ] && [ -n "${LH_PER_KEY:-}" ]; then
+  "$bin" --database-url "$url" queue limit default --per-key "$LH_PER_KEY" \
+    >>"$logdir/migrate.log" 2>&1 || die "queue limit failed (see $logdir/migrate.log)"
+fi
 
 # Startup and shutdown on an empty queue, as graphile-worker's perfTest times one `--once`.
 coproc PQ { "$pgbin/psql" -X -q -A -t -d "$url" 2>&1; }
@@ -120,8 +128,10 @@ done
 stop_nodes
 startup_ms="$(ms_since "$t0")"
 
-awk -v n="$jobs" -v t="$type" -v p="$payload" \
-  'BEGIN { for (i = 0; i < n; i++) printf "{\"type\":\"%s\",\"payload\":" p "}\n", t, i }' >"$logdir/jobs.ndjson"
+awk -v n="$jobs" -v t="$type" -v p="$payload" -v k="$keys" \
+  'BEGIN { for (i = 0; i < n; i++) {
+             key = k > 0 ? sprintf(",\"concurrency_key\":\"k%d\"", i % k) : ""
+             printf "{\"type\":\"%s\"%s,\"payload\":" p "}\n", t, key, i } }' >"$logdir/jobs.ndjson"
 t0="$(now_us)"
 "$bin" --database-url "$url" enqueue --file "$logdir/jobs.ndjson" >"$logdir/enqueue.out" 2>&1 ||
   die "enqueue --file failed: $(tail -n 1 "$logdir/enqueue.out")"
