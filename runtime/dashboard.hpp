@@ -37,7 +37,8 @@ progress{width:8em}
 <div class="tile">policy violations (24h)<b id="violations">-</b></div>
 </div>
 <h2>Queues</h2>
-<table><thead><tr><th>queue</th><th>state</th><th>due</th><th>scheduled</th><th>running</th><th>limit</th><th>lag (s)</th></tr></thead>
+<form id="auth"><input id="token" type="password" placeholder="write token, for the buttons" autocomplete="off"> <span id="action" class="muted"></span></form>
+<table><thead><tr><th>queue</th><th>state</th><th>due</th><th>scheduled</th><th>running</th><th>limit</th><th>at limit (s)</th><th>other limits</th><th>lag (s)</th><th></th></tr></thead>
 <tbody id="queue-states"></tbody></table>
 <h2>Queued by type</h2>
 <table><thead><tr><th>type</th><th>queued</th></tr></thead><tbody id="queues"></tbody></table>
@@ -81,13 +82,31 @@ async function showJob(){
 document.getElementById('find').onsubmit=e=>{e.preventDefault();location.hash='job='+document.getElementById('job-id').value.trim();};
 window.onhashchange=()=>showJob().catch(e=>set('job','failed: '+e.message));
 function set(id,v){document.getElementById(id).textContent=v;}
+// The write token stays in this tab (sessionStorage), never in the URL.
+const tokenInput=document.getElementById('token');
+tokenInput.value=sessionStorage.getItem('leasehold-token')||'';
+tokenInput.oninput=()=>sessionStorage.setItem('leasehold-token',tokenInput.value);
+document.getElementById('auth').onsubmit=e=>e.preventDefault();
+function otherLimits(x){const l=[];
+  if(x.per_key!=null)l.push(x.per_key+' per key');
+  if(x.rate!=null)l.push(x.rate+' per '+x.rate_period_seconds+' s (burst '+x.burst+'), now '+(x.started_per_second==null?0:x.started_per_second)+'/s');
+  return l.join('; ');}
+async function queueAction(q,what){
+  const r=await fetch('/queues/'+encodeURIComponent(q)+'/'+what,{method:'POST',headers:{'Authorization':'Bearer '+tokenInput.value}});
+  set('action',r.ok?'queue '+q+': '+what+'d':r.status==401||r.status==403?'the token was refused ('+r.status+')':'failed: '+r.status);
+  await refresh();
+}
 async function get(p){const r=await fetch(p);if(!r.ok)throw new Error(p+': '+r.status);return r.json();}
 async function refresh(){
   try{
     const [h,w,d,r,u,qs]=await Promise.all([get('/health'),get('/workers'),get('/dead-jobs?limit=20'),get('/runs?limit=10'),get('/running?limit=20'),get('/queues')]);
     const now=Date.now();
     document.getElementById('running').innerHTML=u.map(x=>'<tr><td><a href="#job='+esc(x.id)+'">'+esc(x.id)+'</a></td><td>'+esc(x.type)+'</td><td>'+esc(x.attempt)+'</td><td>'+esc(x.worker)+'</td><td>'+esc(Math.round((now-Date.parse(x.locked_at))/1000))+'</td><td>'+pct(x.progress)+'</td><td>'+esc(x.progress?x.progress.message:'')+'</td></tr>').join('');
-    rows('queue-states',qs,[x=>x.queue,x=>x.paused?'PAUSED since '+x.paused_at:'running',x=>x.due,x=>x.scheduled,x=>x.running,x=>x.concurrency==null?'-':x.concurrency,x=>x.lag_seconds]);
+    rows('queue-states',qs,[x=>x.queue,x=>x.paused?'PAUSED since '+x.paused_at:'running',x=>x.due,x=>x.scheduled,x=>x.running,x=>x.concurrency==null?'-':x.concurrency,x=>x.at_limit_seconds==null?'':x.at_limit_seconds,otherLimits,x=>x.lag_seconds,()=>'']);
+    document.querySelectorAll('#queue-states tr').forEach((tr,n)=>{const q=qs[n];const b=document.createElement('button');
+      b.textContent=q.paused?'resume':'pause';b.className='queue-action';b.dataset.queue=q.queue;
+      b.onclick=()=>queueAction(q.queue,q.paused?'resume':'pause').catch(e=>set('action','failed: '+e.message));
+      tr.lastChild.appendChild(b);});
     rows('runs',r,[x=>x.id,x=>x.type,x=>x.label,x=>x.status,x=>x.counts.expected,x=>x.counts.queued,x=>x.counts.running,x=>x.counts.succeeded,x=>x.counts.failed]);
     set('version',h.runtime_version);set('node',h.node.worker_id);
     set('queued-total',h.jobs_queued.total);set('processing-count',h.jobs_processing.count);

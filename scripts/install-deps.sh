@@ -14,6 +14,7 @@ packages=(
   clang-14 llvm-14 libclang-rt-14-dev              # fuzz targets: libFuzzer, sanitizers
   zlib1g-dev                                       # tests: gzip bodies
   python3-psycopg2                                 # examples/python (examples.sql_enqueue)
+  nodejs npm                                       # tests: the console driven in Chromium (puppeteer-core)
 )
 
 missing=()

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
+[ "${LEASEHOLD_SKIP_INSTALL:-0}" = 1 ] || bash scripts/install-console-tools.sh
 
 # Its own cluster and port, so tests never touch the demo's database; tests
 # that restart Postgres call pg-local.sh with LEASEHOLD_TEST_PG_DIR/PORT.

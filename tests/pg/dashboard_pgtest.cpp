@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/pg_fixture.hpp"
 #include "tests/support/process.hpp"
@@ -149,6 +150,55 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_progress_and_a_jobs_output) {
              dom.out.substr(dom.out.find(R"(id="updated")"), 80));
   BOOST_TEST(dom.out.find("&lt;b&gt;not bold&lt;/b&gt;") != std::string::npos);
   BOOST_TEST(dom.out.find("\"rows\": 17") != std::string::npos);
+}
+
+// The queue buttons, clicked in headless Chromium through puppeteer-core
+// (scripts/install-console-tools.sh): without the write token nothing
+// changes and the page says the token was refused; with it, pause and
+// resume take effect in the database, and the row shows it.
+BOOST_AUTO_TEST_CASE(the_queue_buttons_pause_and_resume_with_the_token_only) {
+  std::string tools = LEASEHOLD_SOURCE_DIR "/.leasehold/console-tools/node_modules/puppeteer-core";
+  if (access(chromium, X_OK) != 0 || access(tools.c_str(), R_OK) != 0) {
+    BOOST_REQUIRE_MESSAGE(std::getenv("CI") == nullptr,
+                          "chromium or puppeteer-core (scripts/install-console-tools.sh) is"
+                          " missing, but CI must run this test");
+    BOOST_TEST_MESSAGE("SKIPPED: chromium or " << tools << " missing");
+    return;
+  }
+  new_job j;
+  j.type = "report";
+  j.queue = "mail";
+  db.enqueue(j);
+  auto handlers = builtin_handlers();
+  auto cfg = fast_node_config();
+  cfg.http_token = "console-test-token";
+  node n{cfg, handlers};
+  n.start();
+  auto url = "http://127.0.0.1:" + std::to_string(n.http_port()) + "/";
+  auto click = [&](const std::string& step) {
+    // The script runs from the installed tools' folder, where its import resolves.
+    auto script = std::string{LEASEHOLD_SOURCE_DIR} + "/.leasehold/console-tools/queue_buttons.mjs";
+    run({"/bin/cp", LEASEHOLD_SOURCE_DIR "/tests/console/queue_buttons.mjs", script});
+    auto r = run({"/usr/bin/node", script, url, "mail", "console-test-token", step});
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, step << ": " << r.err);
+    return nlohmann::json::parse(r.out);
+  };
+  auto paused = [&] {
+    return value("SELECT coalesce((SELECT paused::text FROM leasehold.queues"
+                 " WHERE name = 'mail'), 'none')");
+  };
+  auto refused = click("refused");
+  BOOST_TEST(refused["action"].get<std::string>().find("token was refused")
+             != std::string::npos, refused.dump());
+  BOOST_TEST(paused() == "none"); // nothing written
+  auto pause = click("pause");
+  BOOST_TEST(pause["action"] == "queue mail: paused", pause.dump());
+  BOOST_TEST(paused() == "true");
+  BOOST_TEST(pause["row"].get<std::string>().find("PAUSED since") != std::string::npos);
+  auto resume = click("resume");
+  BOOST_TEST(resume["action"] == "queue mail: resumed", resume.dump());
+  BOOST_TEST(paused() == "false");
+  n.stop();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
