@@ -23,8 +23,11 @@ void claim_cursors::claimed(const std::string& queue, size_t rows, int32_t limit
                             const std::optional<claim_key>& last, bool from_head,
                             std::chrono::microseconds took, clock::time_point now) {
   auto& q = queues_[queue];
-  if (from_head)
+  // A connection's first claim of a queue also plans the statement and
+  // compiles its functions (~5 ms): that is not the head's cost.
+  if (from_head && q.timed_once)
     q.head_expensive = head_is_expensive(took, rows);
+  q.timed_once = true;
   const bool full = limit > 0 && rows == static_cast<size_t>(limit);
   // A full batch: more jobs may wait past its last one, start there. A
   // short one may have missed only jobs that sort before the cursor: start

@@ -48,7 +48,8 @@ private:
   struct queue_state {
     std::optional<claim_key> key; // nullopt: start from the head
     clock::time_point set_at;     // when it last left the head
-    bool head_expensive = false;  // the last walk from the head was
+    bool head_expensive = false;
+    bool timed_once = false;      // the first claim also plans and compiles: not timed  // the last walk from the head was
   };
   std::unordered_map<std::string, queue_state> queues_;
   std::chrono::milliseconds max_age_{500};
