@@ -32,6 +32,7 @@ const std::vector<migration>& all_migrations() {
     {20, "output_and_progress", migration_sql::m020_output_and_progress},
     {21, "queue_pause", migration_sql::m021_queue_pause},
     {22, "queue_concurrency", migration_sql::m022_queue_concurrency},
+    {25, "retention", migration_sql::m025_retention},
   };
   return list;
 }
