@@ -32,11 +32,15 @@ void on_report(self_ptr self, const pruner_config& cfg, const prune_report& r) {
     log::debug("another node is pruning; skipped this pass");
   } else {
     count(cfg, r);
-    log::info("retention pass",
-              {{"succeeded", r.succeeded}, {"dead", r.dead}, {"runs", r.runs},
-               {"attempt_rows", r.attempts}, {"instances", r.instances},
-               {"violations", r.violations}, {"batches", r.batches},
-               {"took_ms", r.took_ms}, {"more", r.more}});
+    const bool pruned = r.succeeded + r.dead + r.runs + r.attempts + r.instances
+                          + r.violations > 0;
+    // Every pass is logged; one that found nothing expired only at debug.
+    (pruned ? log::info : log::debug)(
+      "retention pass",
+      {{"succeeded", r.succeeded}, {"dead", r.dead}, {"runs", r.runs},
+       {"attempt_rows", r.attempts}, {"instances", r.instances},
+       {"violations", r.violations}, {"batches", r.batches},
+       {"took_ms", r.took_ms}, {"more", r.more}});
   }
   if (r.elected && r.more)
     self->send(self, tick_atom::value); // the rest at once

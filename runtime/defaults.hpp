@@ -62,7 +62,9 @@ inline constexpr auto violations = std::chrono::milliseconds{24h * 30};
 } // namespace retention
 inline constexpr auto prune_interval = std::chrono::milliseconds{1min};
 inline constexpr int32_t prune_batch = 1000;
-inline constexpr auto prune_budget = std::chrono::milliseconds{10s};
+/// A pass this long at most, then the next at once: a stopping node waits
+/// for the end of its pass (its actor is blocked in it), so keep it short.
+inline constexpr auto prune_budget = std::chrono::milliseconds{2s};
 inline constexpr const char* http_listen = "127.0.0.1:8080";
 inline constexpr auto alert_lag = std::chrono::milliseconds{300s};
 inline constexpr int64_t alert_dead = 5;

@@ -86,16 +86,35 @@ copy() {  # copy DB: a fresh copy of the template
 }
 left_runs() { psqlx "$1" -c "SELECT count(*) FROM leasehold.runs"; }
 
+# Every 200 ms, while a drain runs: the time, the runs pruned so far (runs
+# go in id order here, so min(id) - 1, one probe of the primary key) and
+# whether any job is queued or running. Samples that fail (the database is
+# being made) are skipped.
+sample() {  # sample DB FILE (until killed)
+  while :; do
+    psqlx "$1" -c "SELECT extract(epoch FROM clock_timestamp()) || ',' ||
+      coalesce((SELECT min(id) - 1 FROM leasehold.runs), $runs) || ',' ||
+      (EXISTS (SELECT 1 FROM leasehold.jobs WHERE status IN ('queued', 'running')))::int" \
+      >>"$2" 2>/dev/null || true
+    sleep 0.2
+  done
+}
+
 drain() {  # drain KIND ROUND
-  local kind="$1" r="$2" args db="lh_$1" out
+  local kind="$1" r="$2" args db="lh_$1" out sampler samples="$logs/$1-$2.samples"
   args="--prune-interval 0ms"
   [ "$kind" = during ] && args="--prune-interval 1s"
+  : >"$samples"
+  sample "$db" "$samples" & sampler=$!
   out="$(LH_BIN="$lh_bin" LH_DB_BASE="$base" LH_DB="$db" LH_DB_TEMPLATE=prune_tpl JOBS="$jobs" \
     LH_NODE_ARGS="$args" LH_LOG_DIR="$logs/$kind-$r" DRIVER_TIMEOUT_S=3600 \
-    bash benchmarks/peers/leasehold/drain.sh)" || die "drain ($kind) failed (logs: $logs/$kind-$r)"
+    bash benchmarks/peers/leasehold/drain.sh)" || { kill "$sampler"; die "drain ($kind) failed (logs: $logs/$kind-$r)"; }
+  kill "$sampler"; wait "$sampler" 2>/dev/null || true
+  # Runs pruned while jobs were left: at the last sample that saw one.
+  local during; during="$(awk -F, '$3 == 1 { p = $2 } END { print p + 0 }' "$samples")"
   local left; left="$(left_runs "$db")"
-  echo "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); d.update(kind='$kind', round=$r, runs_pruned=$runs-$left); print(json.dumps(d))" >>"$results"
-  say "$kind round $r: $(tail -n 1 "$results" | python3 -c "import json,sys; d=json.load(sys.stdin); print(f\"{d['jobs_per_s_wall']:.0f} jobs/s, {d['runs_pruned']} runs pruned in {d['wall_ms']/1000:.1f} s\")")"
+  echo "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); d.update(kind='$kind', round=$r, runs_pruned_by_drain_end=$during, runs_pruned_by_exit=$runs-$left); print(json.dumps(d))" >>"$results"
+  say "$kind round $r: $(tail -n 1 "$results" | python3 -c "import json,sys; d=json.load(sys.stdin); print(f\"{d['jobs_per_s_wall']:.0f} jobs/s over {d['wall_ms']/1000:.1f} s; runs pruned by the drain's end {d['runs_pruned_by_drain_end']}, by the nodes' exit {d['runs_pruned_by_exit']}\")")"
   psqlx postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
 }
 
@@ -127,5 +146,10 @@ print(f"prune alone: {alone['runs']} runs ({alone['attempt_rows']} job_runs rows
       f" = {alone['runs_per_s']} runs/s, {alone['batches']} batches")
 print(f"drain of {sys.argv[3]} no-op jobs without pruning: {base:.0f} jobs/s (median)")
 print(f"the same drain while the nodes prune: {during:.0f} jobs/s (median), {during/base:.2f}x;"
-      f" runs pruned during it: {med('during', 'runs_pruned'):.0f} in {med('during', 'wall_ms')/1000:.1f} s")
+      f" runs pruned while it drained (median): {med('during', 'runs_pruned_by_drain_end'):.0f}"
+      f" in {med('during', 'wall_ms')/1000:.1f} s (pruning starts 1 s after the nodes)")
+for r in rows:
+    if r["kind"] != "alone":
+        print(f"  {r['kind']:6} round {r['round']}: {r['jobs_per_s_wall']:.0f} jobs/s,"
+              f" {r['runs_pruned_by_drain_end']} runs pruned by the drain's end")
 PY
