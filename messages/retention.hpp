@@ -25,12 +25,16 @@ struct retention_policy {
   int32_t batch = 1000;
   /// A pass stops after this long and reports more to do (0: no limit).
   int64_t budget_ms = 0;
+  /// Pause after each batch that found work, in ms (0: none): bounds the
+  /// share of the database's CPU and I/O a pass takes from the jobs.
+  int64_t pause_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retention_policy& x) {
   return f(caf::meta::type_name("retention_policy"), x.succeeded_ms, x.dead_ms,
-           x.runs_ms, x.instances_ms, x.violations_ms, x.batch, x.budget_ms);
+           x.runs_ms, x.instances_ms, x.violations_ms, x.batch, x.budget_ms,
+           x.pause_ms);
 }
 
 /// What one pruning pass deleted (or, dry, would delete).

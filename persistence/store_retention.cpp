@@ -1,7 +1,10 @@
 // Retention (migration 025): one pruning pass over expired history.
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -28,19 +31,17 @@ struct cutoffs {
   std::string succeeded, dead, runs, instances, violations;
 };
 
-// Where a kind's keyset walk has got to: the last row examined.
-struct cursor {
-  std::string at = "-infinity";
-  std::string id = "0";
-  bool done = false;
-};
+using cursor = retention_cursor;
 
 using clock_type = std::chrono::steady_clock;
 
 class pass {
 public:
-  pass(pqxx::connection& conn, const retention_policy& p, bool dry)
-    : conn_(conn), policy_(p), dry_(dry), start_(clock_type::now()) {}
+  // `walks` holds where the last pass stopped; a dry pass starts afresh
+  // and leaves them as they were.
+  pass(pqxx::connection& conn, std::array<cursor, 3>& walks, const retention_policy& p,
+       bool dry)
+    : conn_(conn), walks_(walks), policy_(p), dry_(dry), start_(clock_type::now()) {}
 
   bool over_budget() const {
     return policy_.budget_ms > 0
@@ -67,11 +68,13 @@ public:
     chains.reserve(rows.size());
     for (const auto& r : rows)
       chains.push_back(r[0].as<std::string>());
+    auto gone = tx.exec_prepared1("retention_prune_chains", text_array(chains),
+                                  cut.succeeded, cut.dead, cut.runs);
+    // Past these rows only once they are dealt with: a batch that failed
+    // is tried again by the next pass.
     const auto last = rows[rows.size() - 1];
     c.at = last[1].c_str();
     c.id = last[2].c_str();
-    auto gone = tx.exec_prepared1("retention_prune_chains", text_array(chains),
-                                  cut.succeeded, cut.dead, cut.runs);
     out.succeeded += gone[0].as<int64_t>();
     out.dead += gone[1].as<int64_t>();
     out.runs += gone[2].as<int64_t>();
@@ -91,21 +94,24 @@ public:
   // it in a transaction); stops at the budget.
   template <class Each>
   void run(const cutoffs& cut, prune_report& out, Each&& each) {
-    cursor runs, succeeded, dead;
+    std::array<cursor, 3> fresh;
+    auto& walks = dry_ ? fresh : walks_;
+    // A cycle ends when every kind was walked to its end: start over.
+    if (std::all_of(walks.begin(), walks.end(), [](const cursor& c) { return c.done; }))
+      walks = fresh;
     struct kind {
       const char* statement;
       const std::string& before;
       cursor& c;
     };
-    const kind kinds[] = {{"retention_runs_batch", cut.runs, runs},
-                          {"retention_succeeded_batch", cut.succeeded, succeeded},
-                          {"retention_dead_batch", cut.dead, dead}};
+    const kind kinds[] = {{"retention_runs_batch", cut.runs, walks[0]},
+                          {"retention_succeeded_batch", cut.succeeded, walks[1]},
+                          {"retention_dead_batch", cut.dead, walks[2]}};
     for (const auto& k : kinds) {
       if (k.before == "-infinity")
-        continue;
-      bool again = true;
-      while (again && !(out.more = over_budget()))
-        again = each([&](pqxx::transaction_base& tx) {
+        k.c.done = true;
+      while (!k.c.done && !(out.more = over_budget()))
+        each([&](pqxx::transaction_base& tx) {
           return chain_batch(tx, k.statement, k.before, k.c, cut, out);
         });
     }
@@ -148,6 +154,8 @@ public:
         bool again = batch(tx);
         tx.commit();
         ++out.batches;
+        if (again && policy_.pause_ms > 0)
+          std::this_thread::sleep_for(std::chrono::milliseconds{policy_.pause_ms});
         return again;
       });
     }
@@ -159,6 +167,7 @@ public:
 
 private:
   pqxx::connection& conn_;
+  std::array<cursor, 3>& walks_;
   retention_policy policy_;
   bool dry_;
   clock_type::time_point start_;
@@ -181,7 +190,7 @@ prune_report store::prune(const retention_policy& policy, bool dry_run) {
     tx.exec_params("SELECT pg_advisory_unlock($1)", prune_lock_key);
   };
   try {
-    auto out = translate_errors("prune", [&] { return pass{conn, policy, dry_run}.go(); });
+    auto out = translate_errors("prune", [&] { return pass{conn, impl_->retention, policy, dry_run}.go(); });
     out.elected = true;
     translate_errors("prune_unlock", [&] {
       unlock();

@@ -42,6 +42,9 @@ int run_prune(const std::string& url, const prune_options& o) {
   if (base.batch < 1 || base.batch > 100000)
     throw usage_error("--batch " + std::to_string(o.batch) + ": must be from 1 to 100000");
   base.budget_ms = 0; // until done
+  base.pause_ms = duration_option("pause", o.pause).count();
+  if (base.pause_ms > 10000)
+    throw usage_error("--pause " + o.pause + ": must be at most 10s");
   const auto policy = parse_retention(o.retention, base);
   store db{url};
   const auto r = db.prune(policy, o.dry_run);
@@ -118,6 +121,9 @@ void add_prune_command(CLI::App& app, const std::string& url, prune_options& o,
   cmd->add_flag("--dry-run", o.dry_run, "Count what would be deleted; delete nothing");
   cmd->add_flag("--json", o.json, "Print the counts as JSON");
   cmd->add_option("--batch", o.batch, "Rows per batch (each its own transaction)")
+    ->capture_default_str();
+  cmd->add_option("--pause", o.pause,
+                  "Rest after each batch (e.g. 200ms, as nodes do), to spare a busy database")
     ->capture_default_str();
   cmd->callback([&] { run = [&] { return run_prune(url, o); }; });
 }

@@ -35,6 +35,7 @@ struct prune_options {
   bool dry_run = false;
   bool json = false;
   int32_t batch = defaults::prune_batch;
+  std::string pause = "0ms"; // rest after each batch
 };
 
 /// Adds `prune`; `run` is set to it.

@@ -47,6 +47,7 @@ retention_policy default_retention() {
   p.violations_ms = defaults::retention::violations.count();
   p.batch = defaults::prune_batch;
   p.budget_ms = defaults::prune_budget.count();
+  p.pause_ms = defaults::prune_pause.count();
   return p;
 }
 
@@ -78,6 +79,8 @@ void node_config::validate() const {
           "schedule-interval", schedule_interval, "must be 0ms (off) or at least 10ms");
   require(prune_interval.count() == 0 || prune_interval.count() >= 1000,
           "prune-interval", prune_interval, "must be 0ms (off) or at least 1s");
+  require(retention.pause_ms >= 0 && retention.pause_ms <= 10000, "prune-pause",
+          std::chrono::milliseconds{retention.pause_ms}, "must be between 0ms and 10s");
   if (retention.batch < 1 || retention.batch > 100000)
     throw std::invalid_argument("invalid retention batch " + std::to_string(retention.batch)
                                 + ": must be between 1 and 100000");

@@ -9,11 +9,12 @@
 #   drain  benchmarks/peers/leasehold/drain.sh (J no-op jobs, 2 nodes x 24)
 #          with `--prune-interval 0ms` (no pruning): jobs/s;
 #   during the same drain with `--prune-interval 1s` (the nodes prune,
-#          one at a time, from 1 s after their start): jobs/s, and how many
-#          runs were pruned while it drained.
-# Rounds interleave drain and during (order rotated).
+#          one at a time, from 1 s after their start, resting 200 ms after
+#          each batch): jobs/s, and how many runs were pruned while it drained;
+#   fullspeed  the same with `--prune-pause 0ms` (no rest).
+# Rounds run the three drains in rotated order.
 #   scripts/bench-prune.sh             10M runs; 2 rounds of 100k jobs
-#   scripts/bench-prune.sh --smoke     20k runs; 1 round of 2,000 jobs (~30 s)
+#   scripts/bench-prune.sh --smoke     20k runs; 1 round of 2,000 jobs (~40 s)
 #   --runs N, --jobs N, --rounds N     override either mode
 # Env: LEASEHOLD_PRUNE_PG_PORT (55473), LEASEHOLD_PRUNE_BIN (build/leasehold),
 # LEASEHOLD_PRUNE_NO_BUILD=1. Prints a summary; logs and results.jsonl under
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) mode=smoke ;;
     --runs|--jobs|--rounds) [ $# -ge 2 ] || die "$1 needs a value"; declare "${1#--}=$2"; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (try --help)" ;;
   esac
   shift
@@ -102,8 +103,11 @@ sample() {  # sample DB FILE (until killed)
 
 drain() {  # drain KIND ROUND
   local kind="$1" r="$2" args db="lh_$1" out sampler samples="$logs/$1-$2.samples"
-  args="--prune-interval 0ms"
-  [ "$kind" = during ] && args="--prune-interval 1s"
+  case "$kind" in
+    drain) args="--prune-interval 0ms" ;;
+    during) args="--prune-interval 1s" ;;                      # rests 200 ms per batch
+    fullspeed) args="--prune-interval 1s --prune-pause 0ms" ;;  # no rest
+  esac
   : >"$samples"
   sample "$db" "$samples" & sampler=$!
   out="$(LH_BIN="$lh_bin" LH_DB_BASE="$base" LH_DB="$db" LH_DB_TEMPLATE=prune_tpl JOBS="$jobs" \
@@ -118,8 +122,9 @@ drain() {  # drain KIND ROUND
   psqlx postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
 }
 
+kinds=(drain during fullspeed)
 for r in $(seq 1 "$rounds"); do
-  if [ $(( r % 2 )) = 1 ]; then drain drain "$r"; drain during "$r"; else drain during "$r"; drain drain "$r"; fi
+  for k in 0 1 2; do drain "${kinds[$(( (k + r - 1) % 3 ))]}" "$r"; done
 done
 
 copy prune_alone
@@ -145,9 +150,12 @@ print(f"template: {sys.argv[4]}")
 print(f"prune alone: {alone['runs']} runs ({alone['attempt_rows']} job_runs rows) in {alone['wall_ms']/1000:.1f} s"
       f" = {alone['runs_per_s']} runs/s, {alone['batches']} batches")
 print(f"drain of {sys.argv[3]} no-op jobs without pruning: {base:.0f} jobs/s (median)")
-print(f"the same drain while the nodes prune: {during:.0f} jobs/s (median), {during/base:.2f}x;"
-      f" runs pruned while it drained (median): {med('during', 'runs_pruned_by_drain_end'):.0f}"
-      f" in {med('during', 'wall_ms')/1000:.1f} s (pruning starts 1 s after the nodes)")
+for kind, what in (("during", "the nodes prune (default, 200 ms rest per batch)"),
+                   ("fullspeed", "the nodes prune at full speed (--prune-pause 0ms)")):
+    x = med(kind, "jobs_per_s_wall")
+    print(f"the same drain while {what}: {x:.0f} jobs/s (median), {x/base:.2f}x;"
+          f" runs pruned while it drained (median): {med(kind, 'runs_pruned_by_drain_end'):.0f}"
+          f" in {med(kind, 'wall_ms')/1000:.1f} s (pruning starts 1 s after the nodes)")
 for r in rows:
     if r["kind"] != "alone":
         print(f"  {r['kind']:6} round {r['round']}: {r['jobs_per_s_wall']:.0f} jobs/s,"

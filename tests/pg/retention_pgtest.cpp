@@ -308,6 +308,27 @@ BOOST_AUTO_TEST_CASE(three_prune_processes_at_once_one_prunes) {
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(passes_cut_short_by_their_budget_go_on_where_the_last_stopped) {
+  // 3,000 old successes whose unique keys keep them, then 10 that may go:
+  // passes of one batch each must walk past the kept ones, not start over.
+  db.execute("INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, started_at,"
+             " finished_at, outcome, type, queue) SELECT g, 1, 'w', now() - interval '20 days',"
+             " now() - interval '20 days' + g * interval '1 s', 'succeeded', 't', 'default'"
+             " FROM generate_series(1, 3010) AS g");
+  db.execute("INSERT INTO leasehold.unique_keys (unique_key, job_id)"
+             " SELECT 'k' || g, g FROM generate_series(1, 3000) AS g");
+  auto p = policy(500);
+  p.budget_ms = 1; // each pass: one batch
+  prune_report total;
+  int passes = 0;
+  do {
+    total += db.prune(p, false);
+  } while (total.more && ++passes < 50);
+  BOOST_TEST(passes < 50);
+  BOOST_TEST(total.succeeded == 10);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs") == 3000);
+}
+
 BOOST_AUTO_TEST_CASE(a_node_prunes_on_its_interval) {
   mixed_history();
   auto cfg = fast_node_config();
