@@ -33,18 +33,22 @@ struct cutoffs {
 
 using cursor = retention_cursor;
 
+constexpr const char* succeeded_walk = "retention_succeeded_batch";
+
 using clock_type = std::chrono::steady_clock;
 
 class pass {
 public:
   // `walks` holds where the last pass stopped; a dry pass starts afresh
   // and leaves them as they were.
-  pass(pqxx::connection& conn, std::array<cursor, 3>& walks, const retention_policy& p,
+  pass(pqxx::connection& conn, std::array<cursor, 5>& walks, const retention_policy& p,
        bool dry)
     : conn_(conn), walks_(walks), policy_(p), dry_(dry), start_(clock_type::now()) {}
 
-  bool over_budget() const {
-    return policy_.budget_ms > 0
+  // Every pass does at least one batch, so that passes cut short always
+  // get somewhere.
+  bool over_budget(const prune_report& out) const {
+    return policy_.budget_ms > 0 && out.batches > 0
            && clock_type::now() - start_ >= std::chrono::milliseconds{policy_.budget_ms};
   }
 
@@ -59,15 +63,21 @@ public:
   bool chain_batch(pqxx::transaction_base& tx, const char* statement,
                    const std::string& before, cursor& c, const cutoffs& cut,
                    prune_report& out) {
-    auto rows = tx.exec_prepared(statement, before, c.at, c.id, policy_.batch);
+    // The job_runs walk is keyed by (job id, attempt), the others by age.
+    const bool by_key = c.at == "-infinity" && statement == succeeded_walk;
+    auto rows = tx.exec_prepared(statement, before, by_key ? "0" : c.at, c.id, policy_.batch);
     if (rows.empty()) {
       c.done = true;
       return false;
     }
     std::vector<std::string> chains;
     chains.reserve(rows.size());
-    for (const auto& r : rows)
-      chains.push_back(r[0].as<std::string>());
+    bool stop = false;
+    for (const auto& r : rows) {
+      if (!r[0].is_null())
+        chains.push_back(r[0].as<std::string>());
+      stop = stop || r[3].as<bool>();
+    }
     auto gone = tx.exec_prepared1("retention_prune_chains", text_array(chains),
                                   cut.succeeded, cut.dead, cut.runs);
     // Past these rows only once they are dealt with: a batch that failed
@@ -75,6 +85,7 @@ public:
     const auto last = rows[rows.size() - 1];
     c.at = last[1].c_str();
     c.id = last[2].c_str();
+    c.done = stop; // walked up to the cutoff
     out.succeeded += gone[0].as<int64_t>();
     out.dead += gone[1].as<int64_t>();
     out.runs += gone[2].as<int64_t>();
@@ -94,7 +105,7 @@ public:
   // it in a transaction); stops at the budget.
   template <class Each>
   void run(const cutoffs& cut, prune_report& out, Each&& each) {
-    std::array<cursor, 3> fresh;
+    std::array<cursor, 5> fresh;
     auto& walks = dry_ ? fresh : walks_;
     // A cycle ends when every kind was walked to its end: start over.
     if (std::all_of(walks.begin(), walks.end(), [](const cursor& c) { return c.done; }))
@@ -105,26 +116,31 @@ public:
       cursor& c;
     };
     const kind kinds[] = {{"retention_runs_batch", cut.runs, walks[0]},
-                          {"retention_succeeded_batch", cut.succeeded, walks[1]},
+                          {succeeded_walk, cut.succeeded, walks[1]},
                           {"retention_dead_batch", cut.dead, walks[2]}};
     for (const auto& k : kinds) {
       if (k.before == "-infinity")
         k.c.done = true;
-      while (!k.c.done && !(out.more = over_budget()))
+      while (!k.c.done && !(out.more = over_budget(out)))
         each([&](pqxx::transaction_base& tx) {
           return chain_batch(tx, k.statement, k.before, k.c, cut, out);
         });
     }
-    const std::pair<const char*, std::pair<const std::string*, int64_t*>> plain[] = {
-      {"retention_instances", {&cut.instances, &out.instances}},
-      {"retention_violations", {&cut.violations, &out.violations}}};
-    for (const auto& [statement, target] : plain) {
-      if (*target.first == "-infinity")
-        continue;
-      bool again = true;
-      while (again && !(out.more = over_budget()))
-        again = each([&](pqxx::transaction_base& tx) {
-          return plain_batch(tx, statement, *target.first, *target.second);
+    struct plain_kind {
+      const char* statement;
+      const std::string& before;
+      int64_t& count;
+      cursor& c;
+    };
+    const plain_kind plain[] = {
+      {"retention_instances", cut.instances, out.instances, walks[3]},
+      {"retention_violations", cut.violations, out.violations, walks[4]}};
+    for (const auto& k : plain) {
+      if (k.before == "-infinity")
+        k.c.done = true;
+      while (!k.c.done && !(out.more = over_budget(out)))
+        k.c.done = !each([&](pqxx::transaction_base& tx) {
+          return plain_batch(tx, k.statement, k.before, k.count);
         });
     }
   }
@@ -167,7 +183,7 @@ public:
 
 private:
   pqxx::connection& conn_;
-  std::array<cursor, 3>& walks_;
+  std::array<cursor, 5>& walks_;
   retention_policy policy_;
   bool dry_;
   clock_type::time_point start_;

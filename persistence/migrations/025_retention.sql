@@ -18,11 +18,10 @@
 -- locks for its few milliseconds, then find the job gone.
 
 -- One cheap batch per kind: the oldest expired rows, through a btree in
--- age order (a keyset cursor walks past chains that must stay). Succeeded
--- jobs of runs are left out: they go with their run.
-CREATE INDEX job_runs_succeeded_finished_idx
-  ON leasehold.job_runs (finished_at, job_id)
-  WHERE outcome = 'succeeded' AND run_id IS NULL;
+-- age order (a keyset cursor walks past chains that must stay). Dead jobs
+-- of runs are left out: they go with their run. Succeeded jobs are walked
+-- in job_runs' primary-key order instead (retention_succeeded_batch.sql):
+-- a btree by finish time there would cost every completion an entry.
 CREATE INDEX jobs_dead_finished_idx ON leasehold.jobs (finished_at, id)
   WHERE status IN ('failed', 'cancelled') AND run_id IS NULL;
 CREATE INDEX runs_completed_idx ON leasehold.runs (completed_at, id)

@@ -2,7 +2,7 @@
 -- ($2 completed_at, $3 id), oldest first: as many as have at most $4
 -- partitions in all (always one), so a batch stays small however the runs
 -- are cut. runs_completed_idx.
-SELECT correlation_id, completed_at, id
+SELECT correlation_id, completed_at, id, false
 FROM (SELECT correlation_id, completed_at, id, expected,
              sum(expected) OVER (ORDER BY completed_at, id) AS upto
       FROM (SELECT correlation_id, completed_at, id, expected

@@ -94,7 +94,7 @@ struct retention_fixture : pg_fixture {
   // A mix of every kind, some expired, some not.
   void mixed_history() {
     succeeded(101, 10);           // goes
-    succeeded(102, 1);            // stays
+    succeeded(195, 1);            // stays (young jobs have the newest ids)
     job(103, "failed", 40);       // goes
     job(104, "failed", 10);       // stays (dead are kept 30 days)
     job(105, "cancelled", 40);    // goes
@@ -104,7 +104,7 @@ struct retention_fixture : pg_fixture {
     succeeded(120, 10);           // chain job-120: a child still queued, stays whole
     job(121, "queued", -1, "job-120");
     succeeded(130, 10, "c-130");  // chain c-130: one member too young, stays whole
-    succeeded(131, 2, "c-130");
+    succeeded(196, 2, "c-130");
     add_run(1, "run-1", 40, 2);       // completed long ago: goes with both partitions
     succeeded(140, 41, "run-1", "1", "a");
     job(141, "failed", 41, "run-1", "1", "b");
@@ -154,7 +154,7 @@ BOOST_AUTO_TEST_CASE(a_pass_deletes_exactly_the_expired_history) {
     BOOST_TEST(!exists(gone), "job " << gone << " should be gone");
     BOOST_TEST(rows_of(gone) == 0);
   }
-  for (int64_t kept : {102, 104, 106, 120, 121, 130, 131, 150, 151, 160})
+  for (int64_t kept : {195, 104, 106, 120, 121, 130, 196, 150, 151, 160})
     BOOST_TEST(exists(kept), "job " << kept << " should be kept");
   BOOST_TEST(rows_of(120) == 2); // a kept job keeps every attempt's row
   BOOST_TEST(value("SELECT string_agg(id::text, ',' ORDER BY id) FROM leasehold.runs") == "2,3");
@@ -261,7 +261,7 @@ BOOST_AUTO_TEST_CASE(retention_off_keeps_everything) {
   // chain c-130 (its young member was 2 days old) whole.
   auto r = prune_cli({"--retain-succeeded", "12h"});
   BOOST_TEST(r["succeeded"] == 6);
-  for (int64_t gone : {101, 102, 130, 131})
+  for (int64_t gone : {101, 195, 130, 196})
     BOOST_TEST(!exists(gone), "job " << gone << " should be gone");
 }
 
@@ -341,7 +341,7 @@ BOOST_AUTO_TEST_CASE(a_node_prunes_on_its_interval) {
   BOOST_TEST(wait_until([&] { return !exists(140) && !exists(101); }, 10s));
   n.stop();
   BOOST_TEST(!exists(103));
-  BOOST_TEST(exists(102));
+  BOOST_TEST(exists(195));
   BOOST_TEST(count("SELECT count(*) FROM leasehold.runs") == 2);
 }
 
