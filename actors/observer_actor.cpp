@@ -122,6 +122,14 @@ std::string render_metrics(const node_stats& s, const node_metrics& m,
   out += "# HELP leasehold_jobs_in_flight Attempts running on this node.\n"
          "# TYPE leasehold_jobs_in_flight gauge\nleasehold_jobs_in_flight "
          + std::to_string(s.in_flight) + "\n";
+  out += counter_family(
+    "leasehold_pruned_total",
+    "Expired history deleted by this node's pruner, by kind (migration 025).", "kind",
+    {{"succeeded", m.pruned_succeeded.load()}, {"dead", m.pruned_dead.load()},
+     {"runs", m.pruned_runs.load()}, {"attempt_rows", m.pruned_attempts.load()},
+     {"instances", m.pruned_instances.load()}, {"violations", m.pruned_violations.load()}});
+  out += counter("leasehold_prune_passes_total",
+                 "Retention passes this node ran while elected.", m.prune_passes.load());
   out += m.claim_seconds.render("leasehold_claim_duration_seconds",
                                 "Time to claim a batch of jobs.");
   out += m.job_seconds.render("leasehold_job_duration_seconds",

@@ -41,5 +41,6 @@ using queues_atom = caf::atom_constant<caf::atom("lh_queues")>;
 using control_atom = caf::atom_constant<caf::atom("lh_ctrl")>;
 using pause_atom = caf::atom_constant<caf::atom("lh_pause")>;
 using limited_atom = caf::atom_constant<caf::atom("lh_limited")>;
+using prune_atom = caf::atom_constant<caf::atom("lh_prune")>;
 
 } // namespace leasehold

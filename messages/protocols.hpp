@@ -10,6 +10,7 @@
 
 #include "messages/atoms.hpp"
 #include "messages/job_types.hpp"
+#include "messages/retention.hpp"
 
 /// The typed interfaces of leasehold's actors: who may say what to whom.
 namespace leasehold {
@@ -39,6 +40,9 @@ using persistence_actor = caf::typed_actor<
   // Enqueue the ticks of due schedules (a tick later than the given ms is
   // missed); replies with how many tick jobs were created.
   caf::replies_to<schedule_atom, int64_t>::with<int64_t>,
+  // One retention pass (dry: count only); elected = false when another
+  // node is pruning.
+  caf::replies_to<prune_atom, retention_policy, bool>::with<prune_report>,
   // Write an attempt's outcome under its lease (batched with others).
   // An executor delegates this to it, so the answer goes straight to the
   // supervisor that asked the executor to run the attempt.
@@ -73,6 +77,9 @@ using reaper_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
 
 /// Regularly enqueues the ticks of due schedules.
 using scheduler_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
+
+/// Regularly deletes expired history, when elected (migration 025).
+using pruner_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
 
 /// Runs attempts, one at a time, and writes each outcome under its lease.
 using executor_actor = caf::typed_actor<

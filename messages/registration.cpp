@@ -4,6 +4,7 @@
 
 #include "messages/errors.hpp"
 #include "messages/job_types.hpp"
+#include "messages/retention.hpp"
 
 namespace leasehold {
 
@@ -62,6 +63,8 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<job_outcome>("leasehold::job_outcome");
   cfg.add_message_type<written_outcome>("leasehold::written_outcome");
   cfg.add_message_type<node_stats>("leasehold::node_stats");
+  cfg.add_message_type<retention_policy>("leasehold::retention_policy");
+  cfg.add_message_type<prune_report>("leasehold::prune_report");
   cfg.add_message_type<std::vector<int64_t>>("std::vector<int64_t>");
   cfg.add_error_category(
     exit_category, [](uint8_t code, caf::atom_value, const caf::message&) {

@@ -34,6 +34,7 @@ const std::vector<migration>& all_migrations() {
     {22, "queue_concurrency", migration_sql::m022_queue_concurrency},
     {23, "concurrency_keys", migration_sql::m023_concurrency_keys},
     {24, "queue_rate_limits", migration_sql::m024_queue_rate_limits},
+    {25, "retention", migration_sql::m025_retention},
   };
   return list;
 }

@@ -263,6 +263,11 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
         return pass.enqueued;
       });
     },
+    [=](prune_atom, const retention_policy& policy, bool dry_run)
+      -> caf::result<prune_report> {
+      return with_store<prune_report>(
+        self, cfg, "prune", [&](store& db) { return db.prune(policy, dry_run); });
+    },
     [=](rescue_atom, const rescue_request& req) -> caf::result<rescue_reply> {
       return with_store<rescue_reply>(
         self, cfg, "job_rescue", [&](store& db) { return db.rescue_expired(req); });

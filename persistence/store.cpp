@@ -78,6 +78,13 @@ const statement prepared_statements[] = {
   {"schedule_enqueue_ticks", sql::schedule_enqueue_ticks},
   {"schedule_advance", sql::schedule_advance},
   {"schedule_list", sql::schedule_list},
+  {"retention_cutoffs", sql::retention_cutoffs},
+  {"retention_succeeded_batch", sql::retention_succeeded_batch},
+  {"retention_dead_batch", sql::retention_dead_batch},
+  {"retention_runs_batch", sql::retention_runs_batch},
+  {"retention_prune_chains", sql::retention_prune_chains},
+  {"retention_instances", sql::retention_instances},
+  {"retention_violations", sql::retention_violations},
 };
 
 } // namespace

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "messages/job_types.hpp"
+#include "messages/retention.hpp"
 
 /// Blocking access to leasehold's tables over one Postgres connection. Used
 /// by the persistence actor and by CLI commands; the only code that includes
@@ -337,6 +338,13 @@ public:
   /// Throws store_error "invalid --<what> ..." unless Postgres reads `text`
   /// as a timestamptz.
   void check_timestamp(const std::string& what, const std::string& text);
+
+  /// One retention pass (migration 025, persistence/store_retention.cpp):
+  /// when this connection wins the pruning lock, deletes expired history in
+  /// batches of its own short transactions; else returns elected = false
+  /// at once. Dry, the same pass runs in one transaction that is rolled
+  /// back: it counts what would go and deletes nothing.
+  prune_report prune(const retention_policy& policy, bool dry_run);
 
   /// Checks every invariant (persistence/verify.hpp) in one read-only
   /// snapshot; one result per invariant, violated or not.

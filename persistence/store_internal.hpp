@@ -4,6 +4,7 @@
 // one per aggregate): the connection, libpqxx error translation and small
 // helpers. Not for use outside persistence/.
 
+#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -133,9 +134,21 @@ inline std::optional<job_change> change_job(pqxx::connection& conn, const char* 
   });
 }
 
+// Where a retention pass got to in one kind's walk (runs, succeeded, dead
+// jobs; instances and violations only have done): the last row examined,
+// or done. The next pass on this connection
+// goes on from there, so chains that must stay are walked past once per
+// cycle, not once per pass (persistence/store_retention.cpp).
+struct retention_cursor {
+  std::string at = "-infinity";
+  std::string id = "0";
+  bool done = false;
+};
+
 struct store::impl {
   pqxx::connection conn;
   claim_cursors cursors;
+  std::array<retention_cursor, 5> retention;
   impl(const std::string& url, statement_plans plans, wait_limits limits);
 };
 

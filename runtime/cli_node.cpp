@@ -85,6 +85,9 @@ void fill_node_config(node_options& o) {
   c.prefetch_max_hold = duration_option("prefetch-max-hold", o.prefetch_max_hold);
   c.completion_linger = duration_option("completion-linger", o.completion_linger);
   c.schedule_interval = duration_option("schedule-interval", o.schedule_interval);
+  c.retention = parse_retention(o.retention, c.retention);
+  c.prune_interval = duration_option("prune-interval", o.prune_interval);
+  c.retention.pause_ms = duration_option("prune-pause", o.prune_pause).count();
   c.stale_after = duration_option("stale-after", o.stale);
   c.alert_lag = duration_option("alert-lag", o.alert_lag);
   if (c.http_token.empty())
@@ -179,6 +182,15 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
   cmd->add_option("--schedule-interval", o.schedule_interval,
                   "How often to enqueue due schedule ticks (0ms: leave them to"
                   " other nodes)")
+    ->capture_default_str();
+  add_retention_options(*cmd, o.retention);
+  cmd->add_option("--prune-interval", o.prune_interval,
+                  "How often to delete expired history, one node at a time"
+                  " (0ms: leave it to other nodes)")
+    ->capture_default_str();
+  cmd->add_option("--prune-pause", o.prune_pause,
+                  "Rest after each batch of pruning, so that it takes a small share of"
+                  " the database (0ms: none)")
     ->capture_default_str();
   cmd->add_option("--queue", o.queues,
                   "NAME[=N]: serve queue NAME with N slots (repeatable)");

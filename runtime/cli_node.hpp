@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cli_prune.hpp"
 #include "runtime/defaults.hpp"
 #include "runtime/duration.hpp"
 #include "runtime/node.hpp"
@@ -31,6 +32,9 @@ struct node_options {
   std::string prefetch_max_hold = format_duration(defaults::prefetch_max_hold);
   std::string completion_linger = format_duration(defaults::completion_linger);
   std::string schedule_interval = format_duration(defaults::schedule_interval);
+  retention_options retention;
+  std::string prune_interval = format_duration(defaults::prune_interval);
+  std::string prune_pause = format_duration(defaults::prune_pause);
   std::string stale = format_duration(defaults::stale_after);
   std::string alert_lag = format_duration(defaults::alert_lag);
   std::string retry_base = format_duration(defaults::retry_base);

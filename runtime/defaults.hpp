@@ -49,6 +49,27 @@ inline constexpr size_t max_progress_message_bytes = 200;
 /// schedule_late behind its tick is named by /health (SCHEDULE_LATE).
 inline constexpr auto schedule_interval = std::chrono::milliseconds{500};
 inline constexpr auto schedule_late = std::chrono::milliseconds{30s};
+/// How long history is kept before a node's pruner deletes it (migration
+/// 025); 0 keeps it forever. One node at a time prunes, every
+/// prune_interval, in batches of prune_batch rows, each its own
+/// transaction, for at most prune_budget per pass (more follows at once).
+namespace retention {
+inline constexpr auto succeeded = std::chrono::milliseconds{24h * 7};
+inline constexpr auto dead = std::chrono::milliseconds{24h * 30};
+inline constexpr auto runs = std::chrono::milliseconds{24h * 30};
+inline constexpr auto instances = std::chrono::milliseconds{24h * 7};
+inline constexpr auto violations = std::chrono::milliseconds{24h * 30};
+} // namespace retention
+inline constexpr auto prune_interval = std::chrono::milliseconds{1min};
+inline constexpr int32_t prune_batch = 1000;
+/// A pass this long at most, then the next at once: a stopping node waits
+/// for the end of its pass (its actor is blocked in it), so keep it short.
+inline constexpr auto prune_budget = std::chrono::milliseconds{2s};
+/// A node's pruner rests this long after each batch (about 35 ms of
+/// Postgres work for 1,000 rows): pruning takes a small share of a busy
+/// database and never competes with the jobs for it (benchmarks/RESULTS.md
+/// section R). `leasehold prune` does not rest unless asked (--pause).
+inline constexpr auto prune_pause = std::chrono::milliseconds{200};
 inline constexpr const char* http_listen = "127.0.0.1:8080";
 inline constexpr auto alert_lag = std::chrono::milliseconds{300s};
 inline constexpr int64_t alert_dead = 5;

@@ -28,9 +28,11 @@ std::chrono::milliseconds parse_duration(const std::string& text) {
     per_unit = 60000;
   else if (unit == "h")
     per_unit = 3600000;
+  else if (unit == "d")
+    per_unit = 86400000;
   else
     throw std::invalid_argument("invalid duration unit in '" + shown
-                                + "' (use ms, s, m or h)");
+                                + "' (use ms, s, m, h or d)");
   // Checked before it is multiplied: 13 digits of hours would overflow.
   auto number = text.substr(0, digits);
   number.erase(0, std::min(number.find_first_not_of('0'), number.size() - 1));

@@ -21,6 +21,7 @@
 #include "runtime/cli_node.hpp"
 #include "runtime/cli_observe.hpp"
 #include "runtime/cli_runs.hpp"
+#include "runtime/cli_prune.hpp"
 #include "runtime/cli_queue.hpp"
 #include "runtime/cli_schedule.hpp"
 #include "runtime/cli_verify.hpp"
@@ -119,6 +120,8 @@ int main(int argc, char** argv) {
   cli::add_schedule_commands(app, url, sched, run);
   cli::queue_options queue;
   cli::add_queue_commands(app, url, queue, run);
+  cli::prune_options prune;
+  cli::add_prune_command(app, url, prune, run);
 
   bool workers_all = false, workers_json = false;
   auto* w = app.add_subcommand("workers", "List worker instances (* = singleton)");

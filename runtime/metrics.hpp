@@ -28,6 +28,14 @@ struct node_metrics {
   std::atomic<int64_t> lease_renewals{0};
   histogram claim_seconds;
   histogram job_seconds;
+  /// What this node's pruner deleted (migration 025), and its passes.
+  std::atomic<int64_t> pruned_succeeded{0};
+  std::atomic<int64_t> pruned_dead{0};
+  std::atomic<int64_t> pruned_runs{0};
+  std::atomic<int64_t> pruned_attempts{0};
+  std::atomic<int64_t> pruned_instances{0};
+  std::atomic<int64_t> pruned_violations{0};
+  std::atomic<int64_t> prune_passes{0};
 };
 
 } // namespace leasehold

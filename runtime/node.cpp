@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "actors/observer_actor.hpp"
+#include "actors/pruner_actor.hpp"
 #include "actors/supervisor_actor.hpp"
 #include "messages/errors.hpp"
 #include "messages/registration.hpp"
@@ -37,6 +38,19 @@ void require(bool ok, const std::string& key, std::chrono::milliseconds value,
 
 } // namespace
 
+retention_policy default_retention() {
+  retention_policy p;
+  p.succeeded_ms = defaults::retention::succeeded.count();
+  p.dead_ms = defaults::retention::dead.count();
+  p.runs_ms = defaults::retention::runs.count();
+  p.instances_ms = defaults::retention::instances.count();
+  p.violations_ms = defaults::retention::violations.count();
+  p.batch = defaults::prune_batch;
+  p.budget_ms = defaults::prune_budget.count();
+  p.pause_ms = defaults::prune_pause.count();
+  return p;
+}
+
 void node_config::validate() const {
   if (database_url.empty())
     throw std::invalid_argument(
@@ -63,6 +77,13 @@ void node_config::validate() const {
           "must be at least 10ms");
   require(schedule_interval.count() == 0 || schedule_interval.count() >= 10,
           "schedule-interval", schedule_interval, "must be 0ms (off) or at least 10ms");
+  require(prune_interval.count() == 0 || prune_interval.count() >= 1000,
+          "prune-interval", prune_interval, "must be 0ms (off) or at least 1s");
+  require(retention.pause_ms >= 0 && retention.pause_ms <= 10000, "prune-pause",
+          std::chrono::milliseconds{retention.pause_ms}, "must be between 0ms and 10s");
+  if (retention.batch < 1 || retention.batch > 100000)
+    throw std::invalid_argument("invalid retention batch " + std::to_string(retention.batch)
+                                + ": must be between 1 and 100000");
   require(completion_linger.count() >= 0 && completion_linger.count() <= 1000,
           "completion-linger", completion_linger, "must be between 0ms and 1s");
   require(heartbeat_interval.count() >= 10, "heartbeat-interval",
@@ -107,6 +128,8 @@ struct node::impl {
   supervisor_actor supervisor;
   persistence_actor observer_store;
   observer_actor observer;
+  persistence_actor pruner_store;
+  pruner_actor pruner;
   std::unique_ptr<http_bridge> http;
   bool stopped = false;
 
@@ -122,6 +145,10 @@ struct node::impl {
     http.reset();
     caf::anon_send_exit(observer, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(observer_store, caf::exit_reason::user_shutdown);
+    if (pruner) {
+      caf::anon_send_exit(pruner, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(pruner_store, caf::exit_reason::user_shutdown);
+    }
     sys->await_all_actors_done();
     pool.reset(); // joins handler threads while the actors' system exists
     stopped = true;
@@ -212,6 +239,7 @@ void node::start() {
   sc.stop_timeout = cfg_.stop_timeout;
   impl_->supervisor = impl_->sys->spawn(supervisor_actor_impl, sc);
   start_observer(sc.persistence);
+  start_pruner(sc.persistence);
   // The actors are up: STARTING -> RUNNING (unless already taken from us).
   store{cfg_.database_url, statement_plans::automatic, wait_limits::bounded}
     .set_instance_status(worker_id_, "RUNNING", {"STARTING"});
@@ -238,6 +266,20 @@ instance_info node::instance() const {
   me.metadata = metadata.dump();
   me.terms = {cfg_.lease_ttl.count(), cfg_.stale_after.count(), cfg_.stop_timeout.count()};
   return me;
+}
+
+void node::start_pruner(const persistence_config& store_cfg) {
+  if (cfg_.prune_interval.count() == 0)
+    return;
+  // Its own connection, like the observer's: a pass's batches never wait
+  // in line with this node's claims and completions.
+  auto pruner_cfg = store_cfg;
+  pruner_cfg.waits = wait_limits::bounded;
+  auto& sys = *impl_->sys;
+  impl_->pruner_store = sys.spawn<caf::detached>(persistence_actor_impl, pruner_cfg);
+  impl_->pruner = sys.spawn(pruner_actor_impl,
+                            pruner_config{cfg_.prune_interval, cfg_.retention, impl_->metrics},
+                            impl_->pruner_store);
 }
 
 void node::start_observer(const persistence_config& store_cfg) {

@@ -18,6 +18,9 @@ namespace leasehold {
 
 struct persistence_config;
 
+/// The retention of defaults::retention, with a node pass's batch and budget.
+retention_policy default_retention();
+
 /// Settings of one node. Durations in milliseconds.
 struct node_config {
   std::string database_url;
@@ -38,6 +41,10 @@ struct node_config {
   /// Time between scheduler passes over the due schedules (0: this node
   /// enqueues no schedule ticks).
   std::chrono::milliseconds schedule_interval = defaults::schedule_interval;
+  /// What this node's pruner keeps and for how long (0: forever), and how
+  /// often it runs a pass (0: no pruner on this node). See migration 025.
+  retention_policy retention = default_retention();
+  std::chrono::milliseconds prune_interval = defaults::prune_interval;
   /// How long a completion waits for others to share its write (0: none).
   std::chrono::milliseconds completion_linger = defaults::completion_linger;
   std::chrono::milliseconds heartbeat_interval = defaults::heartbeat_interval;
@@ -126,6 +133,7 @@ public:
 private:
   instance_info instance() const;
   void start_observer(const persistence_config& store_cfg);
+  void start_pruner(const persistence_config& store_cfg);
 
   struct impl;
   node_config cfg_;
