@@ -14,7 +14,7 @@ packages=(
   clang-14 llvm-14 libclang-rt-14-dev              # fuzz targets: libFuzzer, sanitizers
   zlib1g-dev                                       # tests: gzip bodies
   python3-psycopg2                                 # examples/python (examples.sql_enqueue)
-  nodejs npm                                       # tests: the console driven in Chromium (puppeteer-core)
+  nodejs                                           # tests: the console driven in Chromium (puppeteer-core)
 )
 
 missing=()
@@ -22,6 +22,9 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
     || missing+=("$p")
 done
+# npm: Debian's package, unless the nodejs installed brings its own (as
+# NodeSource's does; Debian's npm then conflicts with it).
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=()
