@@ -127,7 +127,8 @@ std::string render_metrics(const node_stats& s, const node_metrics& m,
     "Expired history deleted by this node's pruner, by kind (migration 025).", "kind",
     {{"succeeded", m.pruned_succeeded.load()}, {"dead", m.pruned_dead.load()},
      {"runs", m.pruned_runs.load()}, {"attempt_rows", m.pruned_attempts.load()},
-     {"instances", m.pruned_instances.load()}, {"violations", m.pruned_violations.load()}});
+     {"instances", m.pruned_instances.load()}, {"violations", m.pruned_violations.load()},
+     {"unique_keys", m.pruned_unique_keys.load()}});
   out += counter("leasehold_prune_passes_total",
                  "Retention passes this node ran while elected.", m.prune_passes.load());
   out += m.claim_seconds.render("leasehold_claim_duration_seconds",

@@ -21,6 +21,7 @@ void count(const pruner_config& cfg, const prune_report& r) {
   m.pruned_attempts += r.attempts;
   m.pruned_instances += r.instances;
   m.pruned_violations += r.violations;
+  m.pruned_unique_keys += r.unique_keys;
   ++m.prune_passes;
 }
 
@@ -33,13 +34,14 @@ void on_report(self_ptr self, const pruner_config& cfg, const prune_report& r) {
   } else {
     count(cfg, r);
     const bool pruned = r.succeeded + r.dead + r.runs + r.attempts + r.instances
-                          + r.violations > 0;
+                          + r.violations + r.unique_keys > 0;
     // Every pass is logged; one that found nothing expired only at debug.
     (pruned ? log::info : log::debug)(
       "retention pass",
       {{"succeeded", r.succeeded}, {"dead", r.dead}, {"runs", r.runs},
        {"attempt_rows", r.attempts}, {"instances", r.instances},
-       {"violations", r.violations}, {"batches", r.batches},
+       {"violations", r.violations}, {"unique_keys", r.unique_keys},
+       {"batches", r.batches},
        {"took_ms", r.took_ms}, {"more", r.more}});
   }
   if (r.elected && r.more)

@@ -28,13 +28,18 @@ struct retention_policy {
   /// Pause after each batch that found work, in ms (0: none): bounds the
   /// share of the database's CPU and I/O a pass takes from the jobs.
   int64_t pause_ms = 0;
+  /// The share of the time a pass may spend in batches, in percent (100:
+  /// no limit). After a batch that took t, it rests at least
+  /// t * (100 - share) / share: a database slowed by load makes batches
+  /// slower, and the pruner steps back further (a sleep coefficient).
+  int32_t share_percent = 100;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retention_policy& x) {
   return f(caf::meta::type_name("retention_policy"), x.succeeded_ms, x.dead_ms,
            x.runs_ms, x.instances_ms, x.violations_ms, x.batch, x.budget_ms,
-           x.pause_ms);
+           x.pause_ms, x.share_percent);
 }
 
 /// What one pruning pass deleted (or, dry, would delete).
@@ -49,6 +54,7 @@ struct prune_report {
   int64_t attempts = 0;   // job_runs rows, of all those jobs
   int64_t instances = 0;  // worker_instances rows
   int64_t violations = 0; // policy_violations rows
+  int64_t unique_keys = 0; // unique keys whose window ended
   int64_t batches = 0;    // transactions
   int64_t took_ms = 0;
 
@@ -62,6 +68,7 @@ struct prune_report {
     attempts += o.attempts;
     instances += o.instances;
     violations += o.violations;
+    unique_keys += o.unique_keys;
     batches += o.batches;
     took_ms += o.took_ms;
     return *this;
@@ -71,7 +78,7 @@ struct prune_report {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, prune_report& x) {
   return f(caf::meta::type_name("prune_report"), x.elected, x.more, x.succeeded,
-           x.dead, x.runs, x.attempts, x.instances, x.violations, x.batches,
+           x.dead, x.runs, x.attempts, x.instances, x.violations, x.unique_keys, x.batches,
            x.took_ms);
 }
 

@@ -35,6 +35,7 @@ const std::vector<migration>& all_migrations() {
     {23, "concurrency_keys", migration_sql::m023_concurrency_keys},
     {24, "queue_rate_limits", migration_sql::m024_queue_rate_limits},
     {25, "retention", migration_sql::m025_retention},
+    {26, "unique_key_windows", migration_sql::m026_unique_key_windows},
   };
   return list;
 }

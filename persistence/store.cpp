@@ -85,6 +85,7 @@ const statement prepared_statements[] = {
   {"retention_prune_chains", sql::retention_prune_chains},
   {"retention_instances", sql::retention_instances},
   {"retention_violations", sql::retention_violations},
+  {"retention_unique_keys", sql::retention_unique_keys},
 };
 
 } // namespace

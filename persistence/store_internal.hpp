@@ -135,7 +135,7 @@ inline std::optional<job_change> change_job(pqxx::connection& conn, const char* 
 }
 
 // Where a retention pass got to in one kind's walk (runs, succeeded, dead
-// jobs; instances and violations only have done): the last row examined,
+// jobs; unique keys, instances and violations only have done): the last row examined,
 // or done. The next pass on this connection
 // goes on from there, so chains that must stay are walked past once per
 // cycle, not once per pass (persistence/store_retention.cpp).
@@ -148,7 +148,7 @@ struct retention_cursor {
 struct store::impl {
   pqxx::connection conn;
   claim_cursors cursors;
-  std::array<retention_cursor, 5> retention;
+  std::array<retention_cursor, 6> retention;
   impl(const std::string& url, statement_plans plans, wait_limits limits);
 };
 

@@ -28,7 +28,7 @@ constexpr int64_t prune_lock_key = 0x6c682d7072756e65;
 constexpr const char* batch_lock_timeout = "SET LOCAL lock_timeout = '200ms'";
 
 struct cutoffs {
-  std::string succeeded, dead, runs, instances, violations;
+  std::string succeeded, dead, runs, instances, violations, now;
 };
 
 using cursor = retention_cursor;
@@ -41,7 +41,7 @@ class pass {
 public:
   // `walks` holds where the last pass stopped; a dry pass starts afresh
   // and leaves them as they were.
-  pass(pqxx::connection& conn, std::array<cursor, 5>& walks, const retention_policy& p,
+  pass(pqxx::connection& conn, std::array<cursor, 6>& walks, const retention_policy& p,
        bool dry)
     : conn_(conn), walks_(walks), policy_(p), dry_(dry), start_(clock_type::now()) {}
 
@@ -56,7 +56,8 @@ public:
     auto r = tx.exec_prepared1("retention_cutoffs", policy_.succeeded_ms, policy_.dead_ms,
                                policy_.runs_ms, policy_.instances_ms,
                                policy_.violations_ms);
-    return {r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(), r[4].c_str()};
+    return {r[0].c_str(), r[1].c_str(), r[2].c_str(),
+            r[3].c_str(), r[4].c_str(), r[5].c_str()};
   }
 
   // One batch of one chain-walking kind; false when the kind is done.
@@ -105,11 +106,27 @@ public:
   // it in a transaction); stops at the budget.
   template <class Each>
   void run(const cutoffs& cut, prune_report& out, Each&& each) {
-    std::array<cursor, 5> fresh;
+    std::array<cursor, 6> fresh;
     auto& walks = dry_ ? fresh : walks_;
     // A cycle ends when every kind was walked to its end: start over.
     if (std::all_of(walks.begin(), walks.end(), [](const cursor& c) { return c.done; }))
       walks = fresh;
+    struct plain_kind {
+      const char* statement;
+      const std::string& before;
+      int64_t& count;
+      cursor& c;
+    };
+    auto walk_plain = [&](const plain_kind& k) {
+      if (k.before == "-infinity")
+        k.c.done = true;
+      while (!k.c.done && !(out.more = over_budget(out)))
+        k.c.done = !each([&](pqxx::transaction_base& tx) {
+          return plain_batch(tx, k.statement, k.before, k.count);
+        });
+    };
+    // Keys whose window ended first: the jobs they named may go below.
+    walk_plain({"retention_unique_keys", cut.now, out.unique_keys, walks[5]});
     struct kind {
       const char* statement;
       const std::string& before;
@@ -126,23 +143,8 @@ public:
           return chain_batch(tx, k.statement, k.before, k.c, cut, out);
         });
     }
-    struct plain_kind {
-      const char* statement;
-      const std::string& before;
-      int64_t& count;
-      cursor& c;
-    };
-    const plain_kind plain[] = {
-      {"retention_instances", cut.instances, out.instances, walks[3]},
-      {"retention_violations", cut.violations, out.violations, walks[4]}};
-    for (const auto& k : plain) {
-      if (k.before == "-infinity")
-        k.c.done = true;
-      while (!k.c.done && !(out.more = over_budget(out)))
-        k.c.done = !each([&](pqxx::transaction_base& tx) {
-          return plain_batch(tx, k.statement, k.before, k.count);
-        });
-    }
+    walk_plain({"retention_instances", cut.instances, out.instances, walks[3]});
+    walk_plain({"retention_violations", cut.violations, out.violations, walks[4]});
   }
 
   prune_report go() {
@@ -165,13 +167,14 @@ public:
         cut = read_cutoffs(tx);
       }
       run(cut, out, [&](auto&& batch) {
+        const auto began = clock_type::now();
         pqxx::work tx{conn_};
         tx.exec(batch_lock_timeout);
         bool again = batch(tx);
         tx.commit();
         ++out.batches;
-        if (again && policy_.pause_ms > 0)
-          std::this_thread::sleep_for(std::chrono::milliseconds{policy_.pause_ms});
+        if (again)
+          std::this_thread::sleep_for(rest_after(clock_type::now() - began));
         return again;
       });
     }
@@ -182,8 +185,16 @@ public:
   }
 
 private:
+  // The rest after a batch that took `took`: the pause, or more when the
+  // batch took a larger share of the time than the policy allows.
+  clock_type::duration rest_after(clock_type::duration took) const {
+    const auto share = std::clamp(policy_.share_percent, 1, 100);
+    const clock_type::duration pause = std::chrono::milliseconds{policy_.pause_ms};
+    return std::max(pause, took * (100 - share) / share);
+  }
+
   pqxx::connection& conn_;
-  std::array<cursor, 5>& walks_;
+  std::array<cursor, 6>& walks_;
   retention_policy policy_;
   bool dry_;
   clock_type::time_point start_;

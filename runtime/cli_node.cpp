@@ -88,6 +88,7 @@ void fill_node_config(node_options& o) {
   c.retention = parse_retention(o.retention, c.retention);
   c.prune_interval = duration_option("prune-interval", o.prune_interval);
   c.retention.pause_ms = duration_option("prune-pause", o.prune_pause).count();
+  c.retention.share_percent = share_option("prune-share", o.prune_share);
   c.stale_after = duration_option("stale-after", o.stale);
   c.alert_lag = duration_option("alert-lag", o.alert_lag);
   if (c.http_token.empty())
@@ -191,6 +192,10 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
   cmd->add_option("--prune-pause", o.prune_pause,
                   "Rest after each batch of pruning, so that it takes a small share of"
                   " the database (0ms: none)")
+    ->capture_default_str();
+  cmd->add_option("--prune-share", o.prune_share,
+                  "At most this share of the time in pruning batches (1% to 100%): after a"
+                  " batch, rest 9 times its time at 10%, so a busy database is spared more")
     ->capture_default_str();
   cmd->add_option("--queue", o.queues,
                   "NAME[=N]: serve queue NAME with N slots (repeatable)");

@@ -35,6 +35,7 @@ struct node_options {
   retention_options retention;
   std::string prune_interval = format_duration(defaults::prune_interval);
   std::string prune_pause = format_duration(defaults::prune_pause);
+  std::string prune_share = std::to_string(defaults::prune_share_percent) + "%";
   std::string stale = format_duration(defaults::stale_after);
   std::string alert_lag = format_duration(defaults::alert_lag);
   std::string retry_base = format_duration(defaults::retry_base);

@@ -33,6 +33,7 @@ nlohmann::json to_json(const prune_report& r, bool dry) {
   return {{"dry_run", dry},        {"elected", r.elected},     {"succeeded", r.succeeded},
           {"dead", r.dead},        {"runs", r.runs},           {"attempt_rows", r.attempts},
           {"instances", r.instances}, {"violations", r.violations},
+          {"unique_keys", r.unique_keys},
           {"batches", r.batches},  {"took_ms", r.took_ms}};
 }
 
@@ -45,6 +46,7 @@ int run_prune(const std::string& url, const prune_options& o) {
   base.pause_ms = duration_option("pause", o.pause).count();
   if (base.pause_ms > 10000)
     throw usage_error("--pause " + o.pause + ": must be at most 10s");
+  base.share_percent = share_option("share", o.share);
   const auto policy = parse_retention(o.retention, base);
   store db{url};
   const auto r = db.prune(policy, o.dry_run);
@@ -59,7 +61,8 @@ int run_prune(const std::string& url, const prune_options& o) {
   std::cout << (o.dry_run ? "would delete" : "deleted") << ": " << r.succeeded
             << " succeeded jobs, " << r.dead << " dead jobs, " << r.runs << " runs ("
             << r.attempts << " attempt rows), " << r.instances << " stopped instances, "
-            << r.violations << " policy violations";
+            << r.violations << " policy violations, " << r.unique_keys
+            << " unique keys past their window";
   if (o.dry_run)
     std::cout << "\n";
   else
@@ -68,6 +71,18 @@ int run_prune(const std::string& url, const prune_options& o) {
 }
 
 } // namespace
+
+int32_t share_option(const std::string& name, const std::string& text) {
+  auto digits = text;
+  if (!digits.empty() && digits.back() == '%')
+    digits.pop_back();
+  const bool numeric = !digits.empty() && digits.size() <= 3
+                       && digits.find_first_not_of("0123456789") == std::string::npos;
+  const int value = numeric ? std::stoi(digits) : 0;
+  if (value < 1 || value > 100)
+    throw usage_error("--" + name + " '" + text + "': must be a percentage from 1% to 100%");
+  return value;
+}
 
 retention_options::retention_options()
   : succeeded(format_retention(defaults::retention::succeeded.count())),
@@ -124,6 +139,10 @@ void add_prune_command(CLI::App& app, const std::string& url, prune_options& o,
     ->capture_default_str();
   cmd->add_option("--pause", o.pause,
                   "Rest after each batch (e.g. 200ms, as nodes do), to spare a busy database")
+    ->capture_default_str();
+  cmd->add_option("--share", o.share,
+                  "At most this share of the time in batches (10% rests 9 times each"
+                  " batch's time, as nodes do)")
     ->capture_default_str();
   cmd->callback([&] { run = [&] { return run_prune(url, o); }; });
 }

@@ -36,7 +36,12 @@ struct prune_options {
   bool json = false;
   int32_t batch = defaults::prune_batch;
   std::string pause = "0ms"; // rest after each batch
+  std::string share = "100%"; // of the time in batches
 };
+
+/// A share in percent, "10%" or "10", from 1 to 100; a usage_error naming
+/// --`name` otherwise.
+int32_t share_option(const std::string& name, const std::string& text);
 
 /// Adds `prune`; `run` is set to it.
 void add_prune_command(CLI::App& app, const std::string& url, prune_options& o,

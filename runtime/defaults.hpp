@@ -65,11 +65,14 @@ inline constexpr int32_t prune_batch = 1000;
 /// A pass this long at most, then the next at once: a stopping node waits
 /// for the end of its pass (its actor is blocked in it), so keep it short.
 inline constexpr auto prune_budget = std::chrono::milliseconds{2s};
-/// A node's pruner rests this long after each batch (about 35 ms of
-/// Postgres work for 1,000 rows): pruning takes a small share of a busy
-/// database and never competes with the jobs for it (benchmarks/RESULTS.md
-/// section R). `leasehold prune` does not rest unless asked (--pause).
+/// A node's pruner rests at least this long after each batch (about 35 ms
+/// of Postgres work for 1,000 rows on an idle database) ...
 inline constexpr auto prune_pause = std::chrono::milliseconds{200};
+/// ... and at least 9 times the batch's own time: batches take at most 10%
+/// of the pruner's time, and less of a busy database's, whose load slows
+/// them (benchmarks/RESULTS.md section R). `leasehold prune` does not rest
+/// unless asked (--pause, --share).
+inline constexpr int32_t prune_share_percent = 10;
 inline constexpr const char* http_listen = "127.0.0.1:8080";
 inline constexpr auto alert_lag = std::chrono::milliseconds{300s};
 inline constexpr int64_t alert_dead = 5;

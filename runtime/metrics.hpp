@@ -35,6 +35,7 @@ struct node_metrics {
   std::atomic<int64_t> pruned_attempts{0};
   std::atomic<int64_t> pruned_instances{0};
   std::atomic<int64_t> pruned_violations{0};
+  std::atomic<int64_t> pruned_unique_keys{0};
   std::atomic<int64_t> prune_passes{0};
 };
 

@@ -48,6 +48,7 @@ retention_policy default_retention() {
   p.batch = defaults::prune_batch;
   p.budget_ms = defaults::prune_budget.count();
   p.pause_ms = defaults::prune_pause.count();
+  p.share_percent = defaults::prune_share_percent;
   return p;
 }
 
@@ -81,6 +82,9 @@ void node_config::validate() const {
           "prune-interval", prune_interval, "must be 0ms (off) or at least 1s");
   require(retention.pause_ms >= 0 && retention.pause_ms <= 10000, "prune-pause",
           std::chrono::milliseconds{retention.pause_ms}, "must be between 0ms and 10s");
+  if (retention.share_percent < 1 || retention.share_percent > 100)
+    throw std::invalid_argument("invalid --prune-share " + std::to_string(retention.share_percent)
+                                + "%: must be from 1% to 100%");
   if (retention.batch < 1 || retention.batch > 100000)
     throw std::invalid_argument("invalid retention batch " + std::to_string(retention.batch)
                                 + ": must be between 1 and 100000");

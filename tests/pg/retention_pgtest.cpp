@@ -232,6 +232,36 @@ BOOST_AUTO_TEST_CASE(a_job_named_by_a_held_unique_key_stays) {
   BOOST_TEST(r.dead == 1);
 }
 
+// Regression: a key held for a window (unique_for) used to stay forever,
+// and with it the job it named, however old. Past its window no enqueue can
+// name the key again: it goes, and its expired job with it.
+BOOST_AUTO_TEST_CASE(a_unique_key_whose_window_ended_goes_and_lets_its_job_go) {
+  const auto windowed = db.enqueue_one(new_job{"t", "{}", {}, {}, {}, {}, {}, "w", "any", 1000});
+  const auto forever = db.enqueue_one(new_job{"t", "{}", {}, {}, {}, {}, {}, "f", "any", {}});
+  // Both jobs succeeded long ago, as a completion leaves them.
+  for (int64_t id : {windowed.id, forever.id}) {
+    db.execute("DELETE FROM leasehold.jobs WHERE id = " + std::to_string(id));
+    succeeded(id, 100);
+  }
+  // Within the window, the key and its job stay; a duplicate gets the job.
+  auto dup = db.enqueue_one(new_job{"t", "{}", {}, {}, {}, {}, {}, "w", "any", 1000});
+  if (dup.duplicate) { // not when the window turned between the two enqueues
+    BOOST_TEST(dup.id == windowed.id);
+    db.prune(policy(), false);
+    BOOST_TEST(exists(windowed.id));
+  }
+  std::this_thread::sleep_for(1100ms); // past every window of the test
+  const auto r = db.prune(policy(), false);
+  BOOST_TEST(r.unique_keys >= 1);
+  BOOST_TEST(r.succeeded == 1);
+  BOOST_TEST(!exists(windowed.id), "a job named only by a past window's key should go");
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.unique_keys WHERE unique_key LIKE 'w@%'")
+             == 0);
+  // A key without a window is held for good, and keeps its job.
+  BOOST_TEST(exists(forever.id));
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.unique_keys WHERE unique_key = 'f'") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_dry_run_counts_what_a_pass_then_deletes_and_deletes_nothing) {
   mixed_history();
   // Small batches: chains and runs span batches, each counted once.
@@ -244,7 +274,8 @@ BOOST_AUTO_TEST_CASE(a_dry_run_counts_what_a_pass_then_deletes_and_deletes_nothi
   // Through the CLI too, then the real pass deletes exactly that.
   auto dry = prune_cli({"--dry-run", "--batch", "2"});
   auto real = prune_cli({"--batch", "2"});
-  for (const char* kind : {"succeeded", "dead", "runs", "attempt_rows", "instances", "violations"})
+  for (const char* kind : {"succeeded", "dead", "runs", "attempt_rows", "instances", "violations",
+                           "unique_keys"})
     BOOST_TEST(dry[kind] == real[kind], kind << ": dry " << dry[kind] << ", real " << real[kind]);
   BOOST_TEST(real["succeeded"] == 3);
   BOOST_TEST(prune_cli({"--dry-run"})["succeeded"] == 0);
@@ -329,6 +360,27 @@ BOOST_AUTO_TEST_CASE(passes_cut_short_by_their_budget_go_on_where_the_last_stopp
   BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs") == 3000);
 }
 
+// The share bounds the time in batches: at 2%, a pass rests 49 times each
+// batch's own time, so it takes far longer than the same pass at 100%.
+BOOST_AUTO_TEST_CASE(a_pass_rests_in_proportion_to_its_batches) {
+  auto pass_ms = [&](int32_t share) {
+    db.execute("INSERT INTO leasehold.job_runs (job_id, attempt, worker_id, started_at,"
+               " finished_at, outcome, type, queue) SELECT g, 1, 'w', now() - interval '20 days',"
+               " now() - interval '20 days', 'succeeded', 't', 'default'"
+               " FROM generate_series(1, 8) AS g");
+    auto p = policy(1);
+    p.share_percent = share;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = db.prune(p, false);
+    BOOST_TEST(r.succeeded == 8);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+      .count();
+  };
+  const double full = pass_ms(100);
+  const double paced = pass_ms(2);
+  BOOST_TEST(paced > 10 * full, "2%: " << paced << " ms, 100%: " << full << " ms");
+}
+
 BOOST_AUTO_TEST_CASE(a_node_prunes_on_its_interval) {
   mixed_history();
   auto cfg = fast_node_config();
@@ -355,6 +407,10 @@ BOOST_AUTO_TEST_CASE(bad_retention_values_are_one_line_errors) {
     {"prune", "--batch", "0"},
     {"node", "--retain-dead", "forever-ish"},
     {"node", "--prune-interval", "10ms"},
+    {"prune", "--share", "0%"},
+    {"prune", "--share", "ten"},
+    {"node", "--prune-share", "150%"},
+    {"node", "--prune-share", "-5"},
   };
   mixed_history();
   auto before = history_rows();
