@@ -9,11 +9,12 @@
 #   drain  benchmarks/peers/leasehold/drain.sh (J no-op jobs, 2 nodes x 24)
 #          with `--prune-interval 0ms` (no pruning): jobs/s;
 #   during the same drain with `--prune-interval 1s` (the nodes prune,
-#          one at a time, from 1 s after their start, resting 200 ms after
-#          each batch): jobs/s, and how many runs were pruned while it drained;
-#   fullspeed  the same with `--prune-pause 0ms` (no rest).
+#          one at a time, from 1 s after their start, paced as by default:
+#          resting at least 200 ms and 9 times each batch's time after it):
+#          jobs/s, and how many runs were pruned while it drained;
+#   fullspeed  the same with `--prune-pause 0ms --prune-share 100%` (no rest).
 # Rounds run the three drains in rotated order.
-#   scripts/bench-prune.sh             10M runs; 2 rounds of 100k jobs
+#   scripts/bench-prune.sh             10M runs; 4 rounds of 300k jobs
 #   scripts/bench-prune.sh --smoke     20k runs; 1 round of 2,000 jobs (~40 s)
 #   --runs N, --jobs N, --rounds N     override either mode
 # Env: LEASEHOLD_PRUNE_PG_PORT (55473), LEASEHOLD_PRUNE_BIN (build/leasehold),
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 case "$mode" in
-  full)  runs="${runs:-10000000}" jobs="${jobs:-100000}" rounds="${rounds:-2}" ;;
+  full)  runs="${runs:-10000000}" jobs="${jobs:-300000}" rounds="${rounds:-4}" ;;
   smoke) runs="${runs:-20000}" jobs="${jobs:-2000}" rounds="${rounds:-1}" ;;
 esac
 port="${LEASEHOLD_PRUNE_PG_PORT:-55473}"
@@ -105,8 +106,8 @@ drain() {  # drain KIND ROUND
   local kind="$1" r="$2" args db="lh_$1" out sampler samples="$logs/$1-$2.samples"
   case "$kind" in
     drain) args="--prune-interval 0ms" ;;
-    during) args="--prune-interval 1s" ;;                      # rests 200 ms per batch
-    fullspeed) args="--prune-interval 1s --prune-pause 0ms" ;;  # no rest
+    during) args="--prune-interval 1s" ;;  # paced: the defaults
+    fullspeed) args="--prune-interval 1s --prune-pause 0ms --prune-share 100%" ;;  # no rest
   esac
   : >"$samples"
   sample "$db" "$samples" & sampler=$!
@@ -150,8 +151,8 @@ print(f"template: {sys.argv[4]}")
 print(f"prune alone: {alone['runs']} runs ({alone['attempt_rows']} job_runs rows) in {alone['wall_ms']/1000:.1f} s"
       f" = {alone['runs_per_s']} runs/s, {alone['batches']} batches")
 print(f"drain of {sys.argv[3]} no-op jobs without pruning: {base:.0f} jobs/s (median)")
-for kind, what in (("during", "the nodes prune (default, 200 ms rest per batch)"),
-                   ("fullspeed", "the nodes prune at full speed (--prune-pause 0ms)")):
+for kind, what in (("during", "the nodes prune (default pacing: --prune-pause 200ms --prune-share 10%)"),
+                   ("fullspeed", "the nodes prune at full speed (--prune-pause 0ms --prune-share 100%)")):
     x = med(kind, "jobs_per_s_wall")
     print(f"the same drain while {what}: {x:.0f} jobs/s (median), {x/base:.2f}x;"
           f" runs pruned while it drained (median): {med(kind, 'runs_pruned_by_drain_end'):.0f}"

@@ -148,6 +148,39 @@ BOOST_AUTO_TEST_CASE(a_full_key_does_not_hold_up_the_jobs_behind_it) {
   BOOST_TEST(db.claim("w0", "default", 10, {"sleep"}).size() == 1u);
 }
 
+// A node killed while it runs a key's one job: the key's place comes back
+// when its lease TTL (1.5 s here) has run out and a reaper rescued the job,
+// not before (it might still be running, for all the others know).
+BOOST_AUTO_TEST_CASE(a_killed_nodes_key_place_comes_back_after_its_ttl_not_before) {
+  enqueue_keyed(1, 3000, 1, "a"); // claimed first: it holds key a's one place
+  enqueue_keyed(3, 10, 1, "a");
+  const auto ledger = ledger_paths("key-crash", 1);
+  auto first = start_node({"--concurrency", "2"});
+  BOOST_REQUIRE(wait_until([&] {
+    return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'running'") == 1;
+  }, 20s));
+  first->signal(SIGKILL);
+  first->wait(5000);
+  const auto killed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+  auto second = start_node({"--concurrency", "2", "--execution-ledger", ledger[0]});
+  BOOST_TEST(wait_until([&] {
+    return count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 4;
+  }, 30s));
+  second->signal(SIGTERM);
+  BOOST_TEST(second->wait(15000) == 0);
+  const auto events = read_ledgers(ledger);
+  ::unlink(ledger[0].c_str());
+  BOOST_REQUIRE(!events.empty());
+  const int64_t after_kill = events.front().at_ms - killed_ms;
+  BOOST_TEST_MESSAGE("first start of key a " << after_kill << " ms after the kill");
+  // Its last renewal was at most one heartbeat (300 ms) before the kill.
+  BOOST_TEST(after_kill >= 1500 - 300);
+  BOOST_TEST(after_kill <= 6000);
+  BOOST_TEST(max_overlap(events) == 1);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'expired'") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_bad_key_is_refused_whole) {
   auto empty = run({leasehold_bin(), "--database-url", test_dsn(), "enqueue", "sleep",
                     "--concurrency-key", ""});

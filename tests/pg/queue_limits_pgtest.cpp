@@ -109,8 +109,7 @@ BOOST_AUTO_TEST_CASE(a_killed_nodes_places_come_back_after_its_ttl_not_before) {
   db.set_queue_concurrency("default", 2);
   enqueue_sleeps(db, 2, 3000); // claimed first: they hold both places
   enqueue_sleeps(db, 6, 10);
-  auto ledger = "/tmp/leasehold-limit-crash-" + std::to_string(::getpid()) + ".jsonl";
-  ::unlink(ledger.c_str());
+  const auto ledger = ledger_paths("limit-crash", 1);
   auto first = start_node({"--concurrency", "2"});
   BOOST_REQUIRE(wait_until([&] {
     return count("SELECT count(*) FROM leasehold.jobs WHERE status = 'running'") == 2;
@@ -119,22 +118,16 @@ BOOST_AUTO_TEST_CASE(a_killed_nodes_places_come_back_after_its_ttl_not_before) {
   first->wait(5000);
   auto killed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::system_clock::now().time_since_epoch()).count();
-  auto second = start_node({"--concurrency", "2", "--execution-ledger", ledger});
+  auto second = start_node({"--concurrency", "2", "--execution-ledger", ledger[0]});
   BOOST_TEST(wait_until([&] {
     return count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == 8;
   }, 30s));
   second->signal(SIGTERM);
   BOOST_TEST(second->wait(15000) == 0);
-  int64_t first_start = 0;
-  std::ifstream in{ledger};
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && j["event"] == "start") {
-      first_start = j["at_ms"].get<int64_t>();
-      break;
-    }
-  }
-  ::unlink(ledger.c_str());
+  const auto events = read_ledgers(ledger);
+  BOOST_REQUIRE(!events.empty());
+  const int64_t first_start = events.front().at_ms;
+  ::unlink(ledger[0].c_str());
   BOOST_TEST_MESSAGE("first start " << first_start - killed_ms << " ms after the kill");
   // Its last renewal was at most one heartbeat (300 ms) before the kill.
   BOOST_TEST(first_start - killed_ms >= 1500 - 300);
