@@ -61,7 +61,6 @@ job_outcome run_handler(const claimed_job& job, const registered_handler* handle
   job_outcome out;
   out.lease = {job.id, job.attempt};
   out.buffered_ms = job.buffered_ms;
-  out.urgent = job.limited;
   handler_result result;
   job_context ctx{job, cfg.worker_id, cancel, cfg.limits, cfg.progress.get()};
   auto started = std::chrono::steady_clock::now();
@@ -175,7 +174,6 @@ void time_out(self_ptr self, const executor_config& cfg, persistence_actor store
   job_outcome out;
   out.lease = {st.job->id, st.job->attempt};
   out.buffered_ms = st.job->buffered_ms;
-  out.urgent = st.job->limited;
   out.kind = job_outcome::retry;
   out.error = "attempt timed out after " + format_duration(limit);
   out.error_code = "timeout";

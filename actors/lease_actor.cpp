@@ -71,9 +71,6 @@ void try_claim(self_ptr self, const lease_config& cfg, persistence_actor store,
         st.store_down = false;
         st.free[queue] -= static_cast<int32_t>(jobs.size());
         auto full = static_cast<int32_t>(jobs.size()) == limit;
-        if (st.limited.count(queue) != 0)
-          for (auto& job : jobs)
-            job.limited = true;
         if (!jobs.empty())
           self->send(supervisor, spawn_atom::value, std::move(jobs));
         // A full batch suggests more are due; a wake during the claim may

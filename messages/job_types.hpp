@@ -32,16 +32,13 @@ struct claimed_job {
   /// renewal's verdict is only applied to leases claimed before the lease
   /// list it checked was taken.
   int64_t claim_seq = 0;
-  /// Claimed from a queue with a cluster-wide limit: its place frees only
-  /// once its outcome is written, so that write does not linger.
-  bool limited = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, claimed_job& x) {
   return f(caf::meta::type_name("claimed_job"), x.id, x.type, x.queue,
            x.payload, x.attempt, x.max_attempts, x.correlation_id,
-           x.trace_id, x.priority, x.buffered_ms, x.claim_seq, x.limited);
+           x.trace_id, x.priority, x.buffered_ms, x.claim_seq);
 }
 
 /// A claimed job as the supervisor and its executor share it: claimed once,
@@ -232,15 +229,13 @@ struct job_outcome {
   /// Its last progress report not written by a heartbeat yet, as JSON text
   /// {"value", "message"}; "" for none.
   std::string progress;
-  /// Write it at once, without the completion linger (claimed_job::limited).
-  bool urgent = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
   return f(caf::meta::type_name("job_outcome"), x.lease, x.kind, x.error,
            x.error_code, x.retry_delay_ms, x.children, x.buffered_ms,
-           x.output, x.progress, x.urgent);
+           x.output, x.progress);
 }
 
 /// How the persistence actor answered a completion.

@@ -275,17 +275,11 @@ persistence_actor_impl(self_ptr self, persistence_config cfg) {
     [=](complete_atom, job_outcome& outcome) -> caf::result<written_outcome> {
       auto& st = self->state;
       auto promise = self->make_response_promise<written_outcome>();
-      const bool urgent = outcome.urgent;
       st.pending->push_back({std::move(outcome), promise});
       // The flush message queues behind the completions already in the
       // mailbox, so one write takes all of them without waiting on a timer.
       if (st.pending->size() >= cfg.max_batch) {
         flush(self, cfg);
-      } else if (urgent) {
-        // A limited queue's place waits for this write. A lingering flush
-        // still due later finds nothing, or only what came after.
-        st.flush_scheduled = true;
-        self->send(self, flush_atom::value);
       } else if (!st.flush_scheduled) {
         st.flush_scheduled = true;
         if (cfg.completion_linger.count() > 0)
