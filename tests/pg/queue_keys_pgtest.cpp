@@ -70,23 +70,15 @@ BOOST_AUTO_TEST_CASE(six_nodes_never_run_more_than_per_key_of_one_key) {
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   enqueue_keyed(keyed, sleep_ms, keys);
   enqueue_keyed(plain, sleep_ms, 0);
-  auto ledgers = ledger_paths("keys", 6);
-  std::vector<std::unique_ptr<background_process>> nodes;
-  auto t0 = std::chrono::steady_clock::now();
-  for (const auto& ledger : ledgers)
-    nodes.push_back(start_node({"--concurrency", "4", "--execution-ledger", ledger}));
   int64_t most_held = 0;
-  BOOST_TEST(wait_until([&] {
+  const auto ran = run_nodes("keys", 6, {"--concurrency", "4"}, [&] {
     most_held = std::max(most_held, most_held_per_key());
     return succeeded() == keyed + plain;
-  }, 90s));
-  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  for (auto& n : nodes)
-    n->signal(SIGTERM);
-  for (auto& n : nodes)
-    BOOST_TEST(n->wait(15000) == 0);
+  }, 90s);
+  BOOST_TEST(ran.done);
+  const auto& events = ran.events;
+  const auto seconds = ran.seconds;
   auto key_of = keys_of_jobs();
-  auto events = read_ledgers(ledgers);
   BOOST_TEST(std::count_if(events.begin(), events.end(),
                            [](const ledger_event& e) { return e.delta > 0; })
              == keyed + plain);

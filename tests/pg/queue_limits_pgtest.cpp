@@ -38,24 +38,16 @@ BOOST_AUTO_TEST_CASE(six_nodes_never_run_more_than_the_limit_and_use_all_of_it) 
                 "--concurrency", std::to_string(limit)});
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   enqueue_sleeps(db, jobs, sleep_ms);
-  auto ledgers = ledger_paths("limit", 6);
-  std::vector<std::unique_ptr<background_process>> nodes;
-  auto t0 = std::chrono::steady_clock::now();
-  for (const auto& ledger : ledgers)
-    nodes.push_back(start_node({"--concurrency", "4", "--execution-ledger", ledger}));
   // Held jobs, sampled in the database while they run: never over the limit.
   int64_t most_held = 0;
-  BOOST_TEST(wait_until([&] {
+  const auto ran = run_nodes("limit", 6, {"--concurrency", "4"}, [&] {
     most_held = std::max(most_held, count("SELECT count(*) FROM leasehold.jobs"
                                           " WHERE status = 'running'"));
     return count("SELECT count(*) FROM leasehold.job_runs WHERE outcome = 'succeeded'") == jobs;
-  }, 90s));
-  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  for (auto& n : nodes)
-    n->signal(SIGTERM);
-  for (auto& n : nodes)
-    BOOST_TEST(n->wait(15000) == 0);
-  auto events = read_ledgers(ledgers);
+  }, 90s);
+  BOOST_TEST(ran.done);
+  const auto& events = ran.events;
+  const auto seconds = ran.seconds;
   auto starts = std::count_if(events.begin(), events.end(),
                               [](const ledger_event& e) { return e.delta > 0; });
   auto overlap = max_overlap(events);
@@ -70,8 +62,6 @@ BOOST_AUTO_TEST_CASE(six_nodes_never_run_more_than_the_limit_and_use_all_of_it) 
   // leasehold verify sees the same in the recorded history.
   auto verify = run({leasehold_bin(), "--database-url", test_dsn(), "verify"});
   BOOST_TEST(verify.exit_code == 0, verify.out << verify.err);
-  for (const auto& l : ledgers)
-    ::unlink(l.c_str());
 }
 
 // The claim itself, many times: each of 40 claims racing on 8 connections

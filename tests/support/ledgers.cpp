@@ -1,11 +1,17 @@
 #include "tests/support/ledgers.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <fstream>
 
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
+
+#include "tests/support/cluster_node.hpp"
+#include "tests/support/pg_fixture.hpp"
+#include "tests/support/process.hpp"
 
 namespace leasehold::test {
 
@@ -44,6 +50,29 @@ std::vector<std::string> ledger_paths(const std::string& tag, int n) {
     ::unlink(paths.back().c_str());
   }
   return paths;
+}
+
+nodes_run run_nodes(const std::string& tag, int n, const std::vector<std::string>& args,
+                    const std::function<bool()>& done, std::chrono::seconds timeout) {
+  const auto ledgers = ledger_paths(tag, n);
+  std::vector<std::unique_ptr<background_process>> nodes;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const auto& ledger : ledgers) {
+    auto argv = args;
+    argv.insert(argv.end(), {"--execution-ledger", ledger});
+    nodes.push_back(start_node(argv));
+  }
+  nodes_run out;
+  out.done = wait_until(done, timeout);
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (auto& node : nodes)
+    node->signal(SIGTERM);
+  for (auto& node : nodes)
+    BOOST_TEST(node->wait(15000) == 0);
+  out.events = read_ledgers(ledgers);
+  for (const auto& l : ledgers)
+    ::unlink(l.c_str());
+  return out;
 }
 
 } // namespace leasehold::test

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -26,5 +27,20 @@ int max_overlap(const std::vector<ledger_event>& events,
 
 /// Fresh ledger paths /tmp/leasehold-<tag>-<pid>-<i>.jsonl (old ones removed).
 std::vector<std::string> ledger_paths(const std::string& tag, int n);
+
+/// What `run_nodes` saw: every ledger's events, and the seconds from the
+/// first node's start to `done`.
+struct nodes_run {
+  std::vector<ledger_event> events;
+  double seconds = 0;
+  bool done = false;
+};
+
+/// Starts `n` node processes (start_node with `args`, each with a ledger of
+/// its own), polls `done` (which may sample the database too) until it
+/// holds or `timeout` passes, stops them with SIGTERM (each must exit 0),
+/// and reads their ledgers back (then removes them).
+nodes_run run_nodes(const std::string& tag, int n, const std::vector<std::string>& args,
+                    const std::function<bool()>& done, std::chrono::seconds timeout);
 
 } // namespace leasehold::test
