@@ -2,6 +2,7 @@
 
 #include <caf/actor_system_config.hpp>
 
+#include "messages/cluster_types.hpp"
 #include "messages/errors.hpp"
 #include "messages/job_types.hpp"
 #include "messages/retention.hpp"
@@ -66,6 +67,10 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<retention_policy>("leasehold::retention_policy");
   cfg.add_message_type<prune_report>("leasehold::prune_report");
   cfg.add_message_type<std::vector<int64_t>>("std::vector<int64_t>");
+  // Wire types of cluster links: versioned names, never renamed (F9).
+  cfg.add_message_type<cluster_attempt_v1>("leasehold::cluster_attempt/1");
+  cfg.add_message_type<cluster_link_v1>("leasehold::cluster_link/1");
+  cfg.add_message_type<cluster_view_v1>("leasehold::cluster_view/1");
   cfg.add_error_category(
     exit_category, [](uint8_t code, caf::atom_value, const caf::message&) {
       return to_string(static_cast<exit_code>(code));

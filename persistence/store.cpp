@@ -69,6 +69,7 @@ const statement prepared_statements[] = {
   {"instance_register", sql::instance_register},
   {"instance_active_holder", sql::instance_active_holder},
   {"instance_set_status", sql::instance_set_status},
+  {"instance_set_endpoint", sql::instance_set_endpoint},
   {"instance_heartbeat", sql::instance_heartbeat},
   {"instance_list", sql::instance_list},
   {"instance_version_drift", sql::instance_version_drift},

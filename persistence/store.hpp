@@ -233,6 +233,10 @@ public:
   bool set_instance_status(const std::string& worker_id, const std::string& to,
                            const std::vector<std::string>& from);
 
+  /// Records where this instance's cluster face listens ("" clears it);
+  /// false if the row is gone or STOPPED.
+  bool set_instance_endpoint(const std::string& worker_id, const std::string& endpoint);
+
   /// Gives leases back to the queue (fenced); outcome names why. Returns
   /// the released job ids.
   std::vector<int64_t> release(const std::string& worker_id,

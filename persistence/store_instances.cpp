@@ -63,6 +63,15 @@ bool store::set_instance_status(const std::string& worker_id,
   });
 }
 
+bool store::set_instance_endpoint(const std::string& worker_id, const std::string& endpoint) {
+  return translate_errors("instance_set_endpoint", [&] {
+    pqxx::nontransaction tx{impl_->conn};
+    // A null pointer is bound as NULL.
+    const char* value = endpoint.empty() ? nullptr : endpoint.c_str();
+    return !tx.exec_prepared("instance_set_endpoint", worker_id, value).empty();
+  });
+}
+
 std::string store::instances_json(bool include_stopped) {
   return translate_errors("instance_list", [&] {
     pqxx::read_transaction tx{impl_->conn};

@@ -100,6 +100,7 @@ void fill_node_config(node_options& o) {
   c.retry_base = duration_option("retry-base", o.retry_base);
   c.retry_cap = duration_option("retry-cap", o.retry_cap);
   c.attempt_timeout = duration_option("attempt-timeout", o.attempt_timeout);
+  c.cluster.heartbeat = duration_option("cluster-heartbeat", o.cluster_heartbeat);
   if (o.trace_policy != "log" && o.trace_policy != "strict")
     throw usage_error("--trace-policy '" + o.trace_policy
                       + "': must be log or strict");
@@ -248,6 +249,24 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
   cmd->add_option("--http-read-token-file", o.http_read_token_file,
                   "File whose first line is the --http-read-token")
     ->excludes(read_token);
+  cmd->add_option("--cluster-listen", o.cfg.cluster.listen,
+                  "IP:PORT where peers link to this node over CAF (port 0: any free"
+                  " one), or off")
+    ->capture_default_str();
+  cmd->add_option("--cluster-advertise", o.cfg.cluster.advertise,
+                  "IP[:PORT] peers connect to, when it differs from --cluster-listen");
+  cmd->add_option("--cluster-cert", o.cfg.cluster.cert,
+                  "PEM certificate of this node: with --cluster-key and --cluster-ca,"
+                  " every cluster link is mutual TLS");
+  cmd->add_option("--cluster-key", o.cfg.cluster.key, "PEM private key of --cluster-cert");
+  cmd->add_option("--cluster-ca", o.cfg.cluster.ca,
+                  "PEM CA that signed every node's certificate (use a CA of its own:"
+                  " any certificate it signed is let in)");
+  cmd->add_flag("--cluster-insecure", o.cfg.cluster.insecure,
+                "Allow plain cluster links on an address other hosts can reach");
+  cmd->add_option("--cluster-heartbeat", o.cluster_heartbeat,
+                  "Link heartbeat; a peer silent for 3 of them is down (same on every node)")
+    ->capture_default_str();
   cmd->add_option("--exec-env-pass", o.exec_env_pass,
                   "NAME: let --exec programs see this secret variable (DATABASE_URL,"
                   " LEASEHOLD_HTTP_TOKEN, LEASEHOLD_HTTP_READ_TOKEN, PGPASSWORD; repeatable)");

@@ -46,6 +46,7 @@ struct node_options {
   std::string log_level = "info";
   bool no_migrate = false;
   std::string http_token_file, http_read_token_file;
+  std::string cluster_heartbeat = "200ms";
   std::vector<std::string> exec_env_pass;
 };
 

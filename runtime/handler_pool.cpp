@@ -32,6 +32,11 @@ size_t handler_pool::thread_count() {
   return threads_.size();
 }
 
+size_t handler_pool::busy() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return threads_.size() - idle_;
+}
+
 void handler_pool::run() {
   // Named so that top, perf and tests can tell handler threads apart.
   pthread_setname_np(pthread_self(), "lh.handler");

@@ -25,6 +25,9 @@ public:
 
   /// Threads started so far.
   size_t thread_count();
+  /// Threads running a task now, and the most it may start.
+  size_t busy();
+  size_t capacity() const { return max_threads_; }
 
 private:
   void run();

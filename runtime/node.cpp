@@ -13,116 +13,18 @@
 #include "messages/errors.hpp"
 #include "messages/registration.hpp"
 #include "persistence/store.hpp"
-#include "runtime/duration.hpp"
+#include "runtime/cluster_publisher.hpp"
 #include "runtime/execution_ledger.hpp"
 #include "runtime/progress_board.hpp"
 #include "runtime/handler_pool.hpp"
 #include "runtime/http_bridge.hpp"
 #include "runtime/secrets.hpp"
-#include "runtime/input_limits.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/identity.hpp"
 #include "runtime/log.hpp"
 #include "runtime/version.hpp"
 
 namespace leasehold {
-
-namespace {
-
-void require(bool ok, const std::string& key, std::chrono::milliseconds value,
-             const std::string& rule) {
-  if (!ok)
-    throw std::invalid_argument("invalid --" + key + " "
-                                + format_duration(value) + ": " + rule);
-}
-
-} // namespace
-
-retention_policy default_retention() {
-  retention_policy p;
-  p.succeeded_ms = defaults::retention::succeeded.count();
-  p.dead_ms = defaults::retention::dead.count();
-  p.runs_ms = defaults::retention::runs.count();
-  p.instances_ms = defaults::retention::instances.count();
-  p.violations_ms = defaults::retention::violations.count();
-  p.batch = defaults::prune_batch;
-  p.budget_ms = defaults::prune_budget.count();
-  p.pause_ms = defaults::prune_pause.count();
-  p.share_percent = defaults::prune_share_percent;
-  return p;
-}
-
-void node_config::validate() const {
-  if (database_url.empty())
-    throw std::invalid_argument(
-      "no database: pass --database-url or set DATABASE_URL");
-  if (concurrency < 1 || concurrency > 10000)
-    throw std::invalid_argument("invalid --concurrency "
-                                + std::to_string(concurrency)
-                                + ": must be between 1 and 10000");
-  // Names go into every claim and registration: one Postgres cannot take
-  // (invalid UTF-8) would fail each of them, forever, after a clean start.
-  for (const auto& [name, n] : queues) {
-    if (name.empty() || n < 1 || n > 10000)
-      throw std::invalid_argument("invalid --queue " + name + "="
-                                  + std::to_string(n)
-                                  + ": needs a name and 1..10000 slots");
-    check_name("--queue", name);
-  }
-  if (prefetch < 0 || prefetch > 100000)
-    throw std::invalid_argument("invalid --prefetch " + std::to_string(prefetch)
-                                + ": must be between 0 and 100000");
-  require(prefetch_horizon.count() >= 0, "prefetch-horizon", prefetch_horizon,
-          "must not be negative");
-  require(prefetch_max_hold.count() >= 10, "prefetch-max-hold", prefetch_max_hold,
-          "must be at least 10ms");
-  require(schedule_interval.count() == 0 || schedule_interval.count() >= 10,
-          "schedule-interval", schedule_interval, "must be 0ms (off) or at least 10ms");
-  require(prune_interval.count() == 0 || prune_interval.count() >= 1000,
-          "prune-interval", prune_interval, "must be 0ms (off) or at least 1s");
-  require(retention.pause_ms >= 0 && retention.pause_ms <= 10000, "prune-pause",
-          std::chrono::milliseconds{retention.pause_ms}, "must be between 0ms and 10s");
-  if (retention.share_percent < 1 || retention.share_percent > 100)
-    throw std::invalid_argument("invalid --prune-share " + std::to_string(retention.share_percent)
-                                + "%: must be from 1% to 100%");
-  if (retention.batch < 1 || retention.batch > 100000)
-    throw std::invalid_argument("invalid retention batch " + std::to_string(retention.batch)
-                                + ": must be between 1 and 100000");
-  require(completion_linger.count() >= 0 && completion_linger.count() <= 1000,
-          "completion-linger", completion_linger, "must be between 0ms and 1s");
-  require(heartbeat_interval.count() >= 10, "heartbeat-interval",
-          heartbeat_interval, "must be at least 10ms");
-  require(lease_ttl > heartbeat_interval, "lease-ttl", lease_ttl,
-          "must be longer than --heartbeat-interval");
-  require(poll_interval.count() >= 10, "poll-interval", poll_interval,
-          "must be at least 10ms");
-  require(reap_interval.count() >= 10, "reap-interval", reap_interval,
-          "must be at least 10ms");
-  require(stale_after > heartbeat_interval, "stale-after", stale_after,
-          "must be longer than --heartbeat-interval");
-  if (http_listen != "off")
-    parse_http_listen(http_listen);
-  if (worker_type.empty())
-    throw std::invalid_argument("invalid --worker-type: must not be empty");
-  check_name("--worker-type", worker_type);
-  check_name("--worker-base", worker_base);
-  require(retry_base.count() >= 1, "retry-base", retry_base,
-          "must be at least 1ms");
-  require(retry_cap >= retry_base, "retry-cap", retry_cap,
-          "must be at least --retry-base");
-  payload_limits(max_payload_bytes);
-  if (max_output_bytes < 64 || max_output_bytes > max_payload_limit)
-    throw std::invalid_argument("invalid --max-output-bytes " + std::to_string(max_output_bytes)
-                                + ": must be from 64 to " + std::to_string(max_payload_limit));
-  require(attempt_timeout.count() >= 1, "attempt-timeout", attempt_timeout,
-          "must be at least 1ms");
-}
-
-std::map<std::string, int32_t> node_config::effective_queues() const {
-  if (!queues.empty())
-    return queues;
-  return {{defaults::queue, concurrency}};
-}
 
 struct node::impl {
   caf::actor_system_config sys_cfg;
@@ -135,6 +37,7 @@ struct node::impl {
   persistence_actor pruner_store;
   pruner_actor pruner;
   std::unique_ptr<http_bridge> http;
+  std::unique_ptr<cluster_publisher> cluster;
   bool stopped = false;
 
   void wait_supervisor_down() {
@@ -147,6 +50,7 @@ struct node::impl {
   void await_stop() {
     wait_supervisor_down();
     http.reset();
+    cluster.reset(); // peers see the link go down; the row goes STOPPED
     caf::anon_send_exit(observer, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(observer_store, caf::exit_reason::user_shutdown);
     if (pruner) {
@@ -199,7 +103,11 @@ void node::start() {
   // each and took a tenth of the node's CPU under load; skip them. Work from
   // other threads still wakes a waiting worker at once.
   impl_->sys_cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
+  if (cfg_.cluster.enabled())
+    apply_cluster_settings(impl_->sys_cfg, cfg_.cluster);
   impl_->sys = std::make_unique<caf::actor_system>(impl_->sys_cfg);
+  if (cfg_.cluster.enabled())
+    check_cluster_applied(*impl_->sys, cfg_.cluster);
 
   auto queues = cfg_.effective_queues();
   size_t slots = 0;
@@ -244,6 +152,7 @@ void node::start() {
   impl_->supervisor = impl_->sys->spawn(supervisor_actor_impl, sc);
   start_observer(sc.persistence);
   start_pruner(sc.persistence);
+  start_cluster();
   // The actors are up: STARTING -> RUNNING (unless already taken from us).
   store{cfg_.database_url, statement_plans::automatic, wait_limits::bounded}
     .set_instance_status(worker_id_, "RUNNING", {"STARTING"});
@@ -324,6 +233,33 @@ void node::start_observer(const persistence_config& store_cfg) {
     // Several nodes on one host: the later ones run without the bridge.
     log::warn("http bridge disabled", {{"error", e.what()}});
   }
+}
+
+void node::start_cluster() {
+  if (!cfg_.cluster.enabled())
+    return;
+  cluster_face_config fc;
+  fc.version = runtime_version();
+  fc.pool = impl_->pool;
+  try {
+    impl_->cluster = std::make_unique<cluster_publisher>(*impl_->sys, cfg_.cluster, fc,
+                                                         impl_->supervisor);
+  } catch (const std::exception& e) {
+    // Links add speed and visibility, never correctness: run without them.
+    log::warn("cluster links disabled", {{"error", e.what()}});
+    return;
+  }
+  const auto& endpoint = impl_->cluster->endpoint();
+  // Recorded before it is logged: whoever reads the log finds the row.
+  store{cfg_.database_url, statement_plans::automatic, wait_limits::bounded}
+    .set_instance_endpoint(worker_id_, endpoint);
+  log::info("cluster listening", {{"address", endpoint},
+                                  {"tls", cfg_.cluster.tls()},
+                                  {"port", impl_->cluster->port()}});
+}
+
+std::string node::cluster_endpoint() const {
+  return impl_ && impl_->cluster ? impl_->cluster->endpoint() : "";
 }
 
 int node::http_port() const {

@@ -8,6 +8,7 @@
 
 #include "messages/job_types.hpp"
 #include "persistence/store.hpp"
+#include "runtime/cluster_config.hpp"
 #include "runtime/defaults.hpp"
 #include "runtime/handler_registry.hpp"
 
@@ -67,6 +68,9 @@ struct node_config {
   /// Where the HTTP bridge listens ("127.0.0.1:8080"; port 0 picks a free
   /// one; "off" disables it).
   std::string http_listen = defaults::http_listen;
+  /// The node's cluster links (runtime/cluster_config.hpp): on loopback
+  /// by default.
+  cluster_settings cluster;
   /// File to append each handler's start and end to (see
   /// runtime/execution_ledger.hpp); empty: none.
   std::string execution_ledger;
@@ -130,10 +134,14 @@ public:
   /// The HTTP bridge's port, or -1 when it is off or could not bind.
   int http_port() const;
 
+  /// Where peers reach this node's cluster face ("" when links are off).
+  std::string cluster_endpoint() const;
+
 private:
   instance_info instance() const;
   void start_observer(const persistence_config& store_cfg);
   void start_pruner(const persistence_config& store_cfg);
+  void start_cluster();
 
   struct impl;
   node_config cfg_;

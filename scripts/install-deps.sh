@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git             # toolchain
   libcaf-dev libpqxx-dev nlohmann-json3-dev        # actors, Postgres, JSON
+  libcaf-openssl0.17 libssl-dev openssl            # TLS cluster links (CAF's OpenSSL module)
   libspdlog-dev libcli11-dev libcpp-httplib-dev    # logs, CLI, HTTP bridge
   libboost-test-dev uuid-dev                       # unit tests, libuuid
   postgresql postgresql-client                     # local cluster (pg-local.sh)

@@ -54,14 +54,22 @@ void enqueue_sleeps(store& db, int n, int ms, const std::string& type) {
   db.enqueue_many(jobs);
 }
 
-std::string http_address(const background_process& node) {
+std::string logged_address(const background_process& node, const std::string& msg) {
   std::istringstream lines{node.log()};
   for (std::string line; std::getline(lines, line);) {
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("msg", "") == "http listening")
+    if (!j.is_discarded() && j.value("msg", "") == msg)
       return j.value("address", "");
   }
   return "";
+}
+
+std::string http_address(const background_process& node) {
+  return logged_address(node, "http listening");
+}
+
+std::string cluster_address(const background_process& node) {
+  return logged_address(node, "cluster listening");
 }
 
 std::string node_health(const background_process& node) {

@@ -34,6 +34,9 @@ void enqueue_sleeps(store& db, int n, int ms, const std::string& type = "sleep")
 /// The address a node's HTTP bridge listens on, from its log ("" if none).
 std::string http_address(const background_process& node);
 
+/// The address a node's cluster face listens on, from its log ("" if none).
+std::string cluster_address(const background_process& node);
+
 /// The node's /health JSON text, through `leasehold health --url`.
 std::string node_health(const background_process& node);
 

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "messages/cluster_protocol.hpp"
+#include "messages/protocols.hpp"
+
+namespace leasehold {
+
+class handler_pool;
+
+/// Settings of the cluster face.
+struct cluster_face_config {
+  std::string version;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  /// The handler threads, for the pool's use (may be null).
+  std::shared_ptr<handler_pool> pool;
+  /// How long the face waits for the supervisor's figures.
+  std::chrono::milliseconds ask_timeout{200};
+};
+
+/// The one actor a node publishes to its peers (and to `leasehold
+/// cluster`). It answers from the node's actors and memory, never from the
+/// job tables, and relays nudges to the supervisor. A peer may only ask:
+/// nothing it says decides who owns a job.
+struct cluster_face_state {
+  static inline const char* name = "cluster_face";
+};
+
+cluster_face_v1::behavior_type
+cluster_face_impl(cluster_face_v1::stateful_pointer<cluster_face_state> self,
+                  cluster_face_config cfg, supervisor_actor supervisor);
+
+} // namespace leasehold

@@ -1,0 +1,198 @@
+// Cluster links between real `leasehold node` processes (issue 21): flags,
+// the published cluster face, the endpoint each node records, TLS.
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <boost/test/unit_test.hpp>
+
+#include "runtime/cluster_client.hpp"
+#include "tests/support/cluster_node.hpp"
+#include "tests/support/pg_fixture.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/test_pki.hpp"
+
+using namespace leasehold;
+using namespace leasehold::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Waits for the node's "cluster listening" line; its address.
+std::string await_cluster_address(const background_process& node) {
+  std::string at;
+  wait_until([&] { return !(at = cluster_address(node)).empty(); }, 15s);
+  return at;
+}
+
+std::string worker_of(const background_process& node) {
+  return fresh_value("SELECT worker_id FROM leasehold.worker_instances WHERE pid = "
+                     + std::to_string(node.pid()) + " AND status <> 'STOPPED'");
+}
+
+// TCP ports the process listens on: its socket inodes, looked up among
+// the LISTEN entries (state 0A) of /proc/net/tcp and tcp6.
+std::set<int> listening_ports(pid_t pid) {
+  std::set<std::string> inodes;
+  auto fds = "/proc/" + std::to_string(pid) + "/fd";
+  if (DIR* d = opendir(fds.c_str())) {
+    while (auto* e = readdir(d)) {
+      char target[256] = {};
+      auto path = fds + "/" + e->d_name;
+      auto n = readlink(path.c_str(), target, sizeof(target) - 1);
+      std::string t{target, n > 0 ? static_cast<size_t>(n) : 0};
+      if (t.rfind("socket:[", 0) == 0)
+        inodes.insert(t.substr(8, t.size() - 9));
+    }
+    closedir(d);
+  }
+  std::set<int> ports;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in{table};
+    std::string line;
+    std::getline(in, line); // header
+    while (std::getline(in, line)) {
+      std::istringstream f{line};
+      std::string sl, local, remote, state, queues, timer, retr, uid, timeout, inode;
+      f >> sl >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> inode;
+      if (state == "0A" && inodes.count(inode))
+        ports.insert(std::stoi(local.substr(local.find(':') + 1), nullptr, 16));
+    }
+  }
+  return ports;
+}
+
+cluster_settings client_settings(const test_pki* pki = nullptr,
+                                 const std::string& name = "") {
+  cluster_settings s;
+  if (pki) {
+    s.cert = pki->cert(name);
+    s.key = pki->key(name);
+    s.ca = pki->ca();
+  }
+  return s;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(cluster_links, pg_fixture)
+
+BOOST_AUTO_TEST_CASE(bad_cluster_flags_are_refused_in_one_line) {
+  test_pki pki{{"a"}};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+    {{"--cluster-listen", "localhost:0"}, "IP address"},
+    {{"--cluster-listen", "127.0.0.1"}, "HOST:PORT"},
+    {{"--cluster-listen", "127.0.0.1:70000"}, "port"},
+    {{"--cluster-listen", "0.0.0.0:0"}, "--cluster-insecure"},
+    {{"--cluster-advertise", "node-b.internal:7000"}, "IP address"},
+    {{"--cluster-cert", pki.cert("a")}, "go together"},
+    {{"--cluster-cert", "/nonexistent/a.pem", "--cluster-key", pki.key("a"),
+      "--cluster-ca", pki.ca()}, "/nonexistent/a.pem"},
+    {{"--cluster-cert", pki.cert("a"), "--cluster-key", pki.key("rogue"),
+      "--cluster-ca", pki.ca()}, "does not match --cluster-cert"},
+    {{"--cluster-cert", pki.cert("a"), "--cluster-key", pki.key("a"),
+      "--cluster-ca", "/nonexistent/ca.pem"}, "/nonexistent/ca.pem"},
+    {{"--cluster-heartbeat", "1ms"}, "between 50ms and 10s"},
+  };
+  for (const auto& [flags, expected] : cases) {
+    auto argv = fault_node_args(flags);
+    auto r = run_for(argv, {{"DATABASE_URL", test_dsn()}}, 20000);
+    BOOST_TEST_CONTEXT(flags.front() << " " << flags.at(1)) {
+      BOOST_TEST(r.exit_code == 1);
+      BOOST_TEST(r.err.find(expected) != std::string::npos, r.err);
+      BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') <= 1, r.err);
+    }
+  }
+  // Nothing registered by the refused starts.
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.worker_instances") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_node_publishes_its_face_and_records_where) {
+  auto node = start_node({"--concurrency", "4"});
+  auto at = await_cluster_address(*node);
+  BOOST_REQUIRE(!at.empty());
+  auto worker = worker_of(*node);
+  BOOST_REQUIRE(!worker.empty());
+  BOOST_TEST(value("SELECT endpoint FROM leasehold.worker_instances WHERE worker_id = '"
+                   + worker + "'") == at);
+  BOOST_TEST(at.rfind("127.0.0.1:", 0) == 0); // loopback by default
+  auto port = parse_cluster_endpoint(at, "address").port;
+  BOOST_TEST(listening_ports(node->pid()).count(port) == 1);
+
+  cluster_client client{client_settings()};
+  auto began = std::chrono::steady_clock::now();
+  auto view = client.view(parse_cluster_endpoint(at, "address"), 1s);
+  BOOST_TEST((std::chrono::steady_clock::now() - began < 1s));
+  BOOST_TEST(view.worker_id == worker);
+  BOOST_TEST(view.protocol == "leasehold-cluster/1");
+  BOOST_TEST(view.version
+             == value("SELECT version FROM leasehold.worker_instances WHERE worker_id = '"
+                      + worker + "'"));
+  BOOST_TEST(view.uptime_ms > 0);
+  BOOST_TEST(view.pool_size == 4);
+
+  node->signal(SIGTERM);
+  BOOST_TEST(node->wait(10000) == 0);
+  // A stopped node's face is gone: a client is refused at once.
+  BOOST_CHECK_THROW(client.view(parse_cluster_endpoint(at, "address"), 1s),
+                    std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(with_links_off_nothing_listens_and_no_endpoint_is_recorded) {
+  auto node = start_node({"--cluster-listen", "off"});
+  BOOST_REQUIRE(wait_until([&] { return !http_address(*node).empty(); }, 15s));
+  auto worker = worker_of(*node);
+  BOOST_REQUIRE(!worker.empty());
+  BOOST_TEST(value("SELECT coalesce(endpoint, 'null') FROM leasehold.worker_instances "
+                   "WHERE worker_id = '" + worker + "'") == "null");
+  BOOST_TEST(cluster_address(*node).empty());
+  // Nothing listens but the HTTP bridge.
+  auto http_port = std::stoi(http_address(*node).substr(http_address(*node).rfind(':') + 1));
+  BOOST_TEST((listening_ports(node->pid()) == std::set<int>{http_port}));
+  node->signal(SIGTERM);
+  BOOST_TEST(node->wait(10000) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(tls_links_let_in_only_certificates_of_the_cluster_ca) {
+  test_pki pki{{"a", "client"}};
+  auto node = start_node(pki.node_flags("a"));
+  auto at = await_cluster_address(*node);
+  BOOST_REQUIRE(!at.empty());
+  auto endpoint = parse_cluster_endpoint(at, "address");
+  auto worker = worker_of(*node);
+
+  // A certificate of the cluster's CA: let in.
+  {
+    cluster_client client{client_settings(&pki, "client")};
+    BOOST_TEST(client.view(endpoint, 2s).worker_id == worker);
+  }
+  // No certificate (plain), and a rogue CA's certificate: refused, and
+  // refused at the handshake, not after a long timeout.
+  for (const char* who : {"plain", "rogue"}) {
+    BOOST_TEST_CONTEXT(who) {
+      cluster_client client{std::string{who} == "plain"
+                              ? client_settings()
+                              : [&] { auto s = client_settings(&pki, "rogue");
+                                      s.ca = pki.ca(); return s; }()};
+      auto began = std::chrono::steady_clock::now();
+      BOOST_CHECK_THROW(client.view(endpoint, 2s), std::runtime_error);
+      BOOST_TEST((std::chrono::steady_clock::now() - began < 1500ms));
+    }
+  }
+  // The node survived both and still lets the cluster's certificates in.
+  {
+    cluster_client client{client_settings(&pki, "client")};
+    BOOST_TEST(client.view(endpoint, 2s).worker_id == worker);
+  }
+  node->signal(SIGTERM);
+  BOOST_TEST(node->wait(10000) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
