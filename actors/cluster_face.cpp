@@ -10,37 +10,96 @@ namespace leasehold {
 namespace {
 
 using self_ptr = cluster_face_v1::stateful_pointer<cluster_face_state>;
+using clock = std::chrono::steady_clock;
 
-cluster_view_v1 base_view(const cluster_face_config& cfg, const node_stats& stats) {
+int64_t completed(const node_stats& s) {
+  int64_t n = 0;
+  for (const auto& kv : s.outcomes)
+    n += kv.second;
+  return n;
+}
+
+// Rates are read over the samples the views took: the newest older than
+// the window is kept, so a rate spans at least the window once the node is
+// that old (a first sample is taken at the start).
+void sample(self_ptr self, const cluster_face_config& cfg, const node_stats& s) {
+  auto& samples = self->state.samples;
+  auto now = clock::now();
+  samples.push_back({now, s.claimed, completed(s)});
+  while (samples.size() > 2 && now - samples[1].at >= cfg.rate_window)
+    samples.pop_front();
+}
+
+void fill_rates(self_ptr self, cluster_view_v1& v) {
+  const auto& samples = self->state.samples;
+  if (samples.size() < 2)
+    return;
+  const auto& a = samples.front();
+  const auto& b = samples.back();
+  double seconds = std::chrono::duration<double>(b.at - a.at).count();
+  if (seconds <= 0)
+    return;
+  v.claims_per_second = static_cast<double>(b.claimed - a.claimed) / seconds;
+  v.completions_per_second = static_cast<double>(b.completed - a.completed) / seconds;
+}
+
+cluster_view_v1 base_view(self_ptr self, const cluster_face_config& cfg,
+                          const node_stats& stats) {
   cluster_view_v1 v;
   v.worker_id = stats.worker_id;
   v.version = cfg.version;
   v.protocol = cluster_protocol;
   v.uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::steady_clock::now() - cfg.started).count();
+                  clock::now() - cfg.started).count();
   if (cfg.pool) {
     v.pool_busy = static_cast<int64_t>(cfg.pool->busy());
     v.pool_size = static_cast<int64_t>(cfg.pool->capacity());
   }
   v.prefetched = stats.prefetched;
   v.failures = stats.supervised_failures;
+  sample(self, cfg, stats);
+  fill_rates(self, v);
   return v;
 }
 
 } // namespace
 
 cluster_face_v1::behavior_type
-cluster_face_impl(self_ptr self, cluster_face_config cfg, supervisor_actor supervisor) {
+cluster_face_impl(self_ptr self, cluster_face_config cfg, supervisor_actor supervisor,
+                  cluster_actor cluster) {
+  self->request(supervisor, cfg.ask_timeout, stats_atom::value)
+    .then([=](const node_stats& s) { sample(self, cfg, s); }, [](caf::error&) {});
   return {
     [=](view_atom) -> caf::result<cluster_view_v1> {
+      // Three local asks in turn: figures, attempts, links.
       auto rp = self->make_response_promise<cluster_view_v1>();
-      self->request(supervisor, cfg.ask_timeout, stats_atom::value)
-        .then([=](node_stats& stats) mutable { rp.deliver(base_view(cfg, stats)); },
-              [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      auto t = cfg.ask_timeout;
+      self->request(supervisor, t, stats_atom::value).then(
+        [=](const node_stats& stats) mutable {
+          auto view = std::make_shared<cluster_view_v1>(base_view(self, cfg, stats));
+          self->request(supervisor, t, inflight_atom::value).then(
+            [=](std::vector<cluster_attempt_v1>& attempts) mutable {
+              view->attempts = std::move(attempts);
+              if (!cluster) {
+                rp.deliver(*view);
+                return;
+              }
+              self->request(cluster, t, links_atom::value).then(
+                [=](std::vector<cluster_link_v1>& links) mutable {
+                  view->links = std::move(links);
+                  rp.deliver(*view);
+                },
+                [=](caf::error&) mutable { rp.deliver(*view); });
+            },
+            [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        },
+        [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
     [=](cluster_atom) -> caf::result<std::string> {
-      return caf::make_error(caf::sec::runtime_error, "no cluster actor yet");
+      if (!cluster)
+        return caf::make_error(caf::sec::runtime_error, "this node's cluster links are off");
+      return self->delegate(cluster, cluster_atom::value);
     },
     [=](nudge_atom, const std::string&) -> bool { return false; },
   };

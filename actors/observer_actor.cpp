@@ -191,6 +191,12 @@ observer_actor_impl(self_ptr self, observer_config cfg, persistence_actor store,
       return promise;
     },
     [=](observe_atom, const observe_request& req) -> caf::result<std::string> {
+      // The cluster view comes from the links, never from the database.
+      if (req.what == "cluster") {
+        if (!cfg.cluster)
+          return std::string{"null"};
+        return self->delegate(cfg.cluster, cluster_atom::value);
+      }
       auto promise = self->make_response_promise<std::string>();
       self->request(store, query_timeout, observe_atom::value, req)
         .then([=](const std::string& text) mutable { promise.deliver(text); },

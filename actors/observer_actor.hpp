@@ -16,6 +16,8 @@ struct observer_config {
   observe_thresholds thresholds;
   alert_thresholds alerts;
   std::shared_ptr<node_metrics> metrics;
+  /// This node's cluster links, which gather GET /cluster (null: off).
+  cluster_actor cluster;
 };
 
 /// Gathers what operators ask for: database figures through its own

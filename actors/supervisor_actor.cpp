@@ -234,6 +234,9 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
     [=](core_atom) {
       return core_actors(self->state);
     },
+    [=](inflight_atom) {
+      return inflight_attempts(self->state, cfg.executor.progress.get());
+    },
     [=](stats_atom) {
       auto s = self->state.stats;
       s.in_flight = static_cast<int64_t>(self->state.jobs.size());

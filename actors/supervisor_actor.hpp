@@ -66,6 +66,8 @@ struct supervisor_state {
     /// Its handler returned and its slot went to the next job; only the
     /// outcome's write is pending.
     bool slot_freed = false;
+    /// When its handler was handed the job (the cluster view's age).
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     lease_ref lease() const { return {job->id, job->attempt}; }
   };
   /// Busy executors, keyed by executor: a node may hold a stale and a new

@@ -6,10 +6,12 @@
 #include <utility>
 
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 
 #include "actors/supervisor_core.hpp"
 #include "messages/errors.hpp"
 #include "runtime/log.hpp"
+#include "runtime/progress_board.hpp"
 
 namespace leasehold::supervisor_detail {
 
@@ -123,11 +125,35 @@ void start_attempt(self_ptr self, shared_job job) {
     st.idle_executors.pop_back();
   }
   auto addr = exec.address();
-  st.jobs[addr] = {exec, job};
+  st.jobs[addr] = {exec, job, false, std::chrono::steady_clock::now()};
   // The writer answers this request (the executor delegates it).
   self->request(exec, caf::infinite, run_atom::value, job)
     .then([=](const written_outcome& w) { on_written(self, addr, job, w); },
           [=](caf::error& err) { on_unwritten(self, addr, job, err); });
+}
+
+std::vector<cluster_attempt_v1> inflight_attempts(const supervisor_state& st,
+                                                  progress_board* progress) {
+  std::vector<cluster_attempt_v1> out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& kv : st.jobs) {
+    const auto& j = *kv.second.job;
+    cluster_attempt_v1 a;
+    a.job_id = j.id;
+    a.type = j.type;
+    a.queue = j.queue;
+    a.attempt = j.attempt;
+    a.age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - kv.second.started)
+                 .count();
+    a.trace_id = j.trace_id;
+    if (progress)
+      if (auto p = progress->peek(kv.second.lease()))
+        a.progress = nlohmann::json{{"value", p->value}, {"message", p->message}}.dump();
+    out.push_back(std::move(a));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.age_ms > b.age_ms; });
+  return out;
 }
 
 } // namespace leasehold::supervisor_detail

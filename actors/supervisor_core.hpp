@@ -8,6 +8,10 @@
 
 #include "actors/supervisor_actor.hpp"
 
+namespace leasehold {
+class progress_board;
+}
+
 namespace leasehold::supervisor_detail {
 
 using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
@@ -34,6 +38,9 @@ void reregister(self_ptr self, const supervisor_config& cfg);
 void finish_stop_if_idle(self_ptr self);
 /// Defined in supervisor_actor.cpp: starts an executor on `job`.
 void start_attempt(self_ptr self, shared_job job);
+/// The attempts running now, oldest first, with their latest progress.
+std::vector<cluster_attempt_v1> inflight_attempts(const supervisor_state& st,
+                                                  progress_board* progress);
 
 // Defined in supervisor_prefetch.cpp: the jobs claimed ahead.
 /// A claim's batch goes to the buffer and starts as far as slots allow.

@@ -42,5 +42,13 @@ using control_atom = caf::atom_constant<caf::atom("lh_ctrl")>;
 using pause_atom = caf::atom_constant<caf::atom("lh_pause")>;
 using limited_atom = caf::atom_constant<caf::atom("lh_limited")>;
 using prune_atom = caf::atom_constant<caf::atom("lh_prune")>;
+// Cluster links (actors/cluster_actor.hpp); the wire atoms are in
+// messages/cluster_protocol.hpp.
+using face_atom = caf::atom_constant<caf::atom("lh_face")>;
+using links_atom = caf::atom_constant<caf::atom("lh_links")>;
+using notify_atom = caf::atom_constant<caf::atom("lh_notify")>;
+using retry_atom = caf::atom_constant<caf::atom("lh_retry")>;
+using probe_atom = caf::atom_constant<caf::atom("lh_probe")>;
+using inflight_atom = caf::atom_constant<caf::atom("lh_infl")>;
 
 } // namespace leasehold

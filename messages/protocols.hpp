@@ -9,6 +9,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "messages/atoms.hpp"
+#include "messages/cluster_protocol.hpp"
 #include "messages/job_types.hpp"
 #include "messages/retention.hpp"
 
@@ -135,6 +136,25 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<pause_atom, std::vector<std::string>>,
   // From the lease actor: these queues gained a limit; give back the jobs
   // of theirs claimed ahead (before the limit, they would start outside it).
-  caf::reacts_to<limited_atom, std::vector<std::string>>>;
+  caf::reacts_to<limited_atom, std::vector<std::string>>,
+  // The attempts running now, with their latest progress (cluster view).
+  caf::replies_to<inflight_atom>::with<std::vector<cluster_attempt_v1>>>;
+
+/// This node's links to its peers (actors/cluster_actor.hpp).
+using cluster_actor = caf::typed_actor<
+  // Every membership interval: read the live peers, link to new ones.
+  caf::reacts_to<tick_atom>,
+  // The node's own published face and where it listens: its view joins
+  // the peers' views. Membership is read from then on.
+  caf::reacts_to<face_atom, cluster_face_v1, std::string>,
+  // Every node's view, gathered within a bounded time (JSON).
+  caf::replies_to<cluster_atom>::with<std::string>,
+  // The state of each link.
+  caf::replies_to<links_atom>::with<std::vector<cluster_link_v1>>,
+  // Tell the node with this worker id to look at Postgres now (a topic of
+  // nudge_atom), if a link to it is up; Postgres is the fallback.
+  caf::replies_to<notify_atom, std::string, std::string>::with<bool>,
+  // Internal: try the link to a peer again (worker id, link generation).
+  caf::reacts_to<retry_atom, std::string, uint64_t>>;
 
 } // namespace leasehold

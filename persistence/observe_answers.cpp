@@ -58,6 +58,8 @@ std::string answer_observe(store& db, const observe_request& req, const input_li
     return db.job_json(req.id).value_or("null");
   if (req.what == "chain")
     return db.chain_json(req.correlation_id);
+  if (req.what == "instance_endpoint")
+    return db.set_instance_endpoint(req.key, req.body) ? "true" : "false";
   if (req.what == "workers")
     return db.instances_json(false);
   if (req.what == "queue_depth")

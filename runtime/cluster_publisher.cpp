@@ -10,10 +10,11 @@ namespace leasehold {
 
 cluster_publisher::cluster_publisher(caf::actor_system& sys, const cluster_settings& settings,
                                      cluster_face_config face_cfg,
-                                     supervisor_actor supervisor)
+                                     supervisor_actor supervisor, cluster_actor cluster)
   : sys_(sys) {
   auto at = parse_cluster_endpoint(settings.listen, "--cluster-listen");
-  face_ = sys.spawn(cluster_face_impl, std::move(face_cfg), std::move(supervisor));
+  face_ = sys.spawn(cluster_face_impl, std::move(face_cfg), std::move(supervisor),
+                    std::move(cluster));
   // With certificates only the OpenSSL module publishes: a plain port next
   // to the TLS one would let any client in.
   auto bound = settings.tls()

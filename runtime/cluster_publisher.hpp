@@ -18,7 +18,8 @@ public:
   /// Spawns the face and publishes it at `settings.listen`. Throws
   /// std::runtime_error when the address cannot be bound.
   cluster_publisher(caf::actor_system& sys, const cluster_settings& settings,
-                    cluster_face_config face_cfg, supervisor_actor supervisor);
+                    cluster_face_config face_cfg, supervisor_actor supervisor,
+                    cluster_actor cluster);
   /// Closes the port, then ends the face.
   ~cluster_publisher();
   cluster_publisher(const cluster_publisher&) = delete;

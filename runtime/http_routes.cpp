@@ -170,6 +170,13 @@ void http_bridge::impl::routes() {
     q.what = "workers";
     observe(res, q);
   }));
+  server.Get("/cluster", guarded([this](const auto&, auto& res) {
+    observe_request q;
+    q.what = "cluster";
+    ask(res, "application/json", observe_atom::value, q);
+    if (res.status == 200 && res.body == "null")
+      throw http_error(503, "this node's cluster links are off (--cluster-listen off)");
+  }));
   server.Get("/dead-jobs", guarded([this](const auto& req, auto& res) {
     observe_request q;
     q.what = "dead_jobs";
@@ -286,7 +293,7 @@ void http_bridge::impl::routes() {
   }));
   // Known paths answer other methods with 405; everything else is 404.
   static const std::regex get_paths{
-    R"(/|/livez|/health|/metrics|/workers|/dead-jobs|/running|/queues(/[^/]+/(pause|resume|limits))?|/jobs(/[^/]+)?|/runs(/[^/]+)?|/schedules)"};
+    R"(/|/livez|/health|/metrics|/workers|/cluster|/dead-jobs|/running|/queues(/[^/]+/(pause|resume|limits))?|/jobs(/[^/]+)?|/runs(/[^/]+)?|/schedules)"};
   static const std::regex post_paths{R"(/jobs|/jobs/[^/]+/(retry|cancel)|/runs|/runs/[^/]+/retry)"
                                      R"(|/schedules|/schedules/[^/]+/(pause|resume|remove))"};
   auto fallback = [](const httplib::Request& req, httplib::Response& res) {

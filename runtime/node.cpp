@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/cluster_actor.hpp"
 #include "actors/observer_actor.hpp"
 #include "actors/pruner_actor.hpp"
 #include "actors/supervisor_actor.hpp"
@@ -37,6 +38,7 @@ struct node::impl {
   persistence_actor pruner_store;
   pruner_actor pruner;
   std::unique_ptr<http_bridge> http;
+  cluster_actor cluster_links;
   std::unique_ptr<cluster_publisher> cluster;
   bool stopped = false;
 
@@ -51,6 +53,8 @@ struct node::impl {
     wait_supervisor_down();
     http.reset();
     cluster.reset(); // peers see the link go down; the row goes STOPPED
+    if (cluster_links)
+      caf::anon_send_exit(cluster_links, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(observer, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(observer_store, caf::exit_reason::user_shutdown);
     if (pruner) {
@@ -202,6 +206,16 @@ void node::start_observer(const persistence_config& store_cfg) {
   auto observer_cfg = store_cfg;
   observer_cfg.waits = wait_limits::bounded;
   impl_->observer_store = sys.spawn<caf::detached>(persistence_actor_impl, observer_cfg);
+  if (cfg_.cluster.enabled()) {
+    // Membership is read on the observer's connection: one small query
+    // per heartbeat, no connection of its own.
+    cluster_actor_config cc;
+    cc.worker_id = worker_id_;
+    cc.tls = cfg_.cluster.tls();
+    cc.membership_interval = cfg_.heartbeat_interval;
+    impl_->cluster_links = sys.spawn(cluster_actor_impl, cc, impl_->observer_store,
+                                     impl_->supervisor);
+  }
   observer_config oc;
   oc.worker_id = worker_id_;
   oc.thresholds = {cfg_.lease_ttl.count(), cfg_.stale_after.count(),
@@ -209,6 +223,7 @@ void node::start_observer(const persistence_config& store_cfg) {
   oc.alerts.lag_critical_seconds = cfg_.alert_lag.count() / 1000;
   oc.alerts.dead_warning = cfg_.alert_dead;
   oc.metrics = impl_->metrics;
+  oc.cluster = impl_->cluster_links;
   impl_->observer = sys.spawn(observer_actor_impl, oc, impl_->observer_store,
                               impl_->supervisor);
   if (cfg_.http_listen == "off")
@@ -243,7 +258,8 @@ void node::start_cluster() {
   fc.pool = impl_->pool;
   try {
     impl_->cluster = std::make_unique<cluster_publisher>(*impl_->sys, cfg_.cluster, fc,
-                                                         impl_->supervisor);
+                                                         impl_->supervisor,
+                                                         impl_->cluster_links);
   } catch (const std::exception& e) {
     // Links add speed and visibility, never correctness: run without them.
     log::warn("cluster links disabled", {{"error", e.what()}});
@@ -253,6 +269,7 @@ void node::start_cluster() {
   // Recorded before it is logged: whoever reads the log finds the row.
   store{cfg_.database_url, statement_plans::automatic, wait_limits::bounded}
     .set_instance_endpoint(worker_id_, endpoint);
+  caf::anon_send(impl_->cluster_links, face_atom::value, impl_->cluster->face(), endpoint);
   log::info("cluster listening", {{"address", endpoint},
                                   {"tls", cfg_.cluster.tls()},
                                   {"port", impl_->cluster->port()}});

@@ -38,4 +38,12 @@ std::optional<progress_report> progress_board::take(const lease_ref& lease) {
   return r;
 }
 
+std::optional<progress_report> progress_board::peek(const lease_ref& lease) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = reports_.find({lease.job_id, lease.attempt});
+  if (i == reports_.end())
+    return std::nullopt;
+  return i->second.latest;
+}
+
 } // namespace leasehold

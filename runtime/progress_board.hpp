@@ -32,6 +32,9 @@ public:
   /// whether or not a heartbeat has written it.
   std::optional<progress_report> take(const lease_ref& lease);
 
+  /// The attempt's latest report, if any, left in place (the cluster view).
+  std::optional<progress_report> peek(const lease_ref& lease);
+
 private:
   struct entry {
     progress_report latest;

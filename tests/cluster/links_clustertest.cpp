@@ -1,10 +1,14 @@
 // Cluster links between real `leasehold node` processes (issue 21): flags,
 // the published cluster face, the endpoint each node records, TLS.
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <array>
+#include <map>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -30,11 +34,6 @@ std::string await_cluster_address(const background_process& node) {
   std::string at;
   wait_until([&] { return !(at = cluster_address(node)).empty(); }, 15s);
   return at;
-}
-
-std::string worker_of(const background_process& node) {
-  return fresh_value("SELECT worker_id FROM leasehold.worker_instances WHERE pid = "
-                     + std::to_string(node.pid()) + " AND status <> 'STOPPED'");
 }
 
 // TCP ports the process listens on: its socket inodes, looked up among
@@ -79,6 +78,71 @@ cluster_settings client_settings(const test_pki* pki = nullptr,
   }
   return s;
 }
+
+// Each node's view of its links, through its own GET /cluster: worker id
+// of the peer -> state, from the node's own entry.
+std::map<std::string, std::string> links_seen_by(const background_process& node) {
+  std::map<std::string, std::string> out;
+  auto c = cluster_of(node);
+  if (!c.is_object())
+    return out;
+  auto me = worker_of(node);
+  for (const auto& n : c["nodes"])
+    if (n.value("worker_id", "") == me && n.contains("links"))
+      for (const auto& l : n["links"])
+        out[l.value("worker_id", "")] = l.value("state", "");
+  return out;
+}
+
+// True once every node sees a link "up" to every other one.
+bool all_linked(const std::vector<background_process*>& nodes) {
+  for (auto* a : nodes) {
+    auto seen = links_seen_by(*a);
+    for (auto* b : nodes)
+      if (a != b && seen[worker_of(*b)] != "up")
+        return false;
+  }
+  return true;
+}
+
+// A peer as `node`'s GET /cluster lists it: {} when it is not listed.
+nlohmann::json entry_for(const nlohmann::json& cluster, const std::string& worker) {
+  if (cluster.is_object())
+    for (const auto& n : cluster["nodes"])
+      if (n.value("worker_id", "") == worker)
+        return n;
+  return nlohmann::json::object();
+}
+
+// A TCP listener that accepts nothing, with a full accept queue: the kernel
+// drops further SYNs, as a host behind a firewall or a partition does.
+struct syn_dropping_listener {
+  int fd = -1;
+  std::vector<int> fillers;
+  uint16_t port = 0;
+  syn_dropping_listener() {
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    listen(fd, 0);
+    socklen_t len = sizeof(a);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    for (int i = 0; i < 4; ++i) { // fill the queue (backlog 0 takes one)
+      int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      connect(c, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+      fillers.push_back(c);
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ~syn_dropping_listener() {
+    for (int c : fillers)
+      close(c);
+    close(fd);
+  }
+};
 
 } // namespace
 
@@ -193,6 +257,96 @@ BOOST_AUTO_TEST_CASE(tls_links_let_in_only_certificates_of_the_cluster_ca) {
   }
   node->signal(SIGTERM);
   BOOST_TEST(node->wait(10000) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(nodes_link_to_each_other_and_to_a_late_one_within_a_heartbeat) {
+  auto a = start_node({});
+  auto b = start_node({});
+  auto c = start_node({});
+  for (auto* n : {a.get(), b.get(), c.get()})
+    BOOST_REQUIRE(!await_cluster_address(*n).empty());
+  // Each node finds the others at its next membership read (300ms here).
+  BOOST_TEST(wait_until([&] { return all_linked({a.get(), b.get(), c.get()}); }, 3s));
+  auto began = std::chrono::steady_clock::now();
+  auto d = start_node({});
+  BOOST_REQUIRE(!await_cluster_address(*d).empty());
+  BOOST_TEST(wait_until([&] { return all_linked({a.get(), b.get(), c.get(), d.get()}); },
+                        5s));
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - began).count();
+  BOOST_TEST_MESSAGE("a late node was linked both ways " << took
+                                                         << " ms after it was started");
+  // Every node's GET /cluster lists all four, reachable.
+  for (auto* n : {a.get(), b.get(), c.get(), d.get()}) {
+    auto view = cluster_of(*n);
+    BOOST_REQUIRE(view.is_object());
+    BOOST_TEST(view["reachable"].get<int>() == 4);
+    BOOST_TEST(view["unreachable"].get<int>() == 0);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_paused_or_killed_peer_is_marked_down_at_once_and_relinked) {
+  auto a = start_node({});
+  auto b = start_node({});
+  auto c = start_node({});
+  BOOST_REQUIRE(wait_until([&] { return all_linked({a.get(), b.get(), c.get()}); }, 5s));
+  auto b_id = worker_of(*b), c_id = worker_of(*c);
+
+  // Paused: the middleman's heartbeat (200ms, 3 missed) finds it; a view
+  // asked meanwhile does not wait for it.
+  b->signal(SIGSTOP);
+  long took = 0;
+  auto view = cluster_of(*a, &took);
+  BOOST_TEST(took < 1500);
+  BOOST_TEST(wait_until([&] { return links_seen_by(*a)[b_id] == "down"; }, 2s));
+  view = cluster_of(*a, &took);
+  BOOST_TEST(took < 1000);
+  BOOST_TEST(entry_for(view, b_id).value("reachable", true) == false);
+  BOOST_TEST(!entry_for(view, b_id).value("reason", "").empty());
+  BOOST_TEST(entry_for(view, c_id).value("reachable", false) == true);
+  // Back within its stale threshold: relinked under the same worker id.
+  b->signal(SIGCONT);
+  BOOST_TEST(wait_until([&] { return links_seen_by(*a)[b_id] == "up"; }, 3s));
+
+  // Killed: the link breaks at once; the peer is dropped when the reaper
+  // marks its row STOPPED (stale after 2.5s).
+  c->signal(SIGKILL);
+  BOOST_TEST(wait_until([&] { return links_seen_by(*a)[c_id] == "down"; }, 2s));
+  BOOST_TEST(wait_until([&] { return links_seen_by(*a).count(c_id) == 0; }, 8s));
+  BOOST_TEST(entry_for(cluster_of(*a), c_id).empty());
+  BOOST_TEST(links_seen_by(*a)[b_id] == "up");
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_that_drops_connects_delays_no_other_link_nor_a_stop) {
+  syn_dropping_listener blackhole;
+  auto keep_alive = [&] {
+    db.execute("UPDATE leasehold.worker_instances SET last_heartbeat_at = now() "
+               "WHERE worker_id = 'fake-syn-dropper'");
+  };
+  db.execute("INSERT INTO leasehold.worker_instances (worker_id, worker_type, status, "
+             "hostname, pid, version, endpoint) VALUES ('fake-syn-dropper', 'leasehold', "
+             "'RUNNING', 'nowhere', 1, 'x', '127.0.0.1:" + std::to_string(blackhole.port)
+             + "')");
+  auto a = start_node({});
+  BOOST_REQUIRE(!await_cluster_address(*a).empty());
+  keep_alive();
+  auto b = start_node({});
+  bool linked = wait_until([&] {
+    keep_alive();
+    return all_linked({a.get(), b.get()});
+  }, 4s);
+  BOOST_TEST(linked);
+  keep_alive();
+  auto seen = links_seen_by(*a);
+  BOOST_TEST(seen["fake-syn-dropper"] == "down");
+  auto fake = entry_for(cluster_of(*a), "fake-syn-dropper");
+  BOOST_TEST(fake.value("reason", "").find("no TCP connection") != std::string::npos,
+             fake.dump());
+  // A stop is not held up by a connect in flight.
+  auto began = std::chrono::steady_clock::now();
+  a->signal(SIGTERM);
+  BOOST_TEST(a->wait(5000) == 0);
+  BOOST_TEST((std::chrono::steady_clock::now() - began < 5s));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

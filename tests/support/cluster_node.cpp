@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/pg_fixture.hpp"
@@ -70,6 +71,27 @@ std::string http_address(const background_process& node) {
 
 std::string cluster_address(const background_process& node) {
   return logged_address(node, "cluster listening");
+}
+
+std::string worker_of(const background_process& node) {
+  return fresh_value("SELECT worker_id FROM leasehold.worker_instances WHERE pid = "
+                     + std::to_string(node.pid()) + " AND status <> 'STOPPED'");
+}
+
+nlohmann::json cluster_of(const background_process& node, long* took_ms) {
+  auto address = http_address(node);
+  if (address.empty())
+    return nullptr;
+  httplib::Client http{"127.0.0.1", std::stoi(address.substr(address.rfind(':') + 1))};
+  http.set_read_timeout(5, 0);
+  auto began = std::chrono::steady_clock::now();
+  auto res = http.Get("/cluster");
+  if (took_ms)
+    *took_ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - began).count());
+  if (!res || res->status != 200)
+    return nullptr;
+  return nlohmann::json::parse(res->body, nullptr, false);
 }
 
 std::string node_health(const background_process& node) {

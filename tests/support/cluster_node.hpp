@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "persistence/store.hpp"
 #include "tests/support/process.hpp"
 
@@ -36,6 +38,13 @@ std::string http_address(const background_process& node);
 
 /// The address a node's cluster face listens on, from its log ("" if none).
 std::string cluster_address(const background_process& node);
+
+/// The node's live worker id, from worker_instances by its pid ("" if none).
+std::string worker_of(const background_process& node);
+
+/// GET /cluster on the node's HTTP bridge: the parsed body, or null when it
+/// did not answer 200 within 5 s; `took_ms` gets the request's time.
+nlohmann::json cluster_of(const background_process& node, long* took_ms = nullptr);
 
 /// The node's /health JSON text, through `leasehold health --url`.
 std::string node_health(const background_process& node);
