@@ -303,15 +303,25 @@ cluster_actor_impl(self_ptr self, cluster_actor_config cfg, persistence_actor st
         out.push_back(link_of(kv.second));
       return out;
     },
-    [=](notify_atom, const std::string& worker, const std::string& topic) -> caf::result<bool> {
-      auto it = self->state.peers.find(worker);
-      if (it == self->state.peers.end() || it->second.state != "up")
-        return false; // Postgres tells it at its next heartbeat
-      auto promise = self->make_response_promise<bool>();
-      self->request(it->second.face, cfg.view_timeout, nudge_atom::value, topic)
-        .then([=](bool ok) mutable { promise.deliver(ok); },
-              [=](caf::error&) mutable { promise.deliver(false); });
-      return promise;
+    [=](notify_atom, const std::string& worker, const std::string& topic) -> bool {
+      // "" is every node, this one included; a peer without an up link
+      // learns it from Postgres at its next heartbeat or poll.
+      auto& st = self->state;
+      auto nudge = [&](const cluster_face_v1& face) {
+        self->request(face, cfg.view_timeout, nudge_atom::value, topic)
+          .then([](bool) {}, [](caf::error&) {});
+      };
+      bool told = false;
+      if ((worker.empty() || worker == st.worker_id) && st.face) {
+        nudge(st.face);
+        told = true;
+      }
+      for (const auto& [id, p] : st.peers)
+        if ((worker.empty() || worker == id) && p.state == "up") {
+          nudge(p.face);
+          told = true;
+        }
+      return told;
     },
     [=](retry_atom, const std::string& worker, uint64_t generation) {
       auto it = self->state.peers.find(worker);

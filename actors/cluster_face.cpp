@@ -4,6 +4,7 @@
 
 #include "runtime/cluster_config.hpp"
 #include "runtime/handler_pool.hpp"
+#include "runtime/metrics.hpp"
 
 namespace leasehold {
 
@@ -101,7 +102,14 @@ cluster_face_impl(self_ptr self, cluster_face_config cfg, supervisor_actor super
         return caf::make_error(caf::sec::runtime_error, "this node's cluster links are off");
       return self->delegate(cluster, cluster_atom::value);
     },
-    [=](nudge_atom, const std::string&) -> bool { return false; },
+    [=](nudge_atom, const std::string& topic) -> bool {
+      if (topic != "leases" && topic != "queues")
+        return false; // a newer peer's topic: it falls back on Postgres
+      if (cfg.metrics)
+        ++cfg.metrics->cluster_nudges;
+      self->send(supervisor, nudge_atom::value, topic);
+      return true;
+    },
   };
 }
 

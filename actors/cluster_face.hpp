@@ -12,6 +12,7 @@
 namespace leasehold {
 
 class handler_pool;
+struct node_metrics;
 
 /// Settings of the cluster face.
 struct cluster_face_config {
@@ -23,6 +24,8 @@ struct cluster_face_config {
   std::chrono::milliseconds ask_timeout{200};
   /// Claim and completion rates are taken over at least this window.
   std::chrono::milliseconds rate_window{10000};
+  /// Where nudges are counted (may be null).
+  std::shared_ptr<node_metrics> metrics;
 };
 
 /// The one actor a node publishes to its peers (and to `leasehold

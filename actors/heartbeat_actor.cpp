@@ -13,10 +13,23 @@ namespace {
 using self_ptr = heartbeat_actor::stateful_pointer<heartbeat_state>;
 
 void renew(self_ptr self, const heartbeat_config& cfg, persistence_actor store,
+           supervisor_actor supervisor);
+
+// A renewal ended: one asked for meanwhile starts now.
+void renewed(self_ptr self, const heartbeat_config& cfg, persistence_actor store,
+             supervisor_actor supervisor) {
+  self->state.renewing = false;
+  if (self->state.again) {
+    self->state.again = false;
+    renew(self, cfg, store, supervisor);
+  }
+}
+
+void renew(self_ptr self, const heartbeat_config& cfg, persistence_actor store,
            supervisor_actor supervisor) {
   self->state.renewing = true;
   auto on_error = [=](caf::error& err) {
-    self->state.renewing = false;
+    renewed(self, cfg, store, supervisor);
     // Not a loss: the store is unreachable. Each guarded write still decides.
     log::warn("lease renewal failed", {{"error", self->system().render(err)}});
   };
@@ -33,7 +46,7 @@ void renew(self_ptr self, const heartbeat_config& cfg, persistence_actor store,
                       std::move(progress))
           .then(
             [=](renew_reply& reply) {
-              self->state.renewing = false;
+              renewed(self, cfg, store, supervisor);
               auto renewed = count - static_cast<int64_t>(reply.lost.size());
               self->state.renewals += renewed;
               if (cfg.metrics)
@@ -41,6 +54,13 @@ void renew(self_ptr self, const heartbeat_config& cfg, persistence_actor store,
               if (reply.instance_lost) {
                 self->send(supervisor, orphan_atom::value);
                 return;
+              }
+              if (reply.drain && !self->state.draining) {
+                // As a first SIGTERM: no claims, claimed-ahead jobs given
+                // back, running ones finish, then the node exits.
+                self->state.draining = true;
+                log::info("drain requested: stopping gracefully");
+                caf::anon_send(supervisor, stop_atom::value, false); // no reply wanted
               }
               if (!reply.progress_refused.empty() && log::enabled(log::level::debug)) {
                 std::vector<int64_t> ids;
@@ -81,6 +101,13 @@ heartbeat_actor_impl(self_ptr self, heartbeat_config cfg,
       // Re-arm first so the period does not stretch by the renewal's time.
       self->delayed_send(self, cfg.interval, tick_atom::value);
       if (!self->state.renewing)
+        renew(self, cfg, store, supervisor);
+    },
+    [=](renew_atom) {
+      // Not re-armed: the ticks keep their period.
+      if (self->state.renewing)
+        self->state.again = true;
+      else
         renew(self, cfg, store, supervisor);
     },
   };

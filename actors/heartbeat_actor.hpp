@@ -28,6 +28,8 @@ struct heartbeat_config {
 struct heartbeat_state {
   static inline const char* name = "heartbeat";
   bool renewing = false; // skip a tick rather than pile up renewals
+  bool again = false;    // told to renew while renewing: once more after
+  bool draining = false; // a drain was asked for and passed on
   int64_t renewals = 0;  // leases renewed so far
 };
 

@@ -131,6 +131,9 @@ std::string render_metrics(const node_stats& s, const node_metrics& m,
      {"unique_keys", m.pruned_unique_keys.load()}});
   out += counter("leasehold_prune_passes_total",
                  "Retention passes this node ran while elected.", m.prune_passes.load());
+  out += counter("leasehold_cluster_nudges_total",
+                 "Nudges from peers over cluster links (cancel, drain, pause seen at once).",
+                 m.cluster_nudges.load());
   out += m.claim_seconds.render("leasehold_claim_duration_seconds",
                                 "Time to claim a batch of jobs.");
   out += m.job_seconds.render("leasehold_job_duration_seconds",
@@ -138,7 +141,25 @@ std::string render_metrics(const node_stats& s, const node_metrics& m,
   return out;
 }
 
+// A change recorded in Postgres that another node must act on: tell it
+// over the cluster links now, so it does not wait for its next heartbeat
+// or poll (it still would, with the links down).
+void tell_peers(const cluster_actor& cluster, const observe_request& req,
+                const std::string& answer) {
+  if (req.what == "cancel") {
+    auto change = nlohmann::json::parse(answer, nullptr, false);
+    if (change.is_object() && change.value("changed", false) && change.contains("owner"))
+      caf::anon_send(cluster, notify_atom::value, change["owner"].get<std::string>(),
+                     std::string{"leases"});
+  } else if (req.what == "drain" && answer == "true") {
+    caf::anon_send(cluster, notify_atom::value, req.key, std::string{"leases"});
+  } else if (req.what == "queue_pause" || req.what == "queue_resume") {
+    caf::anon_send(cluster, notify_atom::value, std::string{}, std::string{"queues"});
+  }
+}
+
 } // namespace
+
 
 observer_actor::behavior_type
 observer_actor_impl(self_ptr self, observer_config cfg, persistence_actor store,
@@ -199,8 +220,13 @@ observer_actor_impl(self_ptr self, observer_config cfg, persistence_actor store,
       }
       auto promise = self->make_response_promise<std::string>();
       self->request(store, query_timeout, observe_atom::value, req)
-        .then([=](const std::string& text) mutable { promise.deliver(text); },
-              [=](caf::error& e) mutable { promise.deliver(e); });
+        .then(
+          [=](const std::string& text) mutable {
+            if (cfg.cluster)
+              tell_peers(cfg.cluster, req, text);
+            promise.deliver(text);
+          },
+          [=](caf::error& e) mutable { promise.deliver(e); });
       return promise;
     },
   };

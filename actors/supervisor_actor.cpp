@@ -234,6 +234,12 @@ supervisor_actor_impl(self_ptr self, supervisor_config cfg) {
     [=](core_atom) {
       return core_actors(self->state);
     },
+    [=](nudge_atom, const std::string& topic) {
+      if (topic == "leases" && self->state.heartbeat)
+        self->send(self->state.heartbeat, renew_atom::value);
+      else if (topic == "queues" && self->state.lease)
+        self->send(self->state.lease, control_atom::value);
+    },
     [=](inflight_atom) {
       return inflight_attempts(self->state, cfg.executor.progress.get());
     },

@@ -105,12 +105,14 @@ struct renew_reply {
   /// Progress reports the ownership guard refused (the attempt's lease is
   /// gone) or that found the job's row locked by another session.
   std::vector<lease_ref> progress_refused;
+  /// An operator asked this instance to drain (migration 027).
+  bool drain = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, renew_reply& x) {
   return f(caf::meta::type_name("renew_reply"), x.lost, x.instance_lost,
-           x.abandoned, x.progress_refused);
+           x.abandoned, x.progress_refused, x.drain);
 }
 
 /// Asks the store to rescue jobs whose lease expired.

@@ -70,8 +70,10 @@ using lease_actor = caf::typed_actor<
   caf::reacts_to<limited_atom, std::string>,
   caf::reacts_to<stop_atom>>;                   // claim nothing more
 
-/// Renews every in-flight lease once per tick.
-using heartbeat_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
+/// Renews every in-flight lease once per tick, and at once when told (a
+/// cancel or a drain was recorded for this node: see it now).
+using heartbeat_actor = caf::typed_actor<caf::reacts_to<tick_atom>,
+                                         caf::reacts_to<renew_atom>>;
 
 /// Regularly rescues jobs whose lease expired (their owner died or hung).
 using reaper_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
@@ -138,7 +140,10 @@ using supervisor_actor = caf::typed_actor<
   // of theirs claimed ahead (before the limit, they would start outside it).
   caf::reacts_to<limited_atom, std::vector<std::string>>,
   // The attempts running now, with their latest progress (cluster view).
-  caf::replies_to<inflight_atom>::with<std::vector<cluster_attempt_v1>>>;
+  caf::replies_to<inflight_atom>::with<std::vector<cluster_attempt_v1>>,
+  // From a peer, through the cluster face: look at Postgres now ("leases":
+  // renew at once; "queues": read the paused queues).
+  caf::reacts_to<nudge_atom, std::string>>;
 
 /// This node's links to its peers (actors/cluster_actor.hpp).
 using cluster_actor = caf::typed_actor<
@@ -151,8 +156,9 @@ using cluster_actor = caf::typed_actor<
   caf::replies_to<cluster_atom>::with<std::string>,
   // The state of each link.
   caf::replies_to<links_atom>::with<std::vector<cluster_link_v1>>,
-  // Tell the node with this worker id to look at Postgres now (a topic of
-  // nudge_atom), if a link to it is up; Postgres is the fallback.
+  // Tell the node with this worker id ("": every node) to look at Postgres
+  // now (a topic of nudge_atom), if a link to it is up; Postgres is the
+  // fallback. Replies whether any node was told.
   caf::replies_to<notify_atom, std::string, std::string>::with<bool>,
   // Internal: try the link to a peer again (worker id, link generation).
   caf::reacts_to<retry_atom, std::string, uint64_t>>;

@@ -36,6 +36,7 @@ const std::vector<migration>& all_migrations() {
     {24, "queue_rate_limits", migration_sql::m024_queue_rate_limits},
     {25, "retention", migration_sql::m025_retention},
     {26, "unique_key_windows", migration_sql::m026_unique_key_windows},
+    {27, "cluster_drain", migration_sql::m027_cluster_drain},
   };
   return list;
 }

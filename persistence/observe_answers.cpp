@@ -14,9 +14,10 @@ namespace {
 std::string change_json(const std::optional<job_change>& c) {
   if (!c)
     return "null";
-  return nlohmann::json{{"previous_status", c->previous_status},
-                        {"changed", c->changed}}
-    .dump();
+  nlohmann::json j{{"previous_status", c->previous_status}, {"changed", c->changed}};
+  if (!c->owner.empty())
+    j["owner"] = c->owner;
+  return j.dump();
 }
 
 std::optional<std::string> optional_text(const std::string& s) {
@@ -58,6 +59,8 @@ std::string answer_observe(store& db, const observe_request& req, const input_li
     return db.job_json(req.id).value_or("null");
   if (req.what == "chain")
     return db.chain_json(req.correlation_id);
+  if (req.what == "drain")
+    return db.request_drain(req.key) ? "true" : "null";
   if (req.what == "instance_endpoint")
     return db.set_instance_endpoint(req.key, req.body) ? "true" : "false";
   if (req.what == "workers")

@@ -70,6 +70,7 @@ const statement prepared_statements[] = {
   {"instance_active_holder", sql::instance_active_holder},
   {"instance_set_status", sql::instance_set_status},
   {"instance_set_endpoint", sql::instance_set_endpoint},
+  {"instance_request_drain", sql::instance_request_drain},
   {"instance_heartbeat", sql::instance_heartbeat},
   {"instance_list", sql::instance_list},
   {"instance_version_drift", sql::instance_version_drift},
@@ -230,10 +231,10 @@ renew_reply store::renew(const std::string& worker_id,
   try {
     translate_errors("instance_heartbeat", [&] {
       pqxx::nontransaction tx{impl_->conn};
-      reply.instance_lost = tx.exec_prepared("instance_heartbeat", worker_id,
-                                             terms.lease_ttl_ms, terms.stale_after_ms,
-                                             terms.stop_timeout_ms)
-                              .empty();
+      auto rows = tx.exec_prepared("instance_heartbeat", worker_id, terms.lease_ttl_ms,
+                                   terms.stale_after_ms, terms.stop_timeout_ms);
+      reply.instance_lost = rows.empty();
+      reply.drain = !rows.empty() && rows[0][1].as<bool>();
       return 0;
     });
   } catch (const store_busy&) {

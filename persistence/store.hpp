@@ -130,6 +130,8 @@ struct dead_jobs_filter {
 struct job_change {
   std::string previous_status;
   bool changed = false;
+  /// The worker whose attempt a cancel ended ("" when none).
+  std::string owner;
 };
 
 /// A run to create: its partitions become jobs of `type`.
@@ -236,6 +238,9 @@ public:
   /// Records where this instance's cluster face listens ("" clears it);
   /// false if the row is gone or STOPPED.
   bool set_instance_endpoint(const std::string& worker_id, const std::string& endpoint);
+
+  /// Asks a live instance to drain; false if there is no such instance.
+  bool request_drain(const std::string& worker_id);
 
   /// Gives leases back to the queue (fenced); outcome names why. Returns
   /// the released job ids.

@@ -72,6 +72,13 @@ bool store::set_instance_endpoint(const std::string& worker_id, const std::strin
   });
 }
 
+bool store::request_drain(const std::string& worker_id) {
+  return translate_errors("instance_request_drain", [&] {
+    pqxx::nontransaction tx{impl_->conn};
+    return !tx.exec_prepared("instance_request_drain", worker_id).empty();
+  });
+}
+
 std::string store::instances_json(bool include_stopped) {
   return translate_errors("instance_list", [&] {
     pqxx::read_transaction tx{impl_->conn};

@@ -130,7 +130,10 @@ inline std::optional<job_change> change_job(pqxx::connection& conn, const char* 
     tx.commit();
     if (rows.empty())
       return std::nullopt;
-    return job_change{rows[0][0].as<std::string>(), rows[0][1].as<bool>()};
+    job_change c{rows[0][0].as<std::string>(), rows[0][1].as<bool>(), ""};
+    if (rows.columns() > 2 && !rows[0][2].is_null())
+      c.owner = rows[0][2].as<std::string>();
+    return c;
   });
 }
 

@@ -85,6 +85,14 @@ child_process start(const std::vector<std::string>& command,
   if (pid == 0) {
     // Own process group, so cancellation kills the program and its children.
     setpgid(0, 0);
+    // The signal state a program expects: this thread blocks most signals
+    // (the node's sigwait takes SIGTERM) and the node ignores SIGPIPE, and
+    // both would pass through exec; a cancel's SIGTERM would then wait out
+    // its grace period and end in SIGKILL.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);

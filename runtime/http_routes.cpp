@@ -177,6 +177,22 @@ void http_bridge::impl::routes() {
     if (res.status == 200 && res.body == "null")
       throw http_error(503, "this node's cluster links are off (--cluster-listen off)");
   }));
+  server.Post(R"(/workers/([^/]+)/drain)", guarded([this](const auto& req, auto& res) {
+    authorize(req, cfg.token);
+    observe_request q;
+    q.what = "drain";
+    q.key = req.matches[1];
+    try {
+      check_name("worker id", q.key);
+    } catch (const std::invalid_argument& e) {
+      throw http_error(400, e.what());
+    }
+    ask(res, "application/json", observe_atom::value, q);
+    if (res.status == 200 && res.body == "null")
+      throw http_error(404, "no live worker " + q.key);
+    if (res.status == 200)
+      send_json(res, 202, nlohmann::json{{"worker_id", q.key}, {"drain", "requested"}}.dump());
+  }));
   server.Get("/dead-jobs", guarded([this](const auto& req, auto& res) {
     observe_request q;
     q.what = "dead_jobs";
@@ -295,6 +311,7 @@ void http_bridge::impl::routes() {
   static const std::regex get_paths{
     R"(/|/livez|/health|/metrics|/workers|/cluster|/dead-jobs|/running|/queues(/[^/]+/(pause|resume|limits))?|/jobs(/[^/]+)?|/runs(/[^/]+)?|/schedules)"};
   static const std::regex post_paths{R"(/jobs|/jobs/[^/]+/(retry|cancel)|/runs|/runs/[^/]+/retry)"
+                                     R"(|/workers/[^/]+/drain)"
                                      R"(|/schedules|/schedules/[^/]+/(pause|resume|remove))"};
   auto fallback = [](const httplib::Request& req, httplib::Response& res) {
     bool known = std::regex_match(req.path, get_paths) || std::regex_match(req.path, post_paths);

@@ -37,6 +37,9 @@ struct node_metrics {
   std::atomic<int64_t> pruned_violations{0};
   std::atomic<int64_t> pruned_unique_keys{0};
   std::atomic<int64_t> prune_passes{0};
+  /// Nudges from peers over cluster links (a cancel, drain or pause seen
+  /// at once instead of at the next heartbeat).
+  std::atomic<int64_t> cluster_nudges{0};
 };
 
 } // namespace leasehold

@@ -256,6 +256,7 @@ void node::start_cluster() {
   cluster_face_config fc;
   fc.version = runtime_version();
   fc.pool = impl_->pool;
+  fc.metrics = impl_->metrics;
   try {
     impl_->cluster = std::make_unique<cluster_publisher>(*impl_->sys, cfg_.cluster, fc,
                                                          impl_->supervisor,

@@ -2,7 +2,8 @@
 -- its next heartbeat or guarded write finds the job no longer 'running' and
 -- its executor ends with ownership_lost, and the attempt's run row is
 -- written here with outcome 'cancelled'. Finished jobs do not change.
--- Replies with the status before, or nothing if there is no such job.
+-- Replies with the status before, or nothing if there is no such job, and
+-- the worker whose attempt was ended (told over a cluster link at once).
 WITH target AS (
   SELECT id, status, attempts, locked_by, locked_at, trace_id, progress
   FROM leasehold.jobs WHERE id = $1 FOR UPDATE
@@ -23,8 +24,10 @@ WITH target AS (
          leasehold.attempt_progress(progress, attempts, NULL) -- how far it got
   FROM target WHERE status = 'running' AND EXISTS (SELECT 1 FROM cancelled)
 )
-SELECT target.status, EXISTS (SELECT 1 FROM cancelled) AS changed FROM target
+SELECT target.status, EXISTS (SELECT 1 FROM cancelled) AS changed,
+       CASE WHEN target.status = 'running' THEN target.locked_by END AS owner
+FROM target
 UNION ALL
 -- A succeeded job has left jobs for job_runs (migration 011).
-SELECT 'succeeded', false FROM leasehold.job_runs
+SELECT 'succeeded', false, NULL FROM leasehold.job_runs
 WHERE job_id = $1 AND outcome = 'succeeded'

@@ -97,6 +97,40 @@ BOOST_AUTO_TEST_CASE(a_program_gets_its_arguments_and_the_job_in_its_environment
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_cancelled_program_gets_sigterm_with_default_signal_handling) {
+  // The node blocks SIGTERM in its threads (its own sigwait takes it) and
+  // ignores SIGPIPE: a program it starts must not inherit either, or a
+  // cancel cannot stop it politely and it never dies of a closed pipe.
+  auto mark = tmp("term.mark"), status = tmp("term.status");
+  unlink(mark.c_str());
+  unlink(status.c_str());
+  auto script = tmp("term.sh");
+  std::ofstream{script} << "#!/bin/sh\n"
+                        << "grep -E '^Sig(Blk|Ign)' /proc/$$/status > " << status << "\n"
+                        << "trap 'echo term > " << mark << "; exit 0' TERM\n"
+                        << "sleep 60 & wait\n";
+  chmod(script.c_str(), 0755);
+  background_process node{
+    {leasehold_bin(), "node", "--poll-interval", "100ms", "--heartbeat-interval", "200ms",
+     "--http-listen", "off", "--exec", "term=" + script},
+    tmp("term-node.log"), {{"DATABASE_URL", test_dsn()}}};
+  auto id = value("SELECT id FROM leasehold.enqueue('term')");
+  BOOST_REQUIRE_MESSAGE(wait_until([&] { return !read_all(status).empty(); }, 15s), node.log());
+  db.cancel_job(std::stoll(id));
+  BOOST_TEST(wait_until([&] { return read_all(mark) == "term\n"; }, 3s),
+             "the program never saw SIGTERM");
+  std::istringstream lines{read_all(status)};
+  for (std::string line; std::getline(lines, line);) {
+    auto mask = std::stoull(line.substr(line.find(':') + 1), nullptr, 16);
+    if (line.rfind("SigBlk", 0) == 0)
+      BOOST_TEST(mask == 0u, line);
+    if (line.rfind("SigIgn", 0) == 0)
+      BOOST_TEST((mask & (1u << (SIGPIPE - 1))) == 0u, line);
+  }
+  node.signal(SIGTERM);
+  BOOST_TEST(node.wait(10000) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_hostile_exec_spec_is_one_line_and_a_failed_start) {
   // Port 1: were the spec accepted, the node would fail on the database
   // instead, and its message would not name --exec.

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <stdexcept>
@@ -14,11 +15,24 @@
 namespace leasehold::test {
 
 std::vector<std::string> fault_node_args(const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {
-    leasehold_bin(), "node", "--heartbeat-interval", "300ms", "--lease-ttl", "1500ms",
-    "--stale-after", "2500ms", "--reap-interval", "300ms", "--poll-interval", "100ms",
-    "--retry-base", "50ms", "--stop-timeout", "5s", "--http-listen", "127.0.0.1:0"};
-  args.insert(args.end(), extra.begin(), extra.end());
+  std::vector<std::pair<std::string, std::string>> defaults = {
+    {"--heartbeat-interval", "300ms"}, {"--lease-ttl", "1500ms"}, {"--stale-after", "2500ms"},
+    {"--reap-interval", "300ms"}, {"--poll-interval", "100ms"}, {"--retry-base", "50ms"},
+    {"--stop-timeout", "5s"}, {"--http-listen", "127.0.0.1:0"}};
+  std::vector<std::string> args = {leasehold_bin(), "node"};
+  // A flag of `extra` with a default replaces it: the CLI takes each once.
+  for (size_t i = 0; i < extra.size(); ++i) {
+    auto same = [&](const auto& d) { return d.first == extra[i]; };
+    auto it = std::find_if(defaults.begin(), defaults.end(), same);
+    if (it != defaults.end() && i + 1 < extra.size())
+      it->second = extra[++i];
+    else
+      args.push_back(extra[i]);
+  }
+  for (const auto& [flag, value] : defaults) {
+    args.push_back(flag);
+    args.push_back(value);
+  }
   return args;
 }
 

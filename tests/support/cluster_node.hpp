@@ -16,7 +16,8 @@
 namespace leasehold::test {
 
 /// `leasehold node` with a lease TTL of 1.5s, a stale threshold of 2.5s,
-/// 300ms heartbeats and reaps, an HTTP port of its own, then `extra`.
+/// 300ms heartbeats and reaps, an HTTP port of its own, then `extra`
+/// (whose flags replace these defaults).
 std::vector<std::string> fault_node_args(const std::vector<std::string>& extra);
 
 /// Starts a node as above on `database_url` (default: the test database);
