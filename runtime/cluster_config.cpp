@@ -16,6 +16,7 @@
 
 #include "runtime/duration.hpp"
 #include "runtime/secrets.hpp"
+#include "runtime/tls_error_queue.hpp"
 
 namespace leasehold {
 
@@ -126,6 +127,8 @@ void cluster_settings::validate() const {
 void apply_cluster_settings(caf::actor_system_config& cfg, const cluster_settings& s) {
   cfg.load<caf::io::middleman>();
   if (s.tls()) {
+    if (!tls_error_queue_guarded())
+      throw std::runtime_error("cannot find OpenSSL's SSL_read behind the TLS guard");
     // After the middleman: the OpenSSL module runs on top of it.
     cfg.load<caf::openssl::manager>();
     cfg.openssl_certificate = s.cert;

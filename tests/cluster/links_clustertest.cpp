@@ -349,4 +349,32 @@ BOOST_AUTO_TEST_CASE(a_peer_that_drops_connects_delays_no_other_link_nor_a_stop)
   BOOST_TEST((std::chrono::steady_clock::now() - began < 5s));
 }
 
+BOOST_AUTO_TEST_CASE(tls_nodes_link_and_keep_their_links_as_others_come_and_knock) {
+  test_pki pki{{"a", "b", "c", "d", "client"}};
+  auto a = start_node(pki.node_flags("a"));
+  auto b = start_node(pki.node_flags("b"));
+  auto c = start_node(pki.node_flags("c"));
+  BOOST_REQUIRE(wait_until([&] { return all_linked({a.get(), b.get(), c.get()}); }, 5s));
+  // A late node probes and connects to all three; a rogue node (another
+  // CA's certificate) and a plain node knock on every door and are refused.
+  auto d = start_node(pki.node_flags("d"));
+  auto rogue_flags = pki.node_flags("rogue");
+  auto rogue = start_node(rogue_flags);
+  auto plain = start_node({});
+  BOOST_TEST(wait_until([&] { return all_linked({a.get(), b.get(), c.get(), d.get()}); }, 5s));
+  std::this_thread::sleep_for(2s); // refused links retried a few times meanwhile
+  auto rogue_id = worker_of(*rogue), plain_id = worker_of(*plain);
+  for (auto* n : {a.get(), b.get(), c.get(), d.get()}) {
+    auto view = cluster_of(*n);
+    BOOST_REQUIRE(view.is_object());
+    BOOST_TEST(view["reachable"].get<int>() == 4, view.dump());
+    BOOST_TEST(entry_for(view, rogue_id).value("reachable", true) == false);
+    BOOST_TEST(entry_for(view, plain_id).value("reachable", true) == false);
+  }
+  // Neither the rogue nor the plain node got a link up to anyone.
+  for (auto* n : {rogue.get(), plain.get()})
+    for (const auto& [peer, state] : links_seen_by(*n))
+      BOOST_TEST(state != "up", peer);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
