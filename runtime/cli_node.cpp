@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "persistence/store.hpp"
+#include "runtime/cli_cluster.hpp"
 #include "runtime/cli_enqueue.hpp"
 #include "runtime/defaults.hpp"
 #include "runtime/duration.hpp"
@@ -255,18 +256,9 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
     ->capture_default_str();
   cmd->add_option("--cluster-advertise", o.cfg.cluster.advertise,
                   "IP[:PORT] peers connect to, when it differs from --cluster-listen");
-  cmd->add_option("--cluster-cert", o.cfg.cluster.cert,
-                  "PEM certificate of this node: with --cluster-key and --cluster-ca,"
-                  " every cluster link is mutual TLS");
-  cmd->add_option("--cluster-key", o.cfg.cluster.key, "PEM private key of --cluster-cert");
-  cmd->add_option("--cluster-ca", o.cfg.cluster.ca,
-                  "PEM CA that signed every node's certificate (use a CA of its own:"
-                  " any certificate it signed is let in)");
+  add_cluster_tls_options(*cmd, o.cfg.cluster, o.cluster_heartbeat);
   cmd->add_flag("--cluster-insecure", o.cfg.cluster.insecure,
                 "Allow plain cluster links on an address other hosts can reach");
-  cmd->add_option("--cluster-heartbeat", o.cluster_heartbeat,
-                  "Link heartbeat; a peer silent for 3 of them is down (same on every node)")
-    ->capture_default_str();
   cmd->add_option("--exec-env-pass", o.exec_env_pass,
                   "NAME: let --exec programs see this secret variable (DATABASE_URL,"
                   " LEASEHOLD_HTTP_TOKEN, LEASEHOLD_HTTP_READ_TOKEN, PGPASSWORD; repeatable)");

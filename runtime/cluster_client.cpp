@@ -8,6 +8,7 @@
 
 #include "messages/cluster_protocol.hpp"
 #include "messages/registration.hpp"
+#include "runtime/tcp_probe.hpp"
 
 namespace leasehold {
 
@@ -17,6 +18,10 @@ struct cluster_client::impl {
   std::unique_ptr<caf::actor_system> sys;
 
   cluster_face_v1 connect(const cluster_endpoint& at) {
+    // CAF's connect blocks on a host that drops SYNs: probe it first.
+    if (!tcp_probe(at.host, at.port, std::chrono::seconds{1}))
+      throw std::runtime_error("cannot link to " + at.text()
+                               + ": unreachable (no TCP connection within 1s)");
     auto face = settings.tls()
                   ? caf::openssl::remote_actor<cluster_face_v1>(*sys, at.host, at.port)
                   : sys->middleman().remote_actor<cluster_face_v1>(at.host, at.port);

@@ -19,6 +19,7 @@
 #include "runtime/node.hpp"
 #include "runtime/cli_enqueue.hpp"
 #include "runtime/cli_node.hpp"
+#include "runtime/cli_cluster.hpp"
 #include "runtime/cli_observe.hpp"
 #include "runtime/cli_runs.hpp"
 #include "runtime/cli_prune.hpp"
@@ -141,6 +142,8 @@ int main(int argc, char** argv) {
 
   cli::observe_options observe_opts;
   cli::add_observe_commands(app, url, observe_opts, run);
+  cli::cluster_options cluster_opts;
+  cli::add_cluster_command(app, url, cluster_opts, run);
   cli::run_options run_opts;
   cli::add_run_commands(app, url, run_opts, run);
 
@@ -182,7 +185,8 @@ int main(int argc, char** argv) {
     return fail(2, e.what());
   }
   try {
-    bool needs_db = !app.got_subcommand("version") && observe_opts.node_url.empty();
+    bool needs_db = !app.got_subcommand("version") && observe_opts.node_url.empty()
+                    && !(app.got_subcommand("cluster") && !cluster_opts.node.empty());
     if (url.empty() && needs_db)
       throw usage_error("no database: pass --database-url or set DATABASE_URL");
     return run();
