@@ -92,6 +92,29 @@ void link_failed(self_ptr self, const cluster_actor_config& cfg, const std::stri
   schedule_retry(self, cfg, p, handshake_race);
 }
 
+// A v2 node greets a v2 peer in v2, and a v1 peer not at all: a message
+// of a type the peer does not know would reach it empty (plan F9).
+void hello_v2(self_ptr self, const std::string& worker, const caf::strong_actor_ptr& ptr,
+              const std::set<std::string>& ifs) {
+  if (!self->home_system().assignable<cluster_face_v2>(ifs)) {
+    log::info("cluster peer speaks leasehold-cluster/1 only", {{"peer", worker}});
+    return;
+  }
+  auto face = caf::actor_cast<cluster_face_v2>(ptr);
+  auto sent = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch()).count();
+  self->request(face, std::chrono::seconds{2}, echo2_atom::value,
+                cluster_echo_v2{self->state.worker_id, sent})
+    .then(
+      [=](const cluster_echo_v2& echo) {
+        log::info("cluster v2 echo answered", {{"peer", echo.from}});
+      },
+      [=](caf::error& err) {
+        log::warn("cluster v2 echo failed", {{"peer", worker},
+                                             {"error", self->system().render(err)}});
+      });
+}
+
 void connect(self_ptr self, const cluster_actor_config& cfg, cluster_peer& p) {
   cluster_endpoint at;
   try {
@@ -138,6 +161,8 @@ void connect(self_ptr self, const cluster_actor_config& cfg, cluster_peer& p) {
               peer.since = clock::now();
               peer.failures = 0;
               log::info("cluster link up", {{"peer", worker}, {"endpoint", peer.endpoint}});
+              if (cfg.v2)
+                hello_v2(self, worker, ptr, ifs);
             },
             [=](caf::error& err) {
               bool race = err == caf::sec::connection_timeout;

@@ -21,6 +21,9 @@ struct cluster_actor_config {
   std::string worker_id;
   /// Links go through CAF's OpenSSL module (true) or plain middleman.
   bool tls = false;
+  /// This node speaks version 2 too (--cluster-test-v2): it says hello in
+  /// v2 to peers whose interface has it, and v1 to the others.
+  bool v2 = false;
   /// How often the live peers are read from worker_instances (the node's
   /// heartbeat interval): a new node is linked within about one.
   std::chrono::milliseconds membership_interval{10000};

@@ -24,6 +24,8 @@ struct cluster_face_config {
   std::chrono::milliseconds ask_timeout{200};
   /// Claim and completion rates are taken over at least this window.
   std::chrono::milliseconds rate_window{10000};
+  /// This node's worker id (the v2 echo's answer).
+  std::string worker_id;
   /// Where nudges are counted (may be null).
   std::shared_ptr<node_metrics> metrics;
 };
@@ -48,5 +50,11 @@ cluster_face_v1::behavior_type
 cluster_face_impl(cluster_face_v1::stateful_pointer<cluster_face_state> self,
                   cluster_face_config cfg, supervisor_actor supervisor,
                   cluster_actor cluster);
+
+/// The face of a node that also speaks version 2 (--cluster-test-v2).
+cluster_face_v2::behavior_type
+cluster_face_v2_impl(cluster_face_v2::stateful_pointer<cluster_face_state> self,
+                     cluster_face_config cfg, supervisor_actor supervisor,
+                     cluster_actor cluster);
 
 } // namespace leasehold

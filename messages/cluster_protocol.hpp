@@ -29,4 +29,11 @@ using cluster_face_v1 = caf::typed_actor<
   caf::replies_to<cluster_atom>::with<std::string>,
   caf::replies_to<nudge_atom, std::string>::with<bool>>;
 
+/// Version 2, as a newer node would add it: one more message, with a type
+/// of its own. Only nodes started with --cluster-test-v2 speak it (the
+/// rolling-deploy test); they send it only to peers whose interface has it.
+using echo2_atom = caf::atom_constant<caf::atom("lh_echo2")>;
+using cluster_face_v2 = cluster_face_v1::extend<
+  caf::replies_to<echo2_atom, cluster_echo_v2>::with<cluster_echo_v2>>;
+
 } // namespace leasehold

@@ -75,4 +75,16 @@ typename Inspector::result_type inspect(Inspector& f, cluster_view_v1& x) {
            x.completions_per_second, x.failures, x.attempts, x.links);
 }
 
+/// The message version 2 adds (registered as "leasehold::cluster_echo/2"
+/// by nodes that speak it, and by no others).
+struct cluster_echo_v2 {
+  std::string from;
+  int64_t sent_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_echo_v2& x) {
+  return f(caf::meta::type_name("cluster_echo_v2"), x.from, x.sent_ms);
+}
+
 } // namespace leasehold

@@ -49,6 +49,10 @@ std::string reason_label(const caf::error& reason) {
   return caf::to_string(reason);
 }
 
+void register_cluster_v2(caf::actor_system_config& cfg) {
+  cfg.add_message_type<cluster_echo_v2>("leasehold::cluster_echo/2");
+}
+
 void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<claimed_job>("leasehold::claimed_job");
   cfg.add_message_type<lease_ref>("leasehold::lease_ref");

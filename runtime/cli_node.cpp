@@ -259,6 +259,7 @@ void add_node_command(CLI::App& app, const std::string& url, node_options& o,
   add_cluster_tls_options(*cmd, o.cfg.cluster, o.cluster_heartbeat);
   cmd->add_flag("--cluster-insecure", o.cfg.cluster.insecure,
                 "Allow plain cluster links on an address other hosts can reach");
+  cmd->add_flag("--cluster-test-v2", o.cfg.cluster.test_v2)->group(""); // tests only
   cmd->add_option("--exec-env-pass", o.exec_env_pass,
                   "NAME: let --exec programs see this secret variable (DATABASE_URL,"
                   " LEASEHOLD_HTTP_TOKEN, LEASEHOLD_HTTP_READ_TOKEN, PGPASSWORD; repeatable)");

@@ -14,6 +14,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 
+#include "messages/registration.hpp"
 #include "runtime/duration.hpp"
 #include "runtime/secrets.hpp"
 #include "runtime/tls_error_queue.hpp"
@@ -140,6 +141,8 @@ void apply_cluster_settings(caf::actor_system_config& cfg, const cluster_setting
   cfg.set("middleman.heartbeat-interval", caf::timespan{s.heartbeat});
   cfg.set("middleman.connection-timeout", caf::timespan{s.heartbeat * 3});
   cfg.set("middleman.app-identifiers", std::vector<std::string>{cluster_protocol});
+  if (s.test_v2)
+    register_cluster_v2(cfg);
 }
 
 void check_cluster_applied(caf::actor_system& sys, const cluster_settings& s) {

@@ -39,6 +39,9 @@ struct cluster_settings {
   /// Must be the same on every node (a node with heartbeats drops a peer
   /// without them).
   std::chrono::milliseconds heartbeat{200};
+  /// Also speak version 2 of the cluster protocol (a test of rolling
+  /// deploys: a newer node's added message; hidden from --help).
+  bool test_v2 = false;
 
   bool enabled() const { return listen != "off"; }
   bool tls() const { return !cert.empty(); }

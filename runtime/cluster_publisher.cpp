@@ -13,13 +13,23 @@ cluster_publisher::cluster_publisher(caf::actor_system& sys, const cluster_setti
                                      supervisor_actor supervisor, cluster_actor cluster)
   : sys_(sys) {
   auto at = parse_cluster_endpoint(settings.listen, "--cluster-listen");
-  face_ = sys.spawn(cluster_face_impl, std::move(face_cfg), std::move(supervisor),
-                    std::move(cluster));
   // With certificates only the OpenSSL module publishes: a plain port next
   // to the TLS one would let any client in.
-  auto bound = settings.tls()
-                 ? caf::openssl::publish(face_, at.port, at.host.c_str(), true)
-                 : sys.middleman().publish(face_, at.port, at.host.c_str(), true);
+  auto publish = [&](const auto& face) {
+    return settings.tls() ? caf::openssl::publish(face, at.port, at.host.c_str(), true)
+                          : sys.middleman().publish(face, at.port, at.host.c_str(), true);
+  };
+  caf::expected<uint16_t> bound{uint16_t{0}};
+  if (settings.test_v2) {
+    auto face = sys.spawn(cluster_face_v2_impl, std::move(face_cfg), std::move(supervisor),
+                          std::move(cluster));
+    face_ = face;
+    bound = publish(face); // peers see the v2 interface
+  } else {
+    face_ = sys.spawn(cluster_face_impl, std::move(face_cfg), std::move(supervisor),
+                      std::move(cluster));
+    bound = publish(face_);
+  }
   if (!bound) {
     caf::anon_send_exit(face_, caf::exit_reason::user_shutdown);
     throw std::runtime_error("cannot listen for cluster links on " + settings.listen + ": "

@@ -213,6 +213,7 @@ void node::start_observer(const persistence_config& store_cfg) {
     cc.worker_id = worker_id_;
     cc.tls = cfg_.cluster.tls();
     cc.membership_interval = cfg_.heartbeat_interval;
+    cc.v2 = cfg_.cluster.test_v2;
     impl_->cluster_links = sys.spawn(cluster_actor_impl, cc, impl_->observer_store,
                                      impl_->supervisor);
   }
@@ -257,6 +258,7 @@ void node::start_cluster() {
   fc.version = runtime_version();
   fc.pool = impl_->pool;
   fc.metrics = impl_->metrics;
+  fc.worker_id = worker_id_;
   try {
     impl_->cluster = std::make_unique<cluster_publisher>(*impl_->sys, cfg_.cluster, fc,
                                                          impl_->supervisor,

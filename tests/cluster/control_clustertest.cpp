@@ -246,4 +246,32 @@ BOOST_AUTO_TEST_CASE(a_drain_needs_the_token_and_a_live_worker) {
                    + worker_of(*nodes.a) + "' AND drain_requested_at IS NOT NULL") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_queue_paused_on_one_node_is_told_to_the_others_over_links) {
+  proxied_pair nodes;
+  BOOST_REQUIRE(nodes.await_links());
+  BOOST_REQUIRE(wait_until([&] {
+    return metric(*nodes.b, "leasehold_cluster_nudges_total") == 0;
+  }, 5s));
+  auto res = post(*nodes.a, "/queues/default/pause");
+  BOOST_REQUIRE(res);
+  BOOST_TEST(res->status == 200, res->body);
+  BOOST_TEST(wait_until([&] {
+    return metric(*nodes.b, "leasehold_cluster_nudges_total") >= 1;
+  }, 1s));
+  enqueue_sleeps(db, 3, 10, "sleep");
+  std::this_thread::sleep_for(1500ms);
+  BOOST_TEST(count("SELECT count(*) FROM leasehold.jobs WHERE status = 'queued'") == 3);
+  // With the links cut, a resume still reaches B (NOTIFY, then its poll).
+  nodes.cut();
+  BOOST_REQUIRE(wait_until([&] { return !linked(*nodes.a, *nodes.b); }, 3s));
+  auto nudges = metric(*nodes.b, "leasehold_cluster_nudges_total");
+  res = post(*nodes.a, "/queues/default/resume");
+  BOOST_REQUIRE(res);
+  BOOST_TEST(res->status == 200, res->body);
+  BOOST_TEST(wait_until([&] {
+    return count("SELECT count(*) FROM leasehold.all_jobs WHERE status = 'succeeded'") == 3;
+  }, 5s));
+  BOOST_TEST(metric(*nodes.b, "leasehold_cluster_nudges_total") == nudges);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
