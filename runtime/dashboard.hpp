@@ -1,7 +1,7 @@
 #pragma once
 
 /// The node's dashboard: one self-contained HTML page (no external assets)
-/// that polls /health, /workers, /queues, /running, /dead-jobs and /runs every 3
+/// that polls /health, /workers, /queues, /running, /dead-jobs, /runs and /cluster every 3
 /// seconds, and shows one job (#job=ID: its progress, output and attempts).
 namespace leasehold {
 
@@ -42,6 +42,10 @@ progress{width:8em}
 <tbody id="queue-states"></tbody></table>
 <h2>Queued by type</h2>
 <table><thead><tr><th>type</th><th>queued</th></tr></thead><tbody id="queues"></tbody></table>
+<h2>Cluster</h2>
+<table><thead><tr><th>node</th><th>state</th><th>version</th><th>uptime (s)</th><th>in flight</th><th>claimed ahead</th><th>pool</th><th>claims/s</th><th>done/s</th><th>links up</th><th>failures</th></tr></thead>
+<tbody id="cluster"></tbody></table>
+<div id="cluster-note" class="muted"></div>
 <h2>Workers</h2>
 <table><thead><tr><th>worker</th><th>type</th><th>status</th><th>host</th><th>pid</th><th>version</th><th>heartbeat age (s)</th></tr></thead>
 <tbody id="workers"></tbody></table>
@@ -96,6 +100,21 @@ async function queueAction(q,what){
   set('action',r.ok?'queue '+q+': '+what+'d':r.status==401||r.status==403?'the token was refused ('+r.status+')':'failed: '+r.status);
   await refresh();
 }
+// Live from every node over the cluster links (GET /cluster), apart from
+// the rest: a node whose links are off still shows its other panels.
+async function refreshCluster(){
+  const r=await fetch('/cluster');
+  if(!r.ok){document.getElementById('cluster').innerHTML='';
+    set('cluster-note',r.status==503?'cluster links are off on this node':'cluster view failed: '+r.status);return;}
+  const c=await r.json();
+  const live=(x,f)=>x.reachable?f(x):'';
+  rows('cluster',c.nodes,[x=>x.worker_id,x=>x.reachable?'reachable':'unreachable: '+x.state+(x.reason?' ('+x.reason+')':''),
+    x=>live(x,x=>x.version),x=>live(x,x=>Math.round(x.uptime_ms/1000)),x=>live(x,x=>x.in_flight),x=>live(x,x=>x.prefetched),
+    x=>live(x,x=>x.pool.busy+'/'+x.pool.size),x=>live(x,x=>x.claims_per_second.toFixed(1)),x=>live(x,x=>x.completions_per_second.toFixed(1)),
+    x=>live(x,x=>x.links.filter(l=>l.state=='up').length+'/'+x.links.length),
+    x=>live(x,x=>Object.entries(x.supervised_failures).map(e=>e[0]+'='+e[1]).join(' '))]);
+  set('cluster-note',c.reachable+' reachable, '+c.unreachable+' unreachable; gathered by '+c.gathered_by+' in '+c.took_ms+' ms');
+}
 async function get(p){const r=await fetch(p);if(!r.ok)throw new Error(p+': '+r.status);return r.json();}
 async function refresh(){
   try{
@@ -119,6 +138,7 @@ async function refresh(){
     rows('workers',w,[x=>x.worker_id,x=>x.worker_type+(x.singleton?' (singleton)':''),x=>x.status,x=>x.hostname,x=>x.pid,x=>x.version,x=>x.heartbeat_age_seconds]);
     rows('dead-jobs',d.jobs,[x=>x.id,x=>x.type,x=>x.reason,x=>x.last_error,x=>x.attempts,x=>x.correlation_id,x=>x.worker],true);
     await showJob();
+    await refreshCluster().catch(e=>set('cluster-note','failed: '+e.message));
     const f=Object.entries(h.supervised_failures);
     set('failures',f.length?f.map(e=>e[0]+': '+e[1]).join(', '):'none');
     set('updated',new Date().toLocaleTimeString());

@@ -89,6 +89,11 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_live_numbers_in_a_browser) {
   BOOST_TEST(dom.out.find("</td><td>7</td><td>0</td><td>0</td><td>-</td>") != std::string::npos);
   BOOST_TEST(dom.out.find("<tr><td>work</td><td>running</td>") != std::string::npos);
   BOOST_TEST(dom.out.find("QUEUE_PAUSED") != std::string::npos); // alert
+  // Cluster panel: this node, live over its own cluster face.
+  BOOST_TEST(dom.out.find("<tr><td>" + n.worker_id() + "</td><td>reachable</td>")
+             != std::string::npos);
+  BOOST_TEST(dom.out.find("1 reachable, 0 unreachable; gathered by " + n.worker_id())
+             != std::string::npos);
 
   // A screenshot for people (LEASEHOLD_SCREENSHOT picks where, e.g. docs/).
   const char* shot_env = std::getenv("LEASEHOLD_SCREENSHOT");
