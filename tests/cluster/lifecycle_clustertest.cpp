@@ -9,6 +9,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "tests/support/node_args.hpp"
 #include "tests/support/pg_fixture.hpp"
 #include "tests/support/process.hpp"
 
@@ -21,25 +22,11 @@ namespace {
 // Short timeouts so that crashes and pauses are noticed in about a second.
 // `extra` flags replace a default of the same name.
 std::vector<std::string> node_args(std::vector<std::string> extra = {}) {
-  std::vector<std::pair<std::string, std::string>> flags = {
-    {"--heartbeat-interval", "200ms"}, {"--lease-ttl", "1s"},
-    {"--stale-after", "1s"}, {"--reap-interval", "200ms"},
-    {"--poll-interval", "100ms"}, {"--retry-base", "50ms"},
-    {"--stop-timeout", "5s"}, {"--concurrency", "4"}};
-  std::vector<std::string> args = {leasehold_bin(), "node"};
-  for (size_t i = 0; i < extra.size(); ++i) {
-    auto same = [&](const auto& f) { return f.first == extra[i]; };
-    auto it = std::find_if(flags.begin(), flags.end(), same);
-    if (it != flags.end() && i + 1 < extra.size())
-      it->second = extra[++i];
-    else
-      args.push_back(extra[i]);
-  }
-  for (const auto& [flag, value] : flags) {
-    args.push_back(flag);
-    args.push_back(value);
-  }
-  return args;
+  return node_args_over({{"--heartbeat-interval", "200ms"}, {"--lease-ttl", "1s"},
+                         {"--stale-after", "1s"}, {"--reap-interval", "200ms"},
+                         {"--poll-interval", "100ms"}, {"--retry-base", "50ms"},
+                         {"--stop-timeout", "5s"}, {"--concurrency", "4"}},
+                        extra);
 }
 
 int log_counter = 0;

@@ -14,11 +14,8 @@
 
 namespace leasehold::test {
 
-std::vector<std::string> fault_node_args(const std::vector<std::string>& extra) {
-  std::vector<std::pair<std::string, std::string>> defaults = {
-    {"--heartbeat-interval", "300ms"}, {"--lease-ttl", "1500ms"}, {"--stale-after", "2500ms"},
-    {"--reap-interval", "300ms"}, {"--poll-interval", "100ms"}, {"--retry-base", "50ms"},
-    {"--stop-timeout", "5s"}, {"--http-listen", "127.0.0.1:0"}};
+std::vector<std::string> node_args_over(std::vector<std::pair<std::string, std::string>> defaults,
+                                        const std::vector<std::string>& extra) {
   std::vector<std::string> args = {leasehold_bin(), "node"};
   // A flag of `extra` with a default replaces it: the CLI takes each once.
   for (size_t i = 0; i < extra.size(); ++i) {
@@ -34,6 +31,14 @@ std::vector<std::string> fault_node_args(const std::vector<std::string>& extra) 
     args.push_back(value);
   }
   return args;
+}
+
+std::vector<std::string> fault_node_args(const std::vector<std::string>& extra) {
+  return node_args_over(
+    {{"--heartbeat-interval", "300ms"}, {"--lease-ttl", "1500ms"}, {"--stale-after", "2500ms"},
+     {"--reap-interval", "300ms"}, {"--poll-interval", "100ms"}, {"--retry-base", "50ms"},
+     {"--stop-timeout", "5s"}, {"--http-listen", "127.0.0.1:0"}},
+    extra);
 }
 
 std::unique_ptr<background_process> start_node(const std::vector<std::string>& extra,

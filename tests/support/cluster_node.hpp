@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "persistence/store.hpp"
+#include "tests/support/node_args.hpp"
 #include "tests/support/process.hpp"
 
 /// Real `leasehold node` processes for fault tests (cluster.faults,
