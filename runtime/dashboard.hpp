@@ -142,8 +142,12 @@ async function refresh(){
     const f=Object.entries(h.supervised_failures);
     set('failures',f.length?f.map(e=>e[0]+': '+e[1]).join(', '):'none');
     set('updated',new Date().toLocaleTimeString());
-  }catch(e){set('updated','failed: '+e.message);}
+  }catch(e){set('updated','failed: '+e.message);
+    // A request lost on the way (a node restarting, a connection reset):
+    // try again soon rather than show the failure until the next round.
+    if(!retrying){retrying=true;setTimeout(()=>{retrying=false;refresh();},500);}}
 }
+let retrying=false;
 refresh();setInterval(refresh,3000);
 </script></body></html>
 )html";
